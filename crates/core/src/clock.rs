@@ -1,0 +1,57 @@
+//! Time enters the core only through a [`Clock`], at the boundary (IPC command, HTTP handler,
+//! CLI). Domain code receives `now` as a value and never reads the system time itself, so every
+//! rule that depends on time (deadlines, session expiry, issuing hours) is testable with a fixed
+//! clock. Civil dates are always taken in the hall's time zone, [`HALL_TZ`] (Asia/Shanghai).
+
+use jiff::{Timestamp, tz::TimeZone};
+
+/// The hall's time zone. Chinese government halls all run on Beijing time.
+pub const HALL_TZ: &str = "Asia/Shanghai";
+
+pub fn hall_tz() -> TimeZone {
+    // The tz database is bundled (`tzdb-bundle-always`), so this cannot fail on any machine.
+    TimeZone::get(HALL_TZ).expect("Asia/Shanghai is in the bundled tz database")
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The real clock, for the shells only.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that returns what it is told, for tests and replays.
+#[derive(Debug)]
+pub struct FixedClock(pub std::sync::Mutex<Timestamp>);
+
+impl FixedClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(std::sync::Mutex::new(at))
+    }
+    pub fn set(&self, at: Timestamp) {
+        *self.0.lock().expect("clock lock") = at;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+/// Milliseconds since the Unix epoch: how timestamps are stored (INTEGER in SQLite, BIGINT in
+/// PostgreSQL), so that ordering and range queries are plain integer comparisons.
+pub fn to_ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}

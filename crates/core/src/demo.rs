@@ -1,0 +1,136 @@
+//! The demo hall: a realistic district hall for trying OneTrip and for the end-to-end suites.
+//! `onetrip demo --db PATH` creates it; `make run` does so on first start.
+//!
+//! Its accounts are documented (README, [`ACCOUNTS`]) instead of getting one-time passwords:
+//! every demo account signs in with [`DEMO_PASSWORD`]. Never use the demo in a real hall.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::audit::AuditDraft;
+use crate::error::{CoreError, ErrorCode, Result};
+use crate::hall::{CategoryFields, TimeSpan, WindowFields};
+use crate::op::{Actor, Caller};
+use crate::staff::Role;
+use crate::store::Store;
+use crate::{hall, staff};
+
+pub const DEMO_PASSWORD: &str = "demo1234";
+
+/// (login, name, role). Clerks are listed in A/B pairs: each backs up the other.
+pub const ACCOUNTS: &[(&str, &str, Role)] = &[
+    ("zhangwei", "张伟", Role::Clerk),
+    ("liuyang", "刘洋", Role::Clerk),
+    ("wangfang", "王芳", Role::Clerk),
+    ("lina", "李娜", Role::Clerk),
+    ("chenjing", "陈静", Role::Clerk),
+    ("yangqiang", "杨强", Role::Clerk),
+    ("zhaolei", "赵磊", Role::Clerk),
+    ("huangmin", "黄敏", Role::Clerk),
+    ("zhouhong", "周红", Role::Supervisor),
+    ("admin", "系统管理员", Role::Admin),
+];
+
+/// The A/B backup pairs among the demo clerks (AB岗): each is the other's B.
+pub const BACKUP_PAIRS: &[(&str, &str)] =
+    &[("zhangwei", "liuyang"), ("wangfang", "lina"), ("chenjing", "yangqiang"), ("zhaolei", "huangmin")];
+
+/// (prefix, name, daily cap, issue from, issue until)
+const CATEGORIES: &[(&str, &str, u32, &str, &str)] = &[
+    ("A", "不动产登记", 300, "08:30", "16:30"),
+    ("B", "社保医保", 300, "08:30", "16:30"),
+    ("C", "户籍", 200, "08:30", "16:00"),
+    ("D", "综合受理", 400, "08:30", "16:45"),
+];
+
+/// (number, name, category prefixes in order of preference)
+const WINDOWS: &[(u32, &str, &[&str])] = &[
+    (1, "不动产登记", &["A"]),
+    (2, "不动产登记", &["A", "D"]),
+    (3, "社保医保", &["B"]),
+    (4, "社保医保", &["B", "D"]),
+    (5, "户籍", &["C"]),
+    (6, "综合受理", &["D", "A", "B", "C"]),
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    pub hall: String,
+    pub windows: usize,
+    pub categories: usize,
+    pub accounts: Vec<(String, String, String)>,
+    pub password: String,
+}
+
+/// Fill an empty database with the demo hall. Refuses a database that already has accounts.
+pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
+    let me = Caller::system("demo");
+    let has_staff = store.read(|tx| staff::store::count(tx))?;
+    if has_staff > 0 {
+        return Err(CoreError::new(ErrorCode::InvalidFormat, "该数据库已有人员账号，演示大厅只能建在空数据库上，未做任何改动"));
+    }
+    store.write(|tx| hall::ensure_hall(tx, &Actor::System("demo".into()), now))?;
+    let h = store.execute(
+        &me,
+        now,
+        hall::UpdateHall {
+            name: "西湖区政务服务中心".into(),
+            code: "330106".into(),
+            address: "杭州市西湖区文三路 90 号 1 楼".into(),
+            phone: "0571-87000000".into(),
+            business_hours: vec![
+                TimeSpan { start: "09:00".into(), end: "12:00".into() },
+                TimeSpan { start: "13:30".into(), end: "17:00".into() },
+            ],
+        },
+    )?;
+    let mut cats = Vec::new();
+    for (prefix, name, cap, from, until) in CATEGORIES {
+        let c = store.execute(
+            &me,
+            now,
+            hall::CreateCategory {
+                fields: CategoryFields {
+                    prefix: (*prefix).into(),
+                    name: (*name).into(),
+                    daily_cap: *cap,
+                    issue_from: (*from).into(),
+                    issue_until: (*until).into(),
+                },
+            },
+        )?;
+        cats.push(c.response);
+    }
+    for (number, name, prefixes) in WINDOWS {
+        let category_ids = prefixes
+            .iter()
+            .map(|p| cats.iter().find(|c| c.prefix == *p).map(|c| c.id.clone()).expect("demo windows use demo prefixes"))
+            .collect();
+        store.execute(&me, now, hall::CreateWindow { fields: WindowFields { number: *number, name: (*name).into(), category_ids } })?;
+    }
+    for (login, name, role) in ACCOUNTS {
+        store.execute(
+            &me,
+            now,
+            staff::CreateStaff { login: (*login).into(), name: (*name).into(), role: *role, initial_password: DEMO_PASSWORD.into() },
+        )?;
+    }
+    store.write(|tx| {
+        tx.execute("UPDATE staff SET must_change_password = 0", [])?;
+        crate::audit::append(
+            tx,
+            &Actor::System("demo".into()),
+            Some("demo"),
+            "demo.documented_accounts",
+            now,
+            AuditDraft::new("staff", None, "演示大厅：账号使用公开的演示密码，无须首次修改"),
+        )
+    })?;
+    Ok(DemoReport {
+        hall: h.response.name,
+        windows: WINDOWS.len(),
+        categories: CATEGORIES.len(),
+        accounts: ACCOUNTS.iter().map(|(l, n, r)| ((*l).into(), (*n).into(), r.label().into())).collect(),
+        password: DEMO_PASSWORD.into(),
+    })
+}

@@ -1,0 +1,187 @@
+//! Errors that cross the core boundary.
+//!
+//! Contract: every failure of an operation is a [`CoreError`] carrying one code from the closed
+//! [`ErrorCode`] enum, a Chinese message for logs and the command line, and optionally the field
+//! at fault and named parameters. Clients (Tauri IPC, HTTP, the CLI) serialise it as
+//! `{code, message, field?, params}`; the UI translates by `code` (+ `params`), never by parsing
+//! `message`. Adding a code is a deliberate change: the bindings and both message catalogs must
+//! follow, and the i18n check fails until they do.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The closed set of error codes. Stable strings (snake_case) are part of the public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A required text field is empty (after trimming).
+    Required,
+    /// A text field is longer than allowed.
+    TooLong,
+    /// A value has the wrong shape (letters where digits are expected, bad time, control characters…).
+    InvalidFormat,
+    /// A number or time is outside its allowed range.
+    OutOfRange,
+    /// The referenced record does not exist.
+    NotFound,
+    /// Another window already has this number.
+    DuplicateWindowNumber,
+    /// Another business category already uses this prefix.
+    DuplicatePrefix,
+    /// Another staff member already has this login.
+    DuplicateLogin,
+    /// No valid session: sign in first.
+    Unauthenticated,
+    /// The session has expired or was ended (signed out, released by a supervisor).
+    SessionExpired,
+    /// Login or password is wrong (deliberately not saying which).
+    WrongCredentials,
+    /// The staff account is deactivated.
+    StaffInactive,
+    /// The caller's role or device may not perform this operation.
+    Forbidden,
+    /// The account must change its one-time password before doing anything else.
+    PasswordChangeRequired,
+    /// The new password does not meet the rules.
+    WeakPassword,
+    /// A clerk must sign in at a window.
+    WindowRequired,
+    /// The window is held by another clerk (`params.holder`, `params.window`).
+    WindowOccupied,
+    /// The window is deactivated.
+    WindowInactive,
+    /// The change would leave the hall with no active administrator.
+    LastAdmin,
+    /// The database was written by a newer OneTrip build; it is left untouched.
+    SchemaTooNew,
+    /// The database file could not be read or written.
+    Storage,
+    /// A bug: an invariant of OneTrip itself was violated. Nothing was written.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for exhaustive tests and catalog checks.
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::Required,
+        Self::TooLong,
+        Self::InvalidFormat,
+        Self::OutOfRange,
+        Self::NotFound,
+        Self::DuplicateWindowNumber,
+        Self::DuplicatePrefix,
+        Self::DuplicateLogin,
+        Self::Unauthenticated,
+        Self::SessionExpired,
+        Self::WrongCredentials,
+        Self::StaffInactive,
+        Self::Forbidden,
+        Self::PasswordChangeRequired,
+        Self::WeakPassword,
+        Self::WindowRequired,
+        Self::WindowOccupied,
+        Self::WindowInactive,
+        Self::LastAdmin,
+        Self::SchemaTooNew,
+        Self::Storage,
+        Self::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::TooLong => "too_long",
+            Self::InvalidFormat => "invalid_format",
+            Self::OutOfRange => "out_of_range",
+            Self::NotFound => "not_found",
+            Self::DuplicateWindowNumber => "duplicate_window_number",
+            Self::DuplicatePrefix => "duplicate_prefix",
+            Self::DuplicateLogin => "duplicate_login",
+            Self::Unauthenticated => "unauthenticated",
+            Self::SessionExpired => "session_expired",
+            Self::WrongCredentials => "wrong_credentials",
+            Self::StaffInactive => "staff_inactive",
+            Self::Forbidden => "forbidden",
+            Self::PasswordChangeRequired => "password_change_required",
+            Self::WeakPassword => "weak_password",
+            Self::WindowRequired => "window_required",
+            Self::WindowOccupied => "window_occupied",
+            Self::WindowInactive => "window_inactive",
+            Self::LastAdmin => "last_admin",
+            Self::SchemaTooNew => "schema_too_new",
+            Self::Storage => "storage",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A coded failure. `message` is Chinese first; the UI shows its own translation of `code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("[{code}] {message}")]
+pub struct CoreError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+impl CoreError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None, params: BTreeMap::new() }
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn param(mut self, key: &str, value: impl ToString) -> Self {
+        self.params.insert(key.to_owned(), value.to_string());
+        self
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::NotFound, format!("找不到{what}（{id}）"))
+            .param("what", what)
+            .param("id", id)
+    }
+
+    pub fn forbidden(why: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, why)
+    }
+
+    pub fn internal(why: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Internal, why)
+    }
+}
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        CoreError::new(ErrorCode::Storage, format!("数据库读写失败：{e}"))
+    }
+}
+
+impl From<std::io::Error> for CoreError {
+    fn from(e: std::io::Error) -> Self {
+        CoreError::new(ErrorCode::Storage, format!("文件读写失败：{e}"))
+    }
+}
+
+impl From<serde_json::Error> for CoreError {
+    fn from(e: serde_json::Error) -> Self {
+        CoreError::new(ErrorCode::InvalidFormat, format!("数据格式错误：{e}"))
+    }
+}

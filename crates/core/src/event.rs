@@ -1,0 +1,35 @@
+//! Live-update events. Every committed write operation produces exactly one [`HallEvent`]; the
+//! shell publishes it (Tauri event, later WebSocket) *after* the commit, so a window never sees a
+//! change that was rolled back. Events carry the source window so a window can tell its own
+//! writes from others' (Yaak's pattern), and a topic so each screen reloads only what it shows.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    Hall,
+    Category,
+    Window,
+    Staff,
+    /// A sign-in, sign-out or window release: window occupancy changed.
+    Session,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct HallEvent {
+    pub topic: Topic,
+    /// The operation that committed the change, e.g. `window.create`.
+    pub op: String,
+    /// The id of the record that changed, when there is one.
+    pub subject_id: Option<String>,
+    /// The window label or host that made the change.
+    pub source: Option<String>,
+    pub at: Timestamp,
+}
+
+/// The Tauri / WebSocket event name all windows subscribe to.
+pub const EVENT_NAME: &str = "onetrip://hall-event";

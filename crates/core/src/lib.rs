@@ -1,0 +1,132 @@
+//! # onetrip-core
+//!
+//! The domain of a government service hall (政务服务中心) and its storage. It never depends on
+//! tauri: the desktop shell, the hall server and the `onetrip` CLI are thin transports over the
+//! same operations.
+//!
+//! Map:
+//! - [`op`]: the operation contract (typed request → typed response or coded error), access
+//!   control, and the runner that makes every write leave exactly one audit row and one event.
+//! - [`store`]: SQLite file, pragmas, versioned migrations, backups.
+//! - [`hall`]: the hall, its windows and business categories.
+//! - [`staff`]: accounts, roles, sign-in at a window, sessions.
+//! - [`audit`]: the append-only, hash-chained audit log.
+//! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
+//!
+//! Every operation is listed once, in [`for_each_operation!`]; the Tauri commands, the
+//! TypeScript bindings and the JSON dispatcher ([`execute_json`]) are generated from that list.
+
+pub mod audit;
+pub mod bindings;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod event;
+pub mod hall;
+pub mod ids;
+pub mod op;
+pub mod staff;
+pub mod store;
+pub mod validate;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{CoreError, ErrorCode, Result};
+pub use event::{HallEvent, Topic};
+pub use op::{Access, Actor, Caller, Credential, DeviceKind, OpInfo, Operation, Outcome};
+pub use store::{OpenReport, Store};
+
+/// The build's version, shown by `onetrip version` and the app's About.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Calls `$m! { command_name => RequestType, … }` with every operation. The command name is the
+/// operation's `NAME` with `_` for `.` (checked by a test).
+#[macro_export]
+macro_rules! for_each_operation {
+    ($m:ident) => {
+        $m! {
+            hall_get => $crate::hall::GetHall,
+            hall_update => $crate::hall::UpdateHall,
+            hall_board => $crate::hall::GetHallBoard,
+            category_list => $crate::hall::ListCategories,
+            category_create => $crate::hall::CreateCategory,
+            category_update => $crate::hall::UpdateCategory,
+            category_set_active => $crate::hall::SetCategoryActive,
+            window_list => $crate::hall::ListWindows,
+            window_create => $crate::hall::CreateWindow,
+            window_update => $crate::hall::UpdateWindow,
+            window_set_active => $crate::hall::SetWindowActive,
+            staff_list => $crate::staff::ListStaff,
+            staff_create => $crate::staff::CreateStaff,
+            staff_update => $crate::staff::UpdateStaff,
+            staff_set_active => $crate::staff::SetStaffActive,
+            staff_reset_password => $crate::staff::ResetStaffPassword,
+            auth_sign_in => $crate::staff::auth::SignIn,
+            auth_sign_out => $crate::staff::auth::SignOut,
+            auth_change_password => $crate::staff::auth::ChangePassword,
+            auth_whoami => $crate::staff::auth::WhoAmI,
+            auth_release_window => $crate::staff::auth::ReleaseWindow,
+            audit_list => $crate::audit::ListAudit,
+        }
+    };
+}
+
+macro_rules! registry {
+    ($($cmd:ident => $ty:ty),* $(,)?) => {
+        /// Every operation, in registry order.
+        pub const OPERATIONS: &[OpInfo] = &[$(OpInfo {
+            name: <$ty as Operation>::NAME,
+            access: <$ty as Operation>::ACCESS,
+            writes: <$ty as Operation>::WRITES,
+        }),*];
+
+        /// The registry's command identifiers, to check against `OPERATIONS[i].command()`.
+        pub const COMMAND_IDENTS: &[&str] = &[$(stringify!($cmd)),*];
+
+        /// Run an operation by name with a JSON request (the CLI and, later, HTTP).
+        pub fn execute_json(
+            store: &Store,
+            caller: &Caller,
+            now: jiff::Timestamp,
+            name: &str,
+            request: serde_json::Value,
+        ) -> Result<(serde_json::Value, Vec<HallEvent>)> {
+            $(
+                if name == <$ty as Operation>::NAME {
+                    let req: $ty = serde_json::from_value(request).map_err(|e| {
+                        CoreError::new(ErrorCode::InvalidFormat, format!("请求格式错误（{name}）：{e}"))
+                    })?;
+                    let out = store.execute(caller, now, req)?;
+                    return Ok((serde_json::to_value(out.response)?, out.events));
+                }
+            )*
+            Err(CoreError::not_found("操作", name))
+        }
+
+        pub(crate) fn export_operation_types(cfg: &ts_rs::Config) -> std::result::Result<Vec<bindings::OpTypes>, ts_rs::ExportError> {
+            let mut out = Vec::new();
+            $(
+                out.push(bindings::op_types::<$ty, <$ty as Operation>::Response>(cfg)?);
+            )*
+            Ok(out)
+        }
+    };
+}
+
+for_each_operation!(registry);
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn command_names_follow_operation_names() {
+        assert_eq!(OPERATIONS.len(), COMMAND_IDENTS.len());
+        for (info, ident) in OPERATIONS.iter().zip(COMMAND_IDENTS) {
+            assert_eq!(&info.command(), ident, "the command for {} must be its name with _ for .", info.name);
+        }
+        let mut names: Vec<_> = OPERATIONS.iter().map(|o| o.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len(), "operation names are unique");
+    }
+}

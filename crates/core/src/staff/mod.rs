@@ -1,0 +1,231 @@
+//! Staff accounts (窗口人员, 分管领导, 系统管理员) and their management.
+//!
+//! Contract:
+//! - Roles are ordered clerk < supervisor < admin; access checks in [`crate::op`] use that order.
+//! - Passwords are stored only as Argon2id PHC strings. A password set by someone else (a new
+//!   account, a reset, the first admin's one-time password) must be changed at next sign-in.
+//! - Supervisors manage clerks and supervisors; only an admin creates, edits or promotes an
+//!   admin. The hall always keeps at least one active admin ([`ErrorCode::LastAdmin`]).
+
+pub mod auth;
+pub(crate) mod store;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::audit::AuditDraft;
+use crate::error::{CoreError, ErrorCode, Result};
+use crate::event::Topic;
+use crate::ids::new_id;
+use crate::op::{Access, Actor, Cx, Operation};
+use crate::validate;
+
+pub const NAME_MAX: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Clerk,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Role> {
+        match s {
+            "clerk" => Ok(Role::Clerk),
+            "supervisor" => Ok(Role::Supervisor),
+            "admin" => Ok(Role::Admin),
+            other => Err(CoreError::new(ErrorCode::InvalidFormat, format!("未知角色：{other}")).field("role")),
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Clerk => "窗口人员",
+            Role::Supervisor => "分管领导",
+            Role::Admin => "系统管理员",
+        }
+    }
+}
+
+/// A staff member as every client sees it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Staff {
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub created_at: jiff::Timestamp,
+    pub updated_at: jiff::Timestamp,
+}
+
+/// List staff accounts (supervisors and admins).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct ListStaff {
+    pub include_inactive: bool,
+}
+
+impl Operation for ListStaff {
+    const NAME: &'static str = "staff.list";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = false;
+    type Response = Vec<Staff>;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Vec<Staff>> {
+        store::list(cx.tx, self.include_inactive)
+    }
+}
+
+/// Create an account. The initial password must be changed at first sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CreateStaff {
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub initial_password: String,
+}
+
+/// Only an admin may touch admin accounts or hand out the admin role.
+fn guard_admin_rights(actor: &Actor, target_roles: &[Role]) -> Result<()> {
+    let is_admin = matches!(actor, Actor::System(_)) || matches!(actor, Actor::Staff(s) if s.role == Role::Admin);
+    if target_roles.contains(&Role::Admin) && !is_admin {
+        return Err(CoreError::forbidden("只有系统管理员可以管理管理员账号"));
+    }
+    Ok(())
+}
+
+impl Operation for CreateStaff {
+    const NAME: &'static str = "staff.create";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = true;
+    type Response = Staff;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Staff> {
+        let login = validate::login(&self.login)?;
+        let name = validate::text("name", "姓名", &self.name, NAME_MAX)?;
+        validate::password("initial_password", &self.initial_password)?;
+        guard_admin_rights(&cx.actor, &[self.role])?;
+        if store::find_by_login(cx.tx, &login)?.is_some() {
+            return Err(CoreError::new(ErrorCode::DuplicateLogin, format!("登录名“{login}”已被使用"))
+                .field("login")
+                .param("login", &login));
+        }
+        let id = new_id();
+        let hash = auth::hash_password(&self.initial_password)?;
+        store::insert(cx.tx, &id, &login, &name, self.role, &hash, true, cx.ms())?;
+        let staff = store::get(cx.tx, &id)?;
+        cx.record(
+            Topic::Staff,
+            AuditDraft::new("staff", Some(&id), format!("新建账号 {login}（{name}，{}）", self.role.label())).after(&staff),
+        )?;
+        Ok(staff)
+    }
+}
+
+/// Change a staff member's name or role.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UpdateStaff {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+impl Operation for UpdateStaff {
+    const NAME: &'static str = "staff.update";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = true;
+    type Response = Staff;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Staff> {
+        let id = validate::id("id", "人员", &self.id)?;
+        let name = validate::text("name", "姓名", &self.name, NAME_MAX)?;
+        let before = store::get(cx.tx, &id)?;
+        guard_admin_rights(&cx.actor, &[before.role, self.role])?;
+        if before.role == Role::Admin && self.role != Role::Admin && before.active {
+            store::ensure_another_admin(cx.tx, &id)?;
+        }
+        store::update(cx.tx, &id, &name, self.role, cx.ms())?;
+        let after = store::get(cx.tx, &id)?;
+        cx.record(
+            Topic::Staff,
+            AuditDraft::new("staff", Some(&id), format!("修改账号 {}：{}→{}，{}→{}", before.login, before.name, after.name, before.role.label(), after.role.label()))
+                .before(&before)
+                .after(&after),
+        )?;
+        Ok(after)
+    }
+}
+
+/// Deactivate (or reactivate) an account. Deactivating ends its sessions and frees its window.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SetStaffActive {
+    pub id: String,
+    pub active: bool,
+}
+
+impl Operation for SetStaffActive {
+    const NAME: &'static str = "staff.set_active";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = true;
+    type Response = Staff;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Staff> {
+        let id = validate::id("id", "人员", &self.id)?;
+        let before = store::get(cx.tx, &id)?;
+        guard_admin_rights(&cx.actor, &[before.role])?;
+        if let Actor::Staff(me) = &cx.actor
+            && me.staff_id == id
+            && !self.active
+        {
+            return Err(CoreError::forbidden("不能停用自己的账号"));
+        }
+        if before.role == Role::Admin && !self.active {
+            store::ensure_another_admin(cx.tx, &id)?;
+        }
+        store::set_active(cx.tx, &id, self.active, cx.ms())?;
+        let ended = if self.active { 0 } else { auth::end_sessions_of(cx.tx, &id, "deactivated", cx.ms())? };
+        let after = store::get(cx.tx, &id)?;
+        let verb = if self.active { "启用" } else { "停用" };
+        let extra = if ended > 0 { format!("，结束其 {ended} 个登录") } else { String::new() };
+        cx.record(
+            Topic::Staff,
+            AuditDraft::new("staff", Some(&id), format!("{verb}账号 {}（{}）{extra}", before.login, before.name))
+                .before(serde_json::json!({"active": before.active}))
+                .after(serde_json::json!({"active": after.active})),
+        )?;
+        Ok(after)
+    }
+}
+
+/// Set a new password for someone who forgot theirs; they must change it at next sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ResetStaffPassword {
+    pub id: String,
+    pub new_password: String,
+}
+
+impl Operation for ResetStaffPassword {
+    const NAME: &'static str = "staff.reset_password";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = true;
+    type Response = Staff;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Staff> {
+        let id = validate::id("id", "人员", &self.id)?;
+        validate::password("new_password", &self.new_password)?;
+        let before = store::get(cx.tx, &id)?;
+        guard_admin_rights(&cx.actor, &[before.role])?;
+        store::set_password(cx.tx, &id, &auth::hash_password(&self.new_password)?, true, cx.ms())?;
+        let after = store::get(cx.tx, &id)?;
+        cx.record(
+            Topic::Staff,
+            AuditDraft::new("staff", Some(&id), format!("重置 {}（{}）的密码，下次登录须修改", before.login, before.name)),
+        )?;
+        Ok(after)
+    }
+}

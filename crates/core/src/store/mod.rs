@@ -1,0 +1,244 @@
+//! The SQLite store: one file, opened with the pragmas a hall's legal records need, migrated by
+//! versioned, embedded, append-only migrations.
+//!
+//! Contract:
+//! - `journal_mode=WAL` (readers never block the writer), `foreign_keys=ON`, a busy timeout, and
+//!   `synchronous=FULL`: a number that was printed or a handover that was signed survives power
+//!   loss, because the transaction that allocated it is durable before the UI shows it.
+//! - The schema version lives in `PRAGMA user_version`; the applied migrations and their
+//!   checksums in `schema_migrations`.
+//! - A database written by a newer build (`user_version` above ours) is refused with
+//!   [`ErrorCode::SchemaTooNew`] and never written: it is inspected through a read-only handle.
+//! - Before any migration of an existing database the file is copied with SQLite's online backup
+//!   API into `backups/` beside it; the newest [`BACKUPS_KEPT`] copies are kept.
+//! - SQL stays in the store layer (`*/store.rs` query modules per table) so that the same
+//!   operations can later run on PostgreSQL in hall mode.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{CoreError, ErrorCode, Result};
+
+/// A versioned schema change. `version` is its 1-based position.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Append only: a released migration is never edited (a test pins
+/// their checksums).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("migrations/0001_foundation.sql"),
+}];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// `PRAGMA application_id` of a OneTrip database ("OTRP"), so a stray SQLite file is not
+/// mistaken for one.
+pub const APPLICATION_ID: i32 = 0x4F54_5250;
+
+/// How many pre-migration backups are kept beside the database.
+pub const BACKUPS_KEPT: usize = 5;
+
+/// What [`Store::open`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The file did not exist or had no schema: it was created from scratch.
+    pub created: bool,
+    pub from_version: u32,
+    pub to_version: u32,
+    /// The backup made before migrating, if a migration ran on existing data.
+    pub backup: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating if needed) and migrate the database at `path`. `now` names the backup.
+    pub fn open(path: impl AsRef<Path>, now: Timestamp) -> Result<(Store, OpenReport)> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let existing = path.exists() && std::fs::metadata(&path)?.len() > 0;
+        let (from_version, has_schema) = if existing { inspect(&path)? } else { (0, false) };
+        if from_version > SCHEMA_VERSION {
+            return Err(CoreError::new(
+                ErrorCode::SchemaTooNew,
+                format!(
+                    "数据库 {} 由更新版本的一次办写入（结构版本 {from_version}，本程序支持到 {SCHEMA_VERSION}），为保护数据未做任何改动。请升级本程序。",
+                    path.display()
+                ),
+            )
+            .param("found", from_version)
+            .param("supported", SCHEMA_VERSION));
+        }
+        let backup = if has_schema && from_version < SCHEMA_VERSION {
+            Some(backup_before_migration(&path, from_version, now)?)
+        } else {
+            None
+        };
+        let conn = Connection::open(&path)?;
+        configure(&conn)?;
+        migrate(&conn, from_version, now)?;
+        let report = OpenReport { created: !has_schema, from_version, to_version: SCHEMA_VERSION, backup };
+        Ok((Store { conn: Mutex::new(conn), path }, report))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` in one IMMEDIATE transaction (takes the write lock up front, so two writers never
+    /// deadlock upgrading); commit on `Ok`, roll back on `Err`.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Run `f` in one read transaction (a consistent snapshot); never commits anything.
+    pub fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&tx);
+        tx.rollback()?;
+        out
+    }
+
+    /// Copy the live database to `dest` with the online backup API (safe while in use).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let conn = self.lock()?;
+        backup_connection(&conn, dest)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| CoreError::internal("数据库连接锁已损坏（此前有操作异常中止）"))
+    }
+}
+
+/// Read the schema version of an existing file without writing to it.
+fn inspect(path: &Path) -> Result<(u32, bool)> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| CoreError::new(ErrorCode::Storage, format!("无法打开数据库 {}：{e}", path.display())))?;
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| CoreError::new(ErrorCode::Storage, format!("{} 不是可读的 SQLite 数据库：{e}", path.display())))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(CoreError::new(
+            ErrorCode::InvalidFormat,
+            format!("{} 不是一次办的数据库（application_id={app_id:#x}），未做任何改动", path.display()),
+        ));
+    }
+    if app_id == 0 && tables > 0 {
+        return Err(CoreError::new(
+            ErrorCode::InvalidFormat,
+            format!("{} 是其他程序的 SQLite 数据库，未做任何改动", path.display()),
+        ));
+    }
+    Ok((u32::try_from(version).unwrap_or(u32::MAX), tables > 0))
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(CoreError::new(ErrorCode::Storage, format!("无法启用 WAL 日志模式（当前 {mode}）")));
+    }
+    conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection, from: u32, now: Timestamp) -> Result<()> {
+    for m in MIGRATIONS.iter().filter(|m| m.version > from) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(m.sql).map_err(|e| {
+            CoreError::new(ErrorCode::Storage, format!("迁移 {} ({}) 失败：{e}", m.version, m.name))
+        })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes()), crate::clock::to_ms(now)],
+        )?;
+        tx.execute_batch(&format!(
+            "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
+            m.version
+        ))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn backup_connection(conn: &Connection, dest: &Path) -> Result<()> {
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut out = Connection::open(dest)?;
+    let backup = rusqlite::backup::Backup::new(conn, &mut out)?;
+    backup.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+    Ok(())
+}
+
+/// The directory holding pre-migration backups of the database at `db`.
+pub fn backup_dir(db: &Path) -> PathBuf {
+    db.parent().unwrap_or(Path::new(".")).join("backups")
+}
+
+fn backup_before_migration(db: &Path, from_version: u32, now: Timestamp) -> Result<PathBuf> {
+    let dir = backup_dir(db);
+    let stem = db.file_stem().and_then(|s| s.to_str()).unwrap_or("onetrip");
+    let stamp = now.strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let dest = dir.join(format!("{stem}-{stamp}-v{from_version}.sqlite"));
+    let src = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    backup_connection(&src, &dest)?;
+    prune_backups(&dir, stem)?;
+    Ok(dest)
+}
+
+/// Keep the newest [`BACKUPS_KEPT`] pre-migration backups of `stem` (names sort by time).
+fn prune_backups(dir: &Path, stem: &str) -> Result<()> {
+    let prefix = format!("{stem}-");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".sqlite"))
+        })
+        .collect();
+    files.sort();
+    while files.len() > BACKUPS_KEPT {
+        std::fs::remove_file(files.remove(0))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) fn apply_first_migrations(path: &Path, n: usize) -> Result<()> {
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    for m in &MIGRATIONS[..n] {
+        conn.execute_batch(m.sql)?;
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, 0)",
+            rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes())],
+        )?;
+        conn.execute_batch(&format!("PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};", m.version))?;
+    }
+    Ok(())
+}

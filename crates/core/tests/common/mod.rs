@@ -1,0 +1,86 @@
+//! Shared fixtures: a demo hall on a real SQLite file in a temporary directory.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use onetrip_core::hall::{HallBoard, GetHallBoard};
+use onetrip_core::staff::auth::{SessionInfo, SignIn};
+use onetrip_core::{Caller, Store, demo};
+
+/// Monday 2026-11-23 10:00 Beijing time.
+pub fn t0() -> Timestamp {
+    "2026-11-23T02:00:00Z".parse().unwrap()
+}
+
+pub struct Hall {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+}
+
+impl Hall {
+    pub fn path(&self) -> PathBuf {
+        self.store.path().to_path_buf()
+    }
+    pub fn board(&self) -> HallBoard {
+        self.store.execute(&Caller::anonymous("test"), t0(), GetHallBoard {}).unwrap().response
+    }
+    pub fn window_id(&self, number: u32) -> String {
+        self.board().windows.into_iter().find(|w| w.window.number == number).expect("window exists").window.id
+    }
+    pub fn sign_in(&self, login: &str, window: Option<u32>) -> SessionInfo {
+        self.try_sign_in(login, demo::DEMO_PASSWORD, window).unwrap_or_else(|e| panic!("{login} signs in: {e}"))
+    }
+    pub fn try_sign_in(&self, login: &str, password: &str, window: Option<u32>) -> onetrip_core::Result<SessionInfo> {
+        let window_id = window.map(|n| self.window_id(n));
+        self.store
+            .execute(&Caller::anonymous("test"), t0(), SignIn { login: login.into(), password: password.into(), window_id })
+            .map(|o| o.response)
+    }
+    pub fn as_token(&self, s: &SessionInfo) -> Caller {
+        Caller::token(s.token.clone(), "test")
+    }
+    pub fn audit_count(&self) -> i64 {
+        self.store.read(|tx| Ok(tx.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?)).unwrap()
+    }
+    /// Every row of every table, as text: a logical snapshot.
+    pub fn dump(&self) -> String {
+        self.store
+            .read(|tx| {
+                let tables: Vec<String> = tx
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let mut out = String::new();
+                for t in tables {
+                    let mut stmt = tx.prepare(&format!("SELECT * FROM {t} ORDER BY 1"))?;
+                    let n = stmt.column_count();
+                    let mut rows = stmt.query([])?;
+                    while let Some(r) = rows.next()? {
+                        let vals: Vec<String> =
+                            (0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect();
+                        out.push_str(&format!("{t}: {}\n", vals.join(" | ")));
+                    }
+                }
+                Ok(out)
+            })
+            .unwrap()
+    }
+}
+
+/// SHA-256 of the database file and its WAL: the bytes on disk.
+pub fn file_bytes(path: &Path) -> String {
+    let mut all = std::fs::read(path).unwrap();
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    if wal.exists() {
+        all.extend(std::fs::read(wal).unwrap());
+    }
+    onetrip_core::ids::sha256_hex(&all)
+}
+
+pub fn demo_hall() -> Hall {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path().join("hall.sqlite"), t0()).unwrap();
+    demo::create(&store, t0()).unwrap();
+    Hall { dir, store }
+}
