@@ -92,6 +92,9 @@ macro_rules! registry {
         ) -> Result<(serde_json::Value, Vec<HallEvent>)> {
             $(
                 if name == <$ty as Operation>::NAME {
+                    // Who may call comes before what was sent: an unauthorised caller learns
+                    // nothing about request shapes.
+                    store.authorize(caller, now, <$ty as Operation>::ACCESS, name)?;
                     let req: $ty = serde_json::from_value(request).map_err(|e| {
                         CoreError::new(ErrorCode::InvalidFormat, format!("请求格式错误（{name}）：{e}"))
                     })?;

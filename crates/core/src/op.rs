@@ -256,6 +256,13 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Check that `caller` may call an operation needing `access`, without running anything.
+    pub fn authorize(&self, caller: &Caller, now: Timestamp, access: Access, op: &str) -> Result<()> {
+        self.read(|tx| resolve_actor(tx, &caller.credential, now)?.check(access, op))
+    }
+}
+
 /// Look the credential up in the same transaction the operation runs in.
 fn resolve_actor(tx: &Transaction<'_>, credential: &Credential, now: Timestamp) -> Result<Actor> {
     match credential {
