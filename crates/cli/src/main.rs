@@ -31,12 +31,6 @@ enum Command {
     Version,
 }
 
-fn default_db() -> PathBuf {
-    directories::ProjectDirs::from("cn", "onetrip", "onetrip")
-        .map(|d| d.data_dir().join("onetrip.sqlite"))
-        .unwrap_or_else(|| PathBuf::from("onetrip.sqlite"))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let clock = SystemClock;
@@ -50,7 +44,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
-    let db = cli.db.unwrap_or_else(default_db);
+    let db = cli.db.unwrap_or_else(store::default_path);
     match cli.command {
         Command::Version => {
             println!("onetrip {} (schema {})", onetrip_core::VERSION, store::SCHEMA_VERSION);

@@ -1,1 +1,120 @@
+//! Harness for the desktop end-to-end suites: a temporary demo hall, `tauri-driver` on a free
+//! port, a WebDriver session on the real built `onetrip-desk`, screenshots saved under
+//! `target/e2e-shots/`.
+//!
+//! Needs a display (run under `xvfb-run`), `tauri-driver` on PATH, `WebKitWebDriver`, and the
+//! binaries named by `ONETRIP_DESK_BIN` / `ONETRIP_CLI_BIN` (the Makefile builds them once with
+//! `tauri build --debug --no-bundle` and passes them in).
 
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+pub fn shots_dir() -> PathBuf {
+    let d = workspace_root().join("target/e2e-shots");
+    std::fs::create_dir_all(&d).expect("create target/e2e-shots");
+    d
+}
+
+fn bin(var: &str, default: &str) -> PathBuf {
+    let p = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| workspace_root().join(default));
+    assert!(p.exists(), "{} does not exist: build the app first (make e2e does) or set {var}", p.display());
+    p
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+}
+
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    _dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+impl App {
+    /// A fresh demo hall and the real app opened on it (first window: `window`).
+    pub async fn start(window: &str) -> App {
+        assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run the e2e suite under xvfb-run (make e2e)");
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hall.sqlite");
+        let out = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip")).arg("--db").arg(&db).arg("demo").output().unwrap();
+        assert!(out.status.success(), "demo hall: {}", String::from_utf8_lossy(&out.stderr));
+
+        let (port, native) = (free_port(), free_port());
+        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("ONETRIP_DB", &db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver on PATH (cargo install tauri-driver --locked)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let desk = bin("ONETRIP_DESK_BIN", "target/debug/onetrip-desk");
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({"application": desk, "args": ["--window", window]}),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session on the app");
+        App { client, driver, _dir: dir, db }
+    }
+
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
+    }
+
+    /// Wait until the element's text contains `want`.
+    pub async fn wait_text(&self, css: &str, want: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = el.text().await
+                && text.contains(want)
+            {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "{css} never showed {want:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Save a screenshot of the current window as `target/e2e-shots/<name>.png`.
+    pub async fn shot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let png = tokio::time::timeout(Duration::from_secs(30), self.client.screenshot())
+            .await
+            .expect("screenshot within 30 s")
+            .expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

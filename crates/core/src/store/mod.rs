@@ -196,6 +196,14 @@ fn backup_connection(conn: &Connection, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where the hall database lives unless `--db` / `ONETRIP_DB` say otherwise: the platform data
+/// directory (`~/.local/share/onetrip/onetrip.sqlite` on Linux).
+pub fn default_path() -> PathBuf {
+    directories::ProjectDirs::from("cn", "onetrip", "onetrip")
+        .map(|d| d.data_dir().join("onetrip.sqlite"))
+        .unwrap_or_else(|| PathBuf::from("onetrip.sqlite"))
+}
+
 /// The directory holding pre-migration backups of the database at `db`.
 pub fn backup_dir(db: &Path) -> PathBuf {
     db.parent().unwrap_or(Path::new(".")).join("backups")

@@ -1,0 +1,240 @@
+//! The Tauri application: state, commands, windows, menu, events.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use onetrip_core::op::Operation;
+use onetrip_core::staff::auth::{self, FirstAdmin};
+use onetrip_core::{Caller, Clock, CoreError, DeviceKind, ErrorCode, Store, SystemClock, event};
+use serde::Serialize;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::{AppHandle, Emitter, Manager, State, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+
+/// The windows OneTrip has; each has its own capability (see `capabilities/`).
+pub const WINDOWS: &[(&str, &str, f64, f64)] = &[
+    ("counter", "一次办 · 窗口服务台", 1280.0, 800.0),
+    ("display", "一次办 · 叫号屏", 1280.0, 720.0),
+    ("kiosk", "一次办 · 取号机", 1024.0, 768.0),
+    ("admin", "一次办 · 大厅管理", 1280.0, 800.0),
+];
+
+pub struct Desk {
+    store: Store,
+    clock: SystemClock,
+    db_path: PathBuf,
+    first_admin: Mutex<Option<FirstAdmin>>,
+}
+
+impl Desk {
+    /// Run one operation for the webview that asked, then publish its events to every window.
+    fn run<O: Operation>(&self, app: &AppHandle, window: &WebviewWindow, token: Option<String>, req: O) -> Result<O::Response, CoreError> {
+        let label = window.label().to_owned();
+        let caller = match (token, label.as_str()) {
+            (Some(t), _) => Caller::token(t, label),
+            (None, "kiosk") => Caller::device(DeviceKind::Kiosk, label),
+            (None, "display") => Caller::device(DeviceKind::Display, label),
+            (None, _) => Caller::anonymous(label),
+        };
+        let out = self.store.execute(&caller, self.clock.now(), req)?;
+        for ev in &out.events {
+            // Publishing is best effort: the change is committed whatever happens here.
+            let _ = app.emit(event::EVENT_NAME, ev);
+        }
+        Ok(out.response)
+    }
+}
+
+macro_rules! commands {
+    ($($cmd:ident => $ty:ty),* $(,)?) => {
+        $(
+            #[tauri::command]
+            async fn $cmd(desk: State<'_, Desk>, app: AppHandle, window: WebviewWindow, token: Option<String>, req: $ty) -> Result<<$ty as Operation>::Response, CoreError> {
+                desk.run(&app, &window, token, req)
+            }
+        )*
+
+        fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info]
+        }
+    };
+}
+
+onetrip_core::for_each_operation!(commands);
+
+/// Open (or focus) one of OneTrip's windows.
+#[tauri::command]
+async fn open_window(app: AppHandle, label: String) -> Result<(), CoreError> {
+    show_window(&app, &label, false)
+}
+
+/// The first admin's one-time password, shown once on the sign-in screen of a brand-new hall.
+#[tauri::command]
+async fn first_admin_notice(desk: State<'_, Desk>) -> Result<Option<FirstAdmin>, CoreError> {
+    Ok(desk.first_admin.lock().map_err(|_| CoreError::internal("state lock"))?.take())
+}
+
+#[derive(Serialize)]
+struct AppInfo {
+    version: &'static str,
+    db_path: String,
+    window: String,
+}
+
+#[tauri::command]
+async fn app_info(desk: State<'_, Desk>, window: WebviewWindow) -> Result<AppInfo, CoreError> {
+    Ok(AppInfo { version: onetrip_core::VERSION, db_path: desk.db_path.display().to_string(), window: window.label().to_owned() })
+}
+
+fn show_window(app: &AppHandle, label: &str, fullscreen: bool) -> Result<(), CoreError> {
+    if let Some(w) = app.get_webview_window(label) {
+        let _ = w.show();
+        let _ = w.set_focus();
+        return Ok(());
+    }
+    let (_, title, w, h) = WINDOWS
+        .iter()
+        .find(|(l, ..)| *l == label)
+        .ok_or_else(|| CoreError::new(ErrorCode::NotFound, format!("没有名为 {label} 的窗口")).param("what", "窗口").param("id", label))?;
+    let mut b = WebviewWindowBuilder::new(app, label, WebviewUrl::App(label.into()))
+        .title(*title)
+        .inner_size(*w, *h)
+        .min_inner_size(800.0, 600.0)
+        .fullscreen(fullscreen);
+    if label == "counter" || label == "admin" {
+        b = b.menu(app_menu(app).map_err(|e| CoreError::internal(e.to_string()))?);
+    }
+    b.build().map_err(|e| CoreError::internal(format!("无法打开窗口 {label}：{e}")))?;
+    Ok(())
+}
+
+fn app_menu(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
+    let windows = Submenu::with_items(
+        app,
+        "窗口(&W)",
+        true,
+        &[
+            &MenuItem::with_id(app, "open:counter", "窗口服务台", true, Some("CmdOrCtrl+1"))?,
+            &MenuItem::with_id(app, "open:display", "叫号屏（公共显示）", true, Some("CmdOrCtrl+2"))?,
+            &MenuItem::with_id(app, "open:kiosk", "取号机", true, Some("CmdOrCtrl+3"))?,
+            &MenuItem::with_id(app, "open:admin", "大厅管理", true, Some("CmdOrCtrl+4"))?,
+            &PredefinedMenuItem::separator(app)?,
+            &PredefinedMenuItem::quit(app, Some("退出"))?,
+        ],
+    )?;
+    Menu::with_items(app, &[&windows])
+}
+
+struct Args {
+    window: String,
+    fullscreen: bool,
+    db: Option<PathBuf>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args { window: "counter".into(), fullscreen: false, db: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--window" => a.window = it.next().unwrap_or_default(),
+            "--fullscreen" => a.fullscreen = true,
+            "--db" => a.db = it.next().map(PathBuf::from),
+            other => {
+                if let Some(v) = other.strip_prefix("--window=") {
+                    a.window = v.into();
+                } else if let Some(v) = other.strip_prefix("--db=") {
+                    a.db = Some(v.into());
+                }
+            }
+        }
+    }
+    a
+}
+
+pub fn run() {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!("错误：没有图形显示（DISPLAY 未设置）。请在桌面环境中运行，或在 Xvfb 下运行（xvfb-run）。");
+        std::process::exit(2);
+    }
+    let args = parse_args();
+    if !WINDOWS.iter().any(|(l, ..)| *l == args.window) {
+        eprintln!("错误：未知窗口 {}（可选 counter、display、kiosk、admin）", args.window);
+        std::process::exit(2);
+    }
+    let db_path = args
+        .db
+        .clone()
+        .or_else(|| std::env::var_os("ONETRIP_DB").map(PathBuf::from))
+        .unwrap_or_else(onetrip_core::store::default_path);
+    let clock = SystemClock;
+    let (store, report) = match Store::open(&db_path, clock.now()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("错误 [{}]: {}", e.code, e.message);
+            std::process::exit(2);
+        }
+    };
+    if let Some(b) = &report.backup {
+        eprintln!("已在迁移前备份数据库：{}", b.display());
+    }
+    let first_admin = match auth::bootstrap(&store, clock.now()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("错误 [{}]: {}", e.code, e.message);
+            std::process::exit(2);
+        }
+    };
+    if let Some(f) = &first_admin {
+        eprintln!("新数据库：首个系统管理员 {}，一次性密码 {}（首次登录须修改）", f.login, f.one_time_password);
+    }
+    let desk = Desk { store, clock, db_path, first_admin: Mutex::new(first_admin) };
+    let start = args.window.clone();
+    let fullscreen = args.fullscreen;
+    tauri::Builder::default()
+        .manage(desk)
+        .invoke_handler(handler())
+        .on_menu_event(|app, ev| {
+            if let Some(label) = ev.id().as_ref().strip_prefix("open:") {
+                let _ = show_window(app, label, false);
+            }
+        })
+        .setup(move |app| {
+            show_window(app.handle(), &start, fullscreen).map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("the OneTrip window starts");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_window_has_exactly_one_capability() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities");
+        let mut seen = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+            let perms: Vec<String> = v["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+            for w in v["windows"].as_array().unwrap() {
+                assert!(seen.insert(w.as_str().unwrap().to_owned(), perms.clone()).is_none(), "{w} in two capabilities");
+            }
+        }
+        for (label, ..) in super::WINDOWS {
+            assert!(seen.contains_key(*label), "window {label} has no capability");
+        }
+        for public in ["kiosk", "display"] {
+            assert!(seen[public].contains(&"public-ops".to_owned()));
+            assert!(!seen[public].iter().any(|p| p == "staff-ops" || p == "core:default"), "{public} must not reach staff operations");
+        }
+    }
+
+    #[test]
+    fn public_permission_set_holds_only_public_and_device_operations() {
+        let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("permissions/operations.toml")).unwrap();
+        let public_line = text.split("[[set]]").find(|s| s.contains("\"public-ops\"")).unwrap();
+        for op in onetrip_core::OPERATIONS {
+            let perm = format!("\"allow-{}\"", op.command().replace('_', "-"));
+            let open = op.access <= onetrip_core::Access::Device;
+            assert_eq!(public_line.contains(&perm), open, "{} (access {:?})", op.name, op.access);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+// The one backend interface the UI talks to. Today its transport is Tauri IPC; hall mode adds
+// HTTP/WebSocket behind the same `call` / `onEvent` (see ARCHITECTURE.md).
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { CoreError } from './bindings/CoreError';
+import type { ErrorCode } from './bindings/ErrorCode';
+import type { HallEvent } from './bindings/HallEvent';
+import { OPERATIONS, type OperationName, type Operations } from './bindings/operations';
+
+export const EVENT_NAME = 'onetrip://hall-event';
+
+/** A coded failure from core (or a transport failure mapped to `internal`). */
+export class ApiError extends Error {
+  code: ErrorCode;
+  field?: string;
+  params: Record<string, string>;
+  constructor(e: CoreError) {
+    super(e.message);
+    this.code = e.code;
+    this.field = e.field;
+    this.params = e.params ?? {};
+  }
+}
+
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) return new ApiError(e as CoreError);
+  return new ApiError({ code: 'internal', message: String(e), params: {} });
+}
+
+let token: string | null = null;
+export function setToken(t: string | null) {
+  token = t;
+}
+
+export async function call<N extends OperationName>(name: N, req: Operations[N]['request']): Promise<Operations[N]['response']> {
+  try {
+    return await invoke<Operations[N]['response']>(OPERATIONS[name].command, { token, req });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Subscribe to committed changes from every window. Returns the unsubscribe function. */
+export async function onHallEvent(cb: (e: HallEvent) => void): Promise<() => void> {
+  return listen<HallEvent>(EVENT_NAME, (ev) => cb(ev.payload));
+}
+
+export async function openWindow(label: 'counter' | 'display' | 'kiosk' | 'admin') {
+  await invoke('open_window', { label });
+}
+
+export type FirstAdminNotice = { login: string; one_time_password: string } | null;
+export async function firstAdminNotice(): Promise<FirstAdminNotice> {
+  return invoke<FirstAdminNotice>('first_admin_notice');
+}
