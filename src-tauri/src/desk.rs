@@ -27,7 +27,13 @@ pub struct Desk {
 
 impl Desk {
     /// Run one operation for the webview that asked, then publish its events to every window.
-    fn run<O: Operation>(&self, app: &AppHandle, window: &WebviewWindow, token: Option<String>, req: O) -> Result<O::Response, CoreError> {
+    fn run<O: Operation>(
+        &self,
+        app: &AppHandle,
+        window: &WebviewWindow,
+        token: Option<String>,
+        req: O,
+    ) -> Result<O::Response, CoreError> {
         let label = window.label().to_owned();
         let caller = match (token, label.as_str()) {
             (Some(t), _) => Caller::token(t, label),
@@ -70,7 +76,11 @@ async fn open_window(app: AppHandle, label: String) -> Result<(), CoreError> {
 /// The first admin's one-time password, shown once on the sign-in screen of a brand-new hall.
 #[tauri::command]
 async fn first_admin_notice(desk: State<'_, Desk>) -> Result<Option<FirstAdmin>, CoreError> {
-    Ok(desk.first_admin.lock().map_err(|_| CoreError::internal("state lock"))?.take())
+    Ok(desk
+        .first_admin
+        .lock()
+        .map_err(|_| CoreError::internal("state lock"))?
+        .take())
 }
 
 #[derive(Serialize)]
@@ -82,7 +92,11 @@ struct AppInfo {
 
 #[tauri::command]
 async fn app_info(desk: State<'_, Desk>, window: WebviewWindow) -> Result<AppInfo, CoreError> {
-    Ok(AppInfo { version: onetrip_core::VERSION, db_path: desk.db_path.display().to_string(), window: window.label().to_owned() })
+    Ok(AppInfo {
+        version: onetrip_core::VERSION,
+        db_path: desk.db_path.display().to_string(),
+        window: window.label().to_owned(),
+    })
 }
 
 fn show_window(app: &AppHandle, label: &str, fullscreen: bool) -> Result<(), CoreError> {
@@ -91,10 +105,11 @@ fn show_window(app: &AppHandle, label: &str, fullscreen: bool) -> Result<(), Cor
         let _ = w.set_focus();
         return Ok(());
     }
-    let (_, title, w, h) = WINDOWS
-        .iter()
-        .find(|(l, ..)| *l == label)
-        .ok_or_else(|| CoreError::new(ErrorCode::NotFound, format!("没有名为 {label} 的窗口")).param("what", "窗口").param("id", label))?;
+    let (_, title, w, h) = WINDOWS.iter().find(|(l, ..)| *l == label).ok_or_else(|| {
+        CoreError::new(ErrorCode::NotFound, format!("没有名为 {label} 的窗口"))
+            .param("what", "窗口")
+            .param("id", label)
+    })?;
     let mut b = WebviewWindowBuilder::new(app, label, WebviewUrl::App(label.into()))
         .title(*title)
         .inner_size(*w, *h)
@@ -103,7 +118,8 @@ fn show_window(app: &AppHandle, label: &str, fullscreen: bool) -> Result<(), Cor
     if label == "counter" || label == "admin" {
         b = b.menu(app_menu(app).map_err(|e| CoreError::internal(e.to_string()))?);
     }
-    b.build().map_err(|e| CoreError::internal(format!("无法打开窗口 {label}：{e}")))?;
+    b.build()
+        .map_err(|e| CoreError::internal(format!("无法打开窗口 {label}：{e}")))?;
     Ok(())
 }
 
@@ -114,7 +130,13 @@ fn app_menu(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
         true,
         &[
             &MenuItem::with_id(app, "open:counter", "窗口服务台", true, Some("CmdOrCtrl+1"))?,
-            &MenuItem::with_id(app, "open:display", "叫号屏（公共显示）", true, Some("CmdOrCtrl+2"))?,
+            &MenuItem::with_id(
+                app,
+                "open:display",
+                "叫号屏（公共显示）",
+                true,
+                Some("CmdOrCtrl+2"),
+            )?,
             &MenuItem::with_id(app, "open:kiosk", "取号机", true, Some("CmdOrCtrl+3"))?,
             &MenuItem::with_id(app, "open:admin", "大厅管理", true, Some("CmdOrCtrl+4"))?,
             &PredefinedMenuItem::separator(app)?,
@@ -131,7 +153,11 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let mut a = Args { window: "counter".into(), fullscreen: false, db: None };
+    let mut a = Args {
+        window: "counter".into(),
+        fullscreen: false,
+        db: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -152,12 +178,17 @@ fn parse_args() -> Args {
 
 pub fn run() {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        eprintln!("错误：没有图形显示（DISPLAY 未设置）。请在桌面环境中运行，或在 Xvfb 下运行（xvfb-run）。");
+        eprintln!(
+            "错误：没有图形显示（DISPLAY 未设置）。请在桌面环境中运行，或在 Xvfb 下运行（xvfb-run）。"
+        );
         std::process::exit(2);
     }
     let args = parse_args();
     if !WINDOWS.iter().any(|(l, ..)| *l == args.window) {
-        eprintln!("错误：未知窗口 {}（可选 counter、display、kiosk、admin）", args.window);
+        eprintln!(
+            "错误：未知窗口 {}（可选 counter、display、kiosk、admin）",
+            args.window
+        );
         std::process::exit(2);
     }
     let db_path = args
@@ -184,9 +215,17 @@ pub fn run() {
         }
     };
     if let Some(f) = &first_admin {
-        eprintln!("新数据库：首个系统管理员 {}，一次性密码 {}（首次登录须修改）", f.login, f.one_time_password);
+        eprintln!(
+            "新数据库：首个系统管理员 {}，一次性密码 {}（首次登录须修改）",
+            f.login, f.one_time_password
+        );
     }
-    let desk = Desk { store, clock, db_path, first_admin: Mutex::new(first_admin) };
+    let desk = Desk {
+        store,
+        clock,
+        db_path,
+        first_admin: Mutex::new(first_admin),
+    };
     let start = args.window.clone();
     let fullscreen = args.fullscreen;
     tauri::Builder::default()
@@ -198,7 +237,8 @@ pub fn run() {
             }
         })
         .setup(move |app| {
-            show_window(app.handle(), &start, fullscreen).map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
+            show_window(app.handle(), &start, fullscreen)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -212,29 +252,60 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities");
         let mut seen = std::collections::BTreeMap::new();
         for entry in std::fs::read_dir(dir).unwrap() {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
-            let perms: Vec<String> = v["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap())
+                    .unwrap();
+            let perms: Vec<String> = v["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_owned())
+                .collect();
             for w in v["windows"].as_array().unwrap() {
-                assert!(seen.insert(w.as_str().unwrap().to_owned(), perms.clone()).is_none(), "{w} in two capabilities");
+                assert!(
+                    seen.insert(w.as_str().unwrap().to_owned(), perms.clone())
+                        .is_none(),
+                    "{w} in two capabilities"
+                );
             }
         }
         for (label, ..) in super::WINDOWS {
-            assert!(seen.contains_key(*label), "window {label} has no capability");
+            assert!(
+                seen.contains_key(*label),
+                "window {label} has no capability"
+            );
         }
         for public in ["kiosk", "display"] {
             assert!(seen[public].contains(&"public-ops".to_owned()));
-            assert!(!seen[public].iter().any(|p| p == "staff-ops" || p == "core:default"), "{public} must not reach staff operations");
+            assert!(
+                !seen[public]
+                    .iter()
+                    .any(|p| p == "staff-ops" || p == "core:default"),
+                "{public} must not reach staff operations"
+            );
         }
     }
 
     #[test]
     fn public_permission_set_holds_only_public_and_device_operations() {
-        let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("permissions/operations.toml")).unwrap();
-        let public_line = text.split("[[set]]").find(|s| s.contains("\"public-ops\"")).unwrap();
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("permissions/operations.toml"),
+        )
+        .unwrap();
+        let public_line = text
+            .split("[[set]]")
+            .find(|s| s.contains("\"public-ops\""))
+            .unwrap();
         for op in onetrip_core::OPERATIONS {
             let perm = format!("\"allow-{}\"", op.command().replace('_', "-"));
             let open = op.access <= onetrip_core::Access::Device;
-            assert_eq!(public_line.contains(&perm), open, "{} (access {:?})", op.name, op.access);
+            assert_eq!(
+                public_line.contains(&perm),
+                open,
+                "{} (access {:?})",
+                op.name,
+                op.access
+            );
         }
     }
 }

@@ -47,7 +47,11 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
     let db = cli.db.unwrap_or_else(store::default_path);
     match cli.command {
         Command::Version => {
-            println!("onetrip {} (schema {})", onetrip_core::VERSION, store::SCHEMA_VERSION);
+            println!(
+                "onetrip {} (schema {})",
+                onetrip_core::VERSION,
+                store::SCHEMA_VERSION
+            );
         }
         Command::Migrate => {
             let (s, report) = Store::open(&db, clock.now())?;
@@ -57,9 +61,18 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             if report.created {
                 println!("created: {} (schema {})", db.display(), report.to_version);
             } else if report.from_version == report.to_version {
-                println!("up to date: {} (schema {})", db.display(), report.to_version);
+                println!(
+                    "up to date: {} (schema {})",
+                    db.display(),
+                    report.to_version
+                );
             } else {
-                println!("migrated: {} (schema {} -> {})", db.display(), report.from_version, report.to_version);
+                println!(
+                    "migrated: {} (schema {} -> {})",
+                    db.display(),
+                    report.from_version,
+                    report.to_version
+                );
             }
             if let Some(first) = auth::bootstrap(&s, clock.now())? {
                 println!("first admin: {}", first.login);
@@ -71,7 +84,10 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             let (s, _) = Store::open(&db, clock.now())?;
             let report = demo::create(&s, clock.now())?;
             println!("demo hall: {} ({})", report.hall, db.display());
-            println!("windows: {}, categories: {}", report.windows, report.categories);
+            println!(
+                "windows: {}, categories: {}",
+                report.windows, report.categories
+            );
             println!("accounts (password {}):", report.password);
             for (login, name, role) in report.accounts {
                 println!("  {login:<10} {name}  {role}");

@@ -3,7 +3,12 @@
 use std::process::Command;
 
 fn onetrip(db: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_onetrip")).arg("--db").arg(db).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_onetrip"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -15,19 +20,30 @@ fn version_migrate_demo() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("onetrip "));
 
     let out = onetrip(&db, &["demo"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("西湖区政务服务中心"));
     assert!(text.contains("zhangwei"));
 
     let again = onetrip(&db, &["demo"]);
-    assert_eq!(again.status.code(), Some(2), "the demo refuses a database with accounts");
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "the demo refuses a database with accounts"
+    );
     assert!(String::from_utf8_lossy(&again.stderr).contains("错误 ["));
 
     let out = onetrip(&db, &["migrate"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("one-time password"), "the demo has documented accounts");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("one-time password"),
+        "the demo has documented accounts"
+    );
 }
 
 #[test]
@@ -47,7 +63,11 @@ fn migrate_a_new_database_prints_the_first_admin_once() {
 fn env_var_selects_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("env.sqlite");
-    let out = Command::new(env!("CARGO_BIN_EXE_onetrip")).env("ONETRIP_DB", &db).arg("migrate").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_onetrip"))
+        .env("ONETRIP_DB", &db)
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(db.exists());
 }

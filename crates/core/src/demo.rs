@@ -32,8 +32,12 @@ pub const ACCOUNTS: &[(&str, &str, Role)] = &[
 ];
 
 /// The A/B backup pairs among the demo clerks (AB岗): each is the other's B.
-pub const BACKUP_PAIRS: &[(&str, &str)] =
-    &[("zhangwei", "liuyang"), ("wangfang", "lina"), ("chenjing", "yangqiang"), ("zhaolei", "huangmin")];
+pub const BACKUP_PAIRS: &[(&str, &str)] = &[
+    ("zhangwei", "liuyang"),
+    ("wangfang", "lina"),
+    ("chenjing", "yangqiang"),
+    ("zhaolei", "huangmin"),
+];
 
 /// (prefix, name, daily cap, issue from, issue until)
 const CATEGORIES: &[(&str, &str, u32, &str, &str)] = &[
@@ -67,7 +71,10 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
     let me = Caller::system("demo");
     let has_staff = store.read(|tx| staff::store::count(tx))?;
     if has_staff > 0 {
-        return Err(CoreError::new(ErrorCode::InvalidFormat, "该数据库已有人员账号，演示大厅只能建在空数据库上，未做任何改动"));
+        return Err(CoreError::new(
+            ErrorCode::InvalidFormat,
+            "该数据库已有人员账号，演示大厅只能建在空数据库上，未做任何改动",
+        ));
     }
     store.write(|tx| hall::ensure_hall(tx, &Actor::System("demo".into()), now))?;
     let h = store.execute(
@@ -79,8 +86,14 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
             address: "杭州市西湖区文三路 90 号 1 楼".into(),
             phone: "0571-87000000".into(),
             business_hours: vec![
-                TimeSpan { start: "09:00".into(), end: "12:00".into() },
-                TimeSpan { start: "13:30".into(), end: "17:00".into() },
+                TimeSpan {
+                    start: "09:00".into(),
+                    end: "12:00".into(),
+                },
+                TimeSpan {
+                    start: "13:30".into(),
+                    end: "17:00".into(),
+                },
             ],
         },
     )?;
@@ -104,15 +117,35 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
     for (number, name, prefixes) in WINDOWS {
         let category_ids = prefixes
             .iter()
-            .map(|p| cats.iter().find(|c| c.prefix == *p).map(|c| c.id.clone()).expect("demo windows use demo prefixes"))
+            .map(|p| {
+                cats.iter()
+                    .find(|c| c.prefix == *p)
+                    .map(|c| c.id.clone())
+                    .expect("demo windows use demo prefixes")
+            })
             .collect();
-        store.execute(&me, now, hall::CreateWindow { fields: WindowFields { number: *number, name: (*name).into(), category_ids } })?;
+        store.execute(
+            &me,
+            now,
+            hall::CreateWindow {
+                fields: WindowFields {
+                    number: *number,
+                    name: (*name).into(),
+                    category_ids,
+                },
+            },
+        )?;
     }
     for (login, name, role) in ACCOUNTS {
         store.execute(
             &me,
             now,
-            staff::CreateStaff { login: (*login).into(), name: (*name).into(), role: *role, initial_password: DEMO_PASSWORD.into() },
+            staff::CreateStaff {
+                login: (*login).into(),
+                name: (*name).into(),
+                role: *role,
+                initial_password: DEMO_PASSWORD.into(),
+            },
         )?;
     }
     store.write(|tx| {
@@ -123,14 +156,21 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
             Some("demo"),
             "demo.documented_accounts",
             now,
-            AuditDraft::new("staff", None, "演示大厅：账号使用公开的演示密码，无须首次修改"),
+            AuditDraft::new(
+                "staff",
+                None,
+                "演示大厅：账号使用公开的演示密码，无须首次修改",
+            ),
         )
     })?;
     Ok(DemoReport {
         hall: h.response.name,
         windows: WINDOWS.len(),
         categories: CATEGORIES.len(),
-        accounts: ACCOUNTS.iter().map(|(l, n, r)| ((*l).into(), (*n).into(), r.label().into())).collect(),
+        accounts: ACCOUNTS
+            .iter()
+            .map(|(l, n, r)| ((*l).into(), (*n).into(), r.label().into()))
+            .collect(),
         password: DEMO_PASSWORD.into(),
     })
 }

@@ -140,7 +140,12 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 impl CoreError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, params: BTreeMap::new() }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            params: BTreeMap::new(),
+        }
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Self {

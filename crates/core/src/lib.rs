@@ -125,7 +125,12 @@ mod registry_tests {
     fn command_names_follow_operation_names() {
         assert_eq!(OPERATIONS.len(), COMMAND_IDENTS.len());
         for (info, ident) in OPERATIONS.iter().zip(COMMAND_IDENTS) {
-            assert_eq!(&info.command(), ident, "the command for {} must be its name with _ for .", info.name);
+            assert_eq!(
+                &info.command(),
+                ident,
+                "the command for {} must be its name with _ for .",
+                info.name
+            );
         }
         let mut names: Vec<_> = OPERATIONS.iter().map(|o| o.name).collect();
         names.sort();

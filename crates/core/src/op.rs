@@ -67,17 +67,29 @@ pub struct Caller {
 
 impl Caller {
     pub fn anonymous(source: impl Into<String>) -> Self {
-        Self { credential: Credential::Anonymous, source: Some(source.into()) }
+        Self {
+            credential: Credential::Anonymous,
+            source: Some(source.into()),
+        }
     }
     pub fn token(token: impl Into<String>, source: impl Into<String>) -> Self {
-        Self { credential: Credential::Token(token.into()), source: Some(source.into()) }
+        Self {
+            credential: Credential::Token(token.into()),
+            source: Some(source.into()),
+        }
     }
     pub fn device(kind: DeviceKind, source: impl Into<String>) -> Self {
-        Self { credential: Credential::Device(kind), source: Some(source.into()) }
+        Self {
+            credential: Credential::Device(kind),
+            source: Some(source.into()),
+        }
     }
     pub fn system(who: impl Into<String>) -> Self {
         let who = who.into();
-        Self { credential: Credential::System(who.clone()), source: Some(who) }
+        Self {
+            credential: Credential::System(who.clone()),
+            source: Some(who),
+        }
     }
 }
 
@@ -181,7 +193,14 @@ impl<'a> Cx<'a> {
     /// Append this operation's audit row (exactly once per write) and its live event.
     pub fn record(&mut self, topic: Topic, draft: AuditDraft) -> Result<()> {
         let subject_id = draft.subject_id.clone();
-        audit::append(self.tx, &self.actor, self.source.as_deref(), self.op, self.now, draft)?;
+        audit::append(
+            self.tx,
+            &self.actor,
+            self.source.as_deref(),
+            self.op,
+            self.now,
+            draft,
+        )?;
         self.audits += 1;
         self.events.push(HallEvent {
             topic,
@@ -227,7 +246,12 @@ pub struct Outcome<R> {
 }
 
 impl Store {
-    pub fn execute<O: Operation>(&self, caller: &Caller, now: Timestamp, req: O) -> Result<Outcome<O::Response>> {
+    pub fn execute<O: Operation>(
+        &self,
+        caller: &Caller,
+        now: Timestamp,
+        req: O,
+    ) -> Result<Outcome<O::Response>> {
         let body = |tx: &Transaction<'_>| -> Result<Outcome<O::Response>> {
             let actor = resolve_actor(tx, &caller.credential, now)?;
             actor.check(O::ACCESS, O::NAME)?;
@@ -240,7 +264,15 @@ impl Store {
                     "首次登录须先修改一次性密码",
                 ));
             }
-            let mut cx = Cx { tx, actor, now, source: caller.source.clone(), op: O::NAME, audits: 0, events: vec![] };
+            let mut cx = Cx {
+                tx,
+                actor,
+                now,
+                source: caller.source.clone(),
+                op: O::NAME,
+                audits: 0,
+                events: vec![],
+            };
             let response = req.run(&mut cx)?;
             let expected = u32::from(O::WRITES);
             if cx.audits != expected {
@@ -250,15 +282,28 @@ impl Store {
                     cx.audits
                 )));
             }
-            Ok(Outcome { response, events: cx.events })
+            Ok(Outcome {
+                response,
+                events: cx.events,
+            })
         };
-        if O::WRITES { self.write(body) } else { self.read(body) }
+        if O::WRITES {
+            self.write(body)
+        } else {
+            self.read(body)
+        }
     }
 }
 
 impl Store {
     /// Check that `caller` may call an operation needing `access`, without running anything.
-    pub fn authorize(&self, caller: &Caller, now: Timestamp, access: Access, op: &str) -> Result<()> {
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        now: Timestamp,
+        access: Access,
+        op: &str,
+    ) -> Result<()> {
         self.read(|tx| resolve_actor(tx, &caller.credential, now)?.check(access, op))
     }
 }
@@ -292,12 +337,28 @@ fn resolve_actor(tx: &Transaction<'_>, credential: &Credential, now: Timestamp) 
                     },
                 )
                 .optional()?;
-            let Some((session_id, staff_id, window_id, expires_at, ended_at, name, role, active, must_change)) = row
+            let Some((
+                session_id,
+                staff_id,
+                window_id,
+                expires_at,
+                ended_at,
+                name,
+                role,
+                active,
+                must_change,
+            )) = row
             else {
-                return Err(CoreError::new(ErrorCode::Unauthenticated, "登录凭证无效，请重新登录"));
+                return Err(CoreError::new(
+                    ErrorCode::Unauthenticated,
+                    "登录凭证无效，请重新登录",
+                ));
             };
             if ended_at.is_some() || expires_at <= to_ms(now) {
-                return Err(CoreError::new(ErrorCode::SessionExpired, "登录已失效（已退出、超时或被释放），请重新登录"));
+                return Err(CoreError::new(
+                    ErrorCode::SessionExpired,
+                    "登录已失效（已退出、超时或被释放），请重新登录",
+                ));
             }
             if !active {
                 return Err(CoreError::new(ErrorCode::StaffInactive, "该账号已停用"));

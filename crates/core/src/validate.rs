@@ -21,15 +21,20 @@ pub fn text(field: &str, label: &str, value: &str, max: usize) -> Result<String>
         .param("actual", n));
     }
     if v.chars().any(char::is_control) {
-        return Err(CoreError::new(ErrorCode::InvalidFormat, format!("{label}含有控制字符"))
-            .field(field));
+        return Err(
+            CoreError::new(ErrorCode::InvalidFormat, format!("{label}含有控制字符")).field(field),
+        );
     }
     Ok(v.to_owned())
 }
 
 /// Optional text: empty means "not given".
 pub fn optional_text(field: &str, label: &str, value: &str, max: usize) -> Result<String> {
-    if value.trim().is_empty() { Ok(String::new()) } else { text(field, label, value, max) }
+    if value.trim().is_empty() {
+        Ok(String::new())
+    } else {
+        text(field, label, value, max)
+    }
 }
 
 pub fn range_i64(field: &str, label: &str, value: i64, min: i64, max: i64) -> Result<i64> {
@@ -75,7 +80,9 @@ pub fn login(value: &str) -> Result<String> {
             .param("actual", v.len()));
     }
     if v.len() < 3
-        || !v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
     {
         return Err(CoreError::new(
             ErrorCode::InvalidFormat,
@@ -124,8 +131,11 @@ pub fn phone(field: &str, value: &str) -> Result<String> {
 /// An `HH:MM` wall-clock time (24-hour), returned as minutes since midnight.
 pub fn hhmm(field: &str, value: &str) -> Result<u16> {
     let bad = || {
-        CoreError::new(ErrorCode::InvalidFormat, format!("时间应为 HH:MM 格式，实际为“{value}”"))
-            .field(field)
+        CoreError::new(
+            ErrorCode::InvalidFormat,
+            format!("时间应为 HH:MM 格式，实际为“{value}”"),
+        )
+        .field(field)
     };
     let (h, m) = value.trim().split_once(':').ok_or_else(bad)?;
     if h.len() != 2 || m.len() != 2 {
@@ -157,12 +167,25 @@ mod tests {
 
     #[test]
     fn text_rules() {
-        assert_eq!(text("name", "名称", "  不动产登记 ", 10).unwrap(), "不动产登记");
-        assert_eq!(text("name", "名称", "   ", 10).unwrap_err().code, ErrorCode::Required);
+        assert_eq!(
+            text("name", "名称", "  不动产登记 ", 10).unwrap(),
+            "不动产登记"
+        );
+        assert_eq!(
+            text("name", "名称", "   ", 10).unwrap_err().code,
+            ErrorCode::Required
+        );
         let e = text("name", "名称", "一二三四五六七八九十一", 10).unwrap_err();
-        assert_eq!(e.code, ErrorCode::TooLong, "11 Chinese characters exceed 10 even though the byte count is 33");
+        assert_eq!(
+            e.code,
+            ErrorCode::TooLong,
+            "11 Chinese characters exceed 10 even though the byte count is 33"
+        );
         assert_eq!(e.params["max"], "10");
-        assert_eq!(text("name", "名称", "a\u{7}b", 10).unwrap_err().code, ErrorCode::InvalidFormat);
+        assert_eq!(
+            text("name", "名称", "a\u{7}b", 10).unwrap_err().code,
+            ErrorCode::InvalidFormat
+        );
     }
 
     #[test]
@@ -170,7 +193,11 @@ mod tests {
         assert_eq!(prefix("a").unwrap(), "A");
         assert_eq!(prefix("AB").unwrap(), "AB");
         for bad in ["ABC", "1", "甲", "A-"] {
-            assert_eq!(prefix(bad).unwrap_err().code, ErrorCode::InvalidFormat, "{bad}");
+            assert_eq!(
+                prefix(bad).unwrap_err().code,
+                ErrorCode::InvalidFormat,
+                "{bad}"
+            );
         }
         assert_eq!(prefix(" ").unwrap_err().code, ErrorCode::Required);
     }
@@ -182,7 +209,11 @@ mod tests {
         assert_eq!(login("张伟").unwrap_err().code, ErrorCode::InvalidFormat);
         assert!(password("p", "abcd1234").is_ok());
         for bad in ["short1", "onlyletters", "12345678", ""] {
-            assert_eq!(password("p", bad).unwrap_err().code, ErrorCode::WeakPassword, "{bad}");
+            assert_eq!(
+                password("p", bad).unwrap_err().code,
+                ErrorCode::WeakPassword,
+                "{bad}"
+            );
         }
     }
 

@@ -22,11 +22,21 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
 
     let mut run = |caller: &Caller, name: &str, req: serde_json::Value| -> serde_json::Value {
         let before = h.audit_count();
-        let (resp, events) = execute_json(&h.store, caller, t0(), name, req).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (resp, events) = execute_json(&h.store, caller, t0(), name, req)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let info = OPERATIONS.iter().find(|o| o.name == name).unwrap();
         let added = h.audit_count() - before;
-        assert_eq!(added, i64::from(info.writes), "{name} must leave {} audit row(s), left {added}", u8::from(info.writes));
-        assert_eq!(events.len(), usize::from(info.writes), "{name}: one event per committed write");
+        assert_eq!(
+            added,
+            i64::from(info.writes),
+            "{name} must leave {} audit row(s), left {added}",
+            u8::from(info.writes)
+        );
+        assert_eq!(
+            events.len(),
+            usize::from(info.writes),
+            "{name}: one event per committed write"
+        );
         resp
     };
     let mut done = BTreeSet::new();
@@ -34,35 +44,110 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         done.insert(n);
         n
     };
-    run(&a, did("hall.update"), json!({"name":"新大厅","code":"330106","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]}));
-    let c = run(&a, did("category.create"), json!({"prefix":"E","name":"公积金","daily_cap":100,"issue_from":"09:00","issue_until":"16:00"}));
+    run(
+        &a,
+        did("hall.update"),
+        json!({"name":"新大厅","code":"330106","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]}),
+    );
+    let c = run(
+        &a,
+        did("category.create"),
+        json!({"prefix":"E","name":"公积金","daily_cap":100,"issue_from":"09:00","issue_until":"16:00"}),
+    );
     let cid = c["id"].as_str().unwrap().to_owned();
-    run(&a, did("category.update"), json!({"id":cid,"prefix":"E","name":"住房公积金","daily_cap":120,"issue_from":"09:00","issue_until":"16:00"}));
-    run(&a, did("category.set_active"), json!({"id":cid,"active":false}));
-    let w = run(&a, did("window.create"), json!({"number":7,"name":"公积金","category_ids":[cat]}));
+    run(
+        &a,
+        did("category.update"),
+        json!({"id":cid,"prefix":"E","name":"住房公积金","daily_cap":120,"issue_from":"09:00","issue_until":"16:00"}),
+    );
+    run(
+        &a,
+        did("category.set_active"),
+        json!({"id":cid,"active":false}),
+    );
+    let w = run(
+        &a,
+        did("window.create"),
+        json!({"number":7,"name":"公积金","category_ids":[cat]}),
+    );
     let wid = w["id"].as_str().unwrap().to_owned();
-    run(&a, did("window.update"), json!({"id":wid,"number":8,"name":"公积金","category_ids":[cat]}));
-    run(&a, did("window.set_active"), json!({"id":wid,"active":false}));
-    let s = run(&a, did("staff.create"), json!({"login":"newclerk","name":"新人","role":"clerk","initial_password":"Start2026a"}));
+    run(
+        &a,
+        did("window.update"),
+        json!({"id":wid,"number":8,"name":"公积金","category_ids":[cat]}),
+    );
+    run(
+        &a,
+        did("window.set_active"),
+        json!({"id":wid,"active":false}),
+    );
+    let s = run(
+        &a,
+        did("staff.create"),
+        json!({"login":"newclerk","name":"新人","role":"clerk","initial_password":"Start2026a"}),
+    );
     let sid = s["id"].as_str().unwrap().to_owned();
-    run(&a, did("staff.update"), json!({"id":sid,"name":"新同事","role":"clerk"}));
-    run(&a, did("staff.reset_password"), json!({"id":sid,"new_password":"Reset2026b"}));
+    run(
+        &a,
+        did("staff.update"),
+        json!({"id":sid,"name":"新同事","role":"clerk"}),
+    );
+    run(
+        &a,
+        did("staff.reset_password"),
+        json!({"id":sid,"new_password":"Reset2026b"}),
+    );
     let anon = Caller::anonymous("t");
-    let ns = run(&anon, did("auth.sign_in"), json!({"login":"newclerk","password":"Reset2026b","window_id":w1}));
+    let ns = run(
+        &anon,
+        did("auth.sign_in"),
+        json!({"login":"newclerk","password":"Reset2026b","window_id":w1}),
+    );
     let nc = Caller::token(ns["token"].as_str().unwrap(), "t");
-    run(&nc, did("auth.change_password"), json!({"old_password":"Reset2026b","new_password":"Mine2026c"}));
-    run(&h.as_token(&sup), did("auth.release_window"), json!({"window_id":w1,"reason":"测试释放"}));
-    let ns2 = run(&anon, "auth.sign_in", json!({"login":"newclerk","password":"Mine2026c","window_id":w1}));
-    run(&Caller::token(ns2["token"].as_str().unwrap(), "t"), did("auth.sign_out"), json!({}));
-    run(&a, did("staff.set_active"), json!({"id":sid,"active":false}));
+    run(
+        &nc,
+        did("auth.change_password"),
+        json!({"old_password":"Reset2026b","new_password":"Mine2026c"}),
+    );
+    run(
+        &h.as_token(&sup),
+        did("auth.release_window"),
+        json!({"window_id":w1,"reason":"测试释放"}),
+    );
+    let ns2 = run(
+        &anon,
+        "auth.sign_in",
+        json!({"login":"newclerk","password":"Mine2026c","window_id":w1}),
+    );
+    run(
+        &Caller::token(ns2["token"].as_str().unwrap(), "t"),
+        did("auth.sign_out"),
+        json!({}),
+    );
+    run(
+        &a,
+        did("staff.set_active"),
+        json!({"id":sid,"active":false}),
+    );
     // Reads leave nothing.
-    for name in ["hall.get", "hall.board", "category.list", "window.list", "staff.list", "auth.whoami", "audit.list"] {
+    for name in [
+        "hall.get",
+        "hall.board",
+        "category.list",
+        "window.list",
+        "staff.list",
+        "auth.whoami",
+        "audit.list",
+    ] {
         run(&a, did(name), json!({}));
     }
 
     let all: BTreeSet<&str> = OPERATIONS.iter().map(|o| o.name).collect();
     let missing: Vec<_> = all.difference(&done).collect();
-    assert!(missing.is_empty(), "add these operations to the audit test: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "add these operations to the audit test: {missing:?}"
+    );
     let report = h.store.read(|tx| audit::verify(tx)).unwrap();
     assert!(report.first_broken.is_none(), "{report:?}");
 }
@@ -73,25 +158,69 @@ fn audit_rows_are_browsable_with_filters() {
     let sup = h.sign_in("zhouhong", None);
     h.sign_in("zhangwei", Some(1));
     let c = h.as_token(&sup);
-    let page = h.store.execute(&c, t0(), ListAudit { op: Some("auth.".into()), ..Default::default() }).unwrap().response;
+    let page = h
+        .store
+        .execute(
+            &c,
+            t0(),
+            ListAudit {
+                op: Some("auth.".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .response;
     assert_eq!(page.entries.len(), 2, "two sign-ins");
     assert!(page.entries[0].seq > page.entries[1].seq, "newest first");
     assert!(page.entries[0].summary.contains("张伟"));
-    let page = h.store.execute(&c, t0(), ListAudit { text: Some("1号窗口".into()), ..Default::default() }).unwrap().response;
+    let page = h
+        .store
+        .execute(
+            &c,
+            t0(),
+            ListAudit {
+                text: Some("1号窗口".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .response;
     assert!(page.entries.iter().all(|e| e.summary.contains("1号窗口")));
     assert!(!page.entries.is_empty());
     // Paging.
-    let p1 = h.store.execute(&c, t0(), ListAudit { limit: Some(5), ..Default::default() }).unwrap().response;
+    let p1 = h
+        .store
+        .execute(
+            &c,
+            t0(),
+            ListAudit {
+                limit: Some(5),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .response;
     assert_eq!(p1.entries.len(), 5);
     let p2 = h
         .store
-        .execute(&c, t0(), ListAudit { limit: Some(5), before_seq: p1.next_before_seq, ..Default::default() })
+        .execute(
+            &c,
+            t0(),
+            ListAudit {
+                limit: Some(5),
+                before_seq: p1.next_before_seq,
+                ..Default::default()
+            },
+        )
         .unwrap()
         .response;
     assert!(p2.entries[0].seq < p1.entries[4].seq);
     // Clerks may not browse it.
     let clerk = h.sign_in("lina", Some(4));
-    let err = h.store.execute(&h.as_token(&clerk), t0(), ListAudit::default()).unwrap_err();
+    let err = h
+        .store
+        .execute(&h.as_token(&clerk), t0(), ListAudit::default())
+        .unwrap_err();
     assert_eq!(err.code, onetrip_core::ErrorCode::Forbidden);
 }
 
@@ -100,12 +229,25 @@ fn the_database_refuses_to_update_or_delete_audit_rows_and_tampering_is_detected
     let h = demo_hall();
     let path = h.path();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    assert!(conn.execute("UPDATE audit_log SET summary = 'x' WHERE seq = 1", []).is_err());
-    assert!(conn.execute("DELETE FROM audit_log WHERE seq = 1", []).is_err());
+    assert!(
+        conn.execute("UPDATE audit_log SET summary = 'x' WHERE seq = 1", [])
+            .is_err()
+    );
+    assert!(
+        conn.execute("DELETE FROM audit_log WHERE seq = 1", [])
+            .is_err()
+    );
     // Someone with a SQLite tool drops the triggers and edits row 3.
-    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET summary = '篡改' WHERE seq = 3;").unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET summary = '篡改' WHERE seq = 3;",
+    )
+    .unwrap();
     let report = h.store.read(|tx| audit::verify(tx)).unwrap();
-    assert_eq!(report.first_broken.map(|b| b.seq), Some(3), "the first broken link is the edited row");
+    assert_eq!(
+        report.first_broken.map(|b| b.seq),
+        Some(3),
+        "the first broken link is the edited row"
+    );
 }
 
 #[test]

@@ -15,27 +15,49 @@ fn correct_password_signs_in_at_a_window() {
     assert_eq!(s.staff.name, "张伟");
     assert_eq!(s.window.as_ref().unwrap().number, 1);
     assert_eq!(s.token.len(), 64);
-    let me = h.store.execute(&h.as_token(&s), t0(), WhoAmI {}).unwrap().response;
+    let me = h
+        .store
+        .execute(&h.as_token(&s), t0(), WhoAmI {})
+        .unwrap()
+        .response;
     assert_eq!(me.staff.login, "zhangwei");
     let board = h.board();
     let w1 = board.windows.iter().find(|w| w.window.number == 1).unwrap();
-    assert_eq!(w1.clerk.as_deref(), Some("张伟"), "the board shows who is at window 1");
+    assert_eq!(
+        w1.clerk.as_deref(),
+        Some("张伟"),
+        "the board shows who is at window 1"
+    );
     let token_stored: i64 = h
         .store
-        .read(|tx| Ok(tx.query_row("SELECT count(*) FROM sessions WHERE token_hash = ?1", [&s.token], |r| r.get(0))?))
+        .read(|tx| {
+            Ok(tx.query_row(
+                "SELECT count(*) FROM sessions WHERE token_hash = ?1",
+                [&s.token],
+                |r| r.get(0),
+            )?)
+        })
         .unwrap();
-    assert_eq!(token_stored, 0, "the raw token is never stored, only its hash");
+    assert_eq!(
+        token_stored, 0,
+        "the raw token is never stored, only its hash"
+    );
 }
 
 #[test]
 fn wrong_password_and_unknown_login_are_the_same_error() {
     let h = demo_hall();
     let before = h.audit_count();
-    let a = h.try_sign_in("zhangwei", "wrong-pass1", Some(1)).unwrap_err();
+    let a = h
+        .try_sign_in("zhangwei", "wrong-pass1", Some(1))
+        .unwrap_err();
     let b = h.try_sign_in("nobody", "wrong-pass1", Some(1)).unwrap_err();
     assert_eq!(a.code, ErrorCode::WrongCredentials);
     assert_eq!(b.code, ErrorCode::WrongCredentials);
-    assert_eq!(a.message, b.message, "the screen must not reveal which logins exist");
+    assert_eq!(
+        a.message, b.message,
+        "the screen must not reveal which logins exist"
+    );
     assert_eq!(h.audit_count(), before, "a failed sign-in writes nothing");
     assert!(h.board().windows.iter().all(|w| w.clerk.is_none()));
 }
@@ -45,30 +67,89 @@ fn disabled_staff_cannot_sign_in_and_lose_their_session() {
     let h = demo_hall();
     let admin = h.sign_in("admin", None);
     let clerk = h.sign_in("liuyang", Some(2));
-    let staff = h.store.execute(&h.as_token(&admin), t0(), ListStaff::default()).unwrap().response;
+    let staff = h
+        .store
+        .execute(&h.as_token(&admin), t0(), ListStaff::default())
+        .unwrap()
+        .response;
     let liu = staff.iter().find(|s| s.login == "liuyang").unwrap();
-    h.store.execute(&h.as_token(&admin), t0(), SetStaffActive { id: liu.id.clone(), active: false }).unwrap();
-    assert_eq!(h.try_sign_in("liuyang", "demo1234", Some(2)).unwrap_err().code, ErrorCode::StaffInactive);
-    let err = h.store.execute(&h.as_token(&clerk), t0(), WhoAmI {}).unwrap_err();
-    assert_eq!(err.code, ErrorCode::SessionExpired, "deactivation ends the open session");
-    assert!(h.board().windows.iter().find(|w| w.window.number == 2).unwrap().clerk.is_none(), "window 2 is free again");
+    h.store
+        .execute(
+            &h.as_token(&admin),
+            t0(),
+            SetStaffActive {
+                id: liu.id.clone(),
+                active: false,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        h.try_sign_in("liuyang", "demo1234", Some(2))
+            .unwrap_err()
+            .code,
+        ErrorCode::StaffInactive
+    );
+    let err = h
+        .store
+        .execute(&h.as_token(&clerk), t0(), WhoAmI {})
+        .unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::SessionExpired,
+        "deactivation ends the open session"
+    );
+    assert!(
+        h.board()
+            .windows
+            .iter()
+            .find(|w| w.window.number == 2)
+            .unwrap()
+            .clerk
+            .is_none(),
+        "window 2 is free again"
+    );
 }
 
 #[test]
 fn clerk_needs_a_window_and_a_window_holds_one_clerk() {
     let h = demo_hall();
-    assert_eq!(h.try_sign_in("zhangwei", "demo1234", None).unwrap_err().code, ErrorCode::WindowRequired);
+    assert_eq!(
+        h.try_sign_in("zhangwei", "demo1234", None)
+            .unwrap_err()
+            .code,
+        ErrorCode::WindowRequired
+    );
     h.sign_in("zhangwei", Some(1));
     let err = h.try_sign_in("liuyang", "demo1234", Some(1)).unwrap_err();
     assert_eq!(err.code, ErrorCode::WindowOccupied);
-    assert_eq!(err.params["holder"], "张伟", "the refusal names who holds the window");
+    assert_eq!(
+        err.params["holder"], "张伟",
+        "the refusal names who holds the window"
+    );
     assert_eq!(err.params["window"], "1");
     assert!(err.message.contains("张伟"));
     // Moving: zhangwei signs in at window 2; window 1 is freed.
     h.sign_in("zhangwei", Some(2));
     let board = h.board();
-    assert!(board.windows.iter().find(|w| w.window.number == 1).unwrap().clerk.is_none());
-    assert_eq!(board.windows.iter().find(|w| w.window.number == 2).unwrap().clerk.as_deref(), Some("张伟"));
+    assert!(
+        board
+            .windows
+            .iter()
+            .find(|w| w.window.number == 1)
+            .unwrap()
+            .clerk
+            .is_none()
+    );
+    assert_eq!(
+        board
+            .windows
+            .iter()
+            .find(|w| w.window.number == 2)
+            .unwrap()
+            .clerk
+            .as_deref(),
+        Some("张伟")
+    );
     h.sign_in("liuyang", Some(1));
 }
 
@@ -80,18 +161,51 @@ fn supervisor_releases_an_occupied_window_and_the_old_session_dies() {
     let w3 = h.window_id(3);
     let released = h
         .store
-        .execute(&h.as_token(&sup), t0(), ReleaseWindow { window_id: w3.clone(), reason: "王芳临时离开未退出".into() })
+        .execute(
+            &h.as_token(&sup),
+            t0(),
+            ReleaseWindow {
+                window_id: w3.clone(),
+                reason: "王芳临时离开未退出".into(),
+            },
+        )
         .unwrap();
     assert_eq!(released.response.number, 3);
-    assert_eq!(h.store.execute(&h.as_token(&clerk), t0(), WhoAmI {}).unwrap_err().code, ErrorCode::SessionExpired);
+    assert_eq!(
+        h.store
+            .execute(&h.as_token(&clerk), t0(), WhoAmI {})
+            .unwrap_err()
+            .code,
+        ErrorCode::SessionExpired
+    );
     h.sign_in("lina", Some(3));
     // Releasing a free window is a clear error.
     let w4 = h.window_id(4);
-    let err = h.store.execute(&h.as_token(&sup), t0(), ReleaseWindow { window_id: w4, reason: "x".into() }).unwrap_err();
+    let err = h
+        .store
+        .execute(
+            &h.as_token(&sup),
+            t0(),
+            ReleaseWindow {
+                window_id: w4,
+                reason: "x".into(),
+            },
+        )
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
     // A clerk may not release.
     let other = h.sign_in("chenjing", Some(5));
-    let err = h.store.execute(&h.as_token(&other), t0(), ReleaseWindow { window_id: w3, reason: "x".into() }).unwrap_err();
+    let err = h
+        .store
+        .execute(
+            &h.as_token(&other),
+            t0(),
+            ReleaseWindow {
+                window_id: w3,
+                reason: "x".into(),
+            },
+        )
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
 }
 
@@ -100,13 +214,25 @@ fn sign_out_frees_the_window_and_expired_sessions_do_not_block() {
     let h = demo_hall();
     let s = h.sign_in("zhaolei", Some(6));
     h.store.execute(&h.as_token(&s), t0(), SignOut {}).unwrap();
-    assert_eq!(h.store.execute(&h.as_token(&s), t0(), WhoAmI {}).unwrap_err().code, ErrorCode::SessionExpired);
+    assert_eq!(
+        h.store
+            .execute(&h.as_token(&s), t0(), WhoAmI {})
+            .unwrap_err()
+            .code,
+        ErrorCode::SessionExpired
+    );
     h.sign_in("huangmin", Some(6));
     // 13 hours later the session has expired: another clerk may take the window.
-    let later = t0().checked_add(jiff::SignedDuration::from_hours(auth::SESSION_HOURS + 1)).unwrap();
+    let later = t0()
+        .checked_add(jiff::SignedDuration::from_hours(auth::SESSION_HOURS + 1))
+        .unwrap();
     let err = h
         .store
-        .execute(&Caller::token(h.sign_in("zhangwei", Some(1)).token, "t"), later, WhoAmI {})
+        .execute(
+            &Caller::token(h.sign_in("zhangwei", Some(1)).token, "t"),
+            later,
+            WhoAmI {},
+        )
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::SessionExpired);
     let w6 = h.window_id(6);
@@ -115,7 +241,11 @@ fn sign_out_frees_the_window_and_expired_sessions_do_not_block() {
         .execute(
             &Caller::anonymous("t"),
             later,
-            auth::SignIn { login: "zhaolei".into(), password: "demo1234".into(), window_id: Some(w6) },
+            auth::SignIn {
+                login: "zhaolei".into(),
+                password: "demo1234".into(),
+                window_id: Some(w6),
+            },
         )
         .unwrap();
     assert_eq!(s2.response.window.unwrap().number, 6);
@@ -126,34 +256,79 @@ fn first_admin_gets_a_one_time_password_and_must_change_it() {
     let dir = tempfile::tempdir().unwrap();
     let (store, report) = Store::open(dir.path().join("new.sqlite"), t0()).unwrap();
     assert!(report.created);
-    let first = auth::bootstrap(&store, t0()).unwrap().expect("a brand-new database gets a first admin");
+    let first = auth::bootstrap(&store, t0())
+        .unwrap()
+        .expect("a brand-new database gets a first admin");
     assert_eq!(first.login, "admin");
     assert!(first.one_time_password.len() >= 12);
-    assert!(auth::bootstrap(&store, t0()).unwrap().is_none(), "only once");
+    assert!(
+        auth::bootstrap(&store, t0()).unwrap().is_none(),
+        "only once"
+    );
     let anon = Caller::anonymous("t");
     let s = store
-        .execute(&anon, t0(), auth::SignIn { login: "admin".into(), password: first.one_time_password.clone(), window_id: None })
+        .execute(
+            &anon,
+            t0(),
+            auth::SignIn {
+                login: "admin".into(),
+                password: first.one_time_password.clone(),
+                window_id: None,
+            },
+        )
         .unwrap()
         .response;
     assert!(s.staff.must_change_password);
     let me = Caller::token(s.token.clone(), "t");
     let err = store.execute(&me, t0(), ListStaff::default()).unwrap_err();
-    assert_eq!(err.code, ErrorCode::PasswordChangeRequired, "nothing but the password change before it");
+    assert_eq!(
+        err.code,
+        ErrorCode::PasswordChangeRequired,
+        "nothing but the password change before it"
+    );
     store.execute(&me, t0(), GetHall {}).unwrap();
     let weak = store
-        .execute(&me, t0(), ChangePassword { old_password: first.one_time_password.clone(), new_password: "short".into() })
+        .execute(
+            &me,
+            t0(),
+            ChangePassword {
+                old_password: first.one_time_password.clone(),
+                new_password: "short".into(),
+            },
+        )
         .unwrap_err();
     assert_eq!(weak.code, ErrorCode::WeakPassword);
     let wrong = store
-        .execute(&me, t0(), ChangePassword { old_password: "not-it-123".into(), new_password: "NewPass2026".into() })
+        .execute(
+            &me,
+            t0(),
+            ChangePassword {
+                old_password: "not-it-123".into(),
+                new_password: "NewPass2026".into(),
+            },
+        )
         .unwrap_err();
     assert_eq!(wrong.code, ErrorCode::WrongCredentials);
     let changed = store
-        .execute(&me, t0(), ChangePassword { old_password: first.one_time_password, new_password: "NewPass2026".into() })
+        .execute(
+            &me,
+            t0(),
+            ChangePassword {
+                old_password: first.one_time_password,
+                new_password: "NewPass2026".into(),
+            },
+        )
         .unwrap()
         .response;
     assert!(!changed.must_change_password);
-    assert_eq!(store.execute(&me, t0(), ListStaff::default()).unwrap().response.len(), 1);
+    assert_eq!(
+        store
+            .execute(&me, t0(), ListStaff::default())
+            .unwrap()
+            .response
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -161,7 +336,14 @@ fn concurrent_sign_ins_to_one_window_leave_exactly_one_holder() {
     let h = demo_hall();
     let path = h.path();
     let w = h.window_id(4);
-    let logins = ["zhangwei", "liuyang", "wangfang", "lina", "chenjing", "yangqiang"];
+    let logins = [
+        "zhangwei",
+        "liuyang",
+        "wangfang",
+        "lina",
+        "chenjing",
+        "yangqiang",
+    ];
     let handles: Vec<_> = logins
         .iter()
         .map(|login| {
@@ -171,7 +353,11 @@ fn concurrent_sign_ins_to_one_window_leave_exactly_one_holder() {
                 store.execute(
                     &Caller::anonymous("t"),
                     t0(),
-                    auth::SignIn { login, password: "demo1234".into(), window_id: Some(w) },
+                    auth::SignIn {
+                        login,
+                        password: "demo1234".into(),
+                        window_id: Some(w),
+                    },
                 )
             })
         })

@@ -17,47 +17,241 @@ fn each_bad_setup_input_returns_its_code_and_changes_nothing() {
     let unknown = "01900000-0000-7000-8000-000000000000";
     let long_name = "很".repeat(41);
     let cases: Vec<(&str, &str, serde_json::Value, ErrorCode, Option<&str>)> = vec![
-        ("duplicate window number", "window.create", json!({"number":1,"name":"重复","category_ids":[cat]}), ErrorCode::DuplicateWindowNumber, Some("number")),
-        ("duplicate number on update", "window.update", json!({"id":w1,"number":2,"name":"x","category_ids":[cat]}), ErrorCode::DuplicateWindowNumber, Some("number")),
-        ("duplicate prefix", "category.create", json!({"prefix":"A","name":"重复","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}), ErrorCode::DuplicatePrefix, Some("prefix")),
-        ("duplicate prefix, lower case", "category.create", json!({"prefix":"b","name":"重复","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}), ErrorCode::DuplicatePrefix, Some("prefix")),
-        ("duplicate login", "staff.create", json!({"login":"zhangwei","name":"张伟二","role":"clerk","initial_password":"Abcd1234"}), ErrorCode::DuplicateLogin, Some("login")),
-        ("empty window name", "window.create", json!({"number":20,"name":"   ","category_ids":[cat]}), ErrorCode::Required, Some("name")),
-        ("empty category name", "category.create", json!({"prefix":"Q","name":"","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}), ErrorCode::Required, Some("name")),
-        ("empty staff name", "staff.create", json!({"login":"someone","name":"","role":"clerk","initial_password":"Abcd1234"}), ErrorCode::Required, Some("name")),
-        ("empty hall name", "hall.update", json!({"name":"","code":"X","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]}), ErrorCode::Required, Some("name")),
-        ("over-long hall name", "hall.update", json!({"name":long_name,"code":"X","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]}), ErrorCode::TooLong, Some("name")),
-        ("over-long window name", "window.create", json!({"number":21,"name":"很".repeat(21),"category_ids":[cat]}), ErrorCode::TooLong, Some("name")),
-        ("over-long category name", "category.create", json!({"prefix":"Q","name":"很".repeat(21),"daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}), ErrorCode::TooLong, Some("name")),
-        ("over-long staff name", "staff.create", json!({"login":"someone","name":"很".repeat(21),"role":"clerk","initial_password":"Abcd1234"}), ErrorCode::TooLong, Some("name")),
-        ("unknown window id", "window.update", json!({"id":unknown,"number":30,"name":"x","category_ids":[cat]}), ErrorCode::NotFound, Some("id")),
-        ("malformed window id", "window.set_active", json!({"id":"not-an-id","active":false}), ErrorCode::NotFound, Some("id")),
-        ("unknown category id on a window", "window.create", json!({"number":31,"name":"x","category_ids":[unknown]}), ErrorCode::NotFound, Some("category_ids")),
-        ("unknown category id", "category.update", json!({"id":unknown,"prefix":"Q","name":"x","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}), ErrorCode::NotFound, Some("id")),
-        ("unknown staff id", "staff.set_active", json!({"id":unknown,"active":false}), ErrorCode::NotFound, Some("id")),
-        ("unknown window to release", "auth.release_window", json!({"window_id":unknown,"reason":"x"}), ErrorCode::NotFound, Some("window_id")),
-        ("window number out of range", "window.create", json!({"number":0,"name":"x","category_ids":[cat]}), ErrorCode::OutOfRange, Some("number")),
-        ("daily cap above 999", "category.create", json!({"prefix":"Q","name":"x","daily_cap":1000,"issue_from":"09:00","issue_until":"10:00"}), ErrorCode::OutOfRange, Some("daily_cap")),
-        ("bad prefix", "category.create", json!({"prefix":"甲","name":"x","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}), ErrorCode::InvalidFormat, Some("prefix")),
-        ("bad issuing hours", "category.create", json!({"prefix":"Q","name":"x","daily_cap":10,"issue_from":"25:00","issue_until":"10:00"}), ErrorCode::InvalidFormat, Some("issue_from")),
-        ("issuing hours reversed", "category.create", json!({"prefix":"Q","name":"x","daily_cap":10,"issue_from":"11:00","issue_until":"10:00"}), ErrorCode::InvalidFormat, Some("issue_until")),
-        ("overlapping business hours", "hall.update", json!({"name":"x","code":"X","address":"","phone":"","business_hours":[{"start":"09:00","end":"12:00"},{"start":"11:00","end":"17:00"}]}), ErrorCode::InvalidFormat, Some("business_hours")),
-        ("control characters in a name", "window.create", json!({"number":22,"name":"窗口\u{0007}","category_ids":[cat]}), ErrorCode::InvalidFormat, Some("name")),
-        ("window without categories", "window.create", json!({"number":23,"name":"x","category_ids":[]}), ErrorCode::Required, Some("category_ids")),
-        ("weak initial password", "staff.create", json!({"login":"someone","name":"某人","role":"clerk","initial_password":"123"}), ErrorCode::WeakPassword, Some("initial_password")),
-        ("bad phone", "hall.update", json!({"name":"x","code":"X","address":"","phone":"call me","business_hours":[{"start":"09:00","end":"17:00"}]}), ErrorCode::InvalidFormat, Some("phone")),
-        ("request of the wrong shape", "window.create", json!({"number":"three"}), ErrorCode::InvalidFormat, None),
+        (
+            "duplicate window number",
+            "window.create",
+            json!({"number":1,"name":"重复","category_ids":[cat]}),
+            ErrorCode::DuplicateWindowNumber,
+            Some("number"),
+        ),
+        (
+            "duplicate number on update",
+            "window.update",
+            json!({"id":w1,"number":2,"name":"x","category_ids":[cat]}),
+            ErrorCode::DuplicateWindowNumber,
+            Some("number"),
+        ),
+        (
+            "duplicate prefix",
+            "category.create",
+            json!({"prefix":"A","name":"重复","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}),
+            ErrorCode::DuplicatePrefix,
+            Some("prefix"),
+        ),
+        (
+            "duplicate prefix, lower case",
+            "category.create",
+            json!({"prefix":"b","name":"重复","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}),
+            ErrorCode::DuplicatePrefix,
+            Some("prefix"),
+        ),
+        (
+            "duplicate login",
+            "staff.create",
+            json!({"login":"zhangwei","name":"张伟二","role":"clerk","initial_password":"Abcd1234"}),
+            ErrorCode::DuplicateLogin,
+            Some("login"),
+        ),
+        (
+            "empty window name",
+            "window.create",
+            json!({"number":20,"name":"   ","category_ids":[cat]}),
+            ErrorCode::Required,
+            Some("name"),
+        ),
+        (
+            "empty category name",
+            "category.create",
+            json!({"prefix":"Q","name":"","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}),
+            ErrorCode::Required,
+            Some("name"),
+        ),
+        (
+            "empty staff name",
+            "staff.create",
+            json!({"login":"someone","name":"","role":"clerk","initial_password":"Abcd1234"}),
+            ErrorCode::Required,
+            Some("name"),
+        ),
+        (
+            "empty hall name",
+            "hall.update",
+            json!({"name":"","code":"X","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]}),
+            ErrorCode::Required,
+            Some("name"),
+        ),
+        (
+            "over-long hall name",
+            "hall.update",
+            json!({"name":long_name,"code":"X","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]}),
+            ErrorCode::TooLong,
+            Some("name"),
+        ),
+        (
+            "over-long window name",
+            "window.create",
+            json!({"number":21,"name":"很".repeat(21),"category_ids":[cat]}),
+            ErrorCode::TooLong,
+            Some("name"),
+        ),
+        (
+            "over-long category name",
+            "category.create",
+            json!({"prefix":"Q","name":"很".repeat(21),"daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}),
+            ErrorCode::TooLong,
+            Some("name"),
+        ),
+        (
+            "over-long staff name",
+            "staff.create",
+            json!({"login":"someone","name":"很".repeat(21),"role":"clerk","initial_password":"Abcd1234"}),
+            ErrorCode::TooLong,
+            Some("name"),
+        ),
+        (
+            "unknown window id",
+            "window.update",
+            json!({"id":unknown,"number":30,"name":"x","category_ids":[cat]}),
+            ErrorCode::NotFound,
+            Some("id"),
+        ),
+        (
+            "malformed window id",
+            "window.set_active",
+            json!({"id":"not-an-id","active":false}),
+            ErrorCode::NotFound,
+            Some("id"),
+        ),
+        (
+            "unknown category id on a window",
+            "window.create",
+            json!({"number":31,"name":"x","category_ids":[unknown]}),
+            ErrorCode::NotFound,
+            Some("category_ids"),
+        ),
+        (
+            "unknown category id",
+            "category.update",
+            json!({"id":unknown,"prefix":"Q","name":"x","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}),
+            ErrorCode::NotFound,
+            Some("id"),
+        ),
+        (
+            "unknown staff id",
+            "staff.set_active",
+            json!({"id":unknown,"active":false}),
+            ErrorCode::NotFound,
+            Some("id"),
+        ),
+        (
+            "unknown window to release",
+            "auth.release_window",
+            json!({"window_id":unknown,"reason":"x"}),
+            ErrorCode::NotFound,
+            Some("window_id"),
+        ),
+        (
+            "window number out of range",
+            "window.create",
+            json!({"number":0,"name":"x","category_ids":[cat]}),
+            ErrorCode::OutOfRange,
+            Some("number"),
+        ),
+        (
+            "daily cap above 999",
+            "category.create",
+            json!({"prefix":"Q","name":"x","daily_cap":1000,"issue_from":"09:00","issue_until":"10:00"}),
+            ErrorCode::OutOfRange,
+            Some("daily_cap"),
+        ),
+        (
+            "bad prefix",
+            "category.create",
+            json!({"prefix":"甲","name":"x","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}),
+            ErrorCode::InvalidFormat,
+            Some("prefix"),
+        ),
+        (
+            "bad issuing hours",
+            "category.create",
+            json!({"prefix":"Q","name":"x","daily_cap":10,"issue_from":"25:00","issue_until":"10:00"}),
+            ErrorCode::InvalidFormat,
+            Some("issue_from"),
+        ),
+        (
+            "issuing hours reversed",
+            "category.create",
+            json!({"prefix":"Q","name":"x","daily_cap":10,"issue_from":"11:00","issue_until":"10:00"}),
+            ErrorCode::InvalidFormat,
+            Some("issue_until"),
+        ),
+        (
+            "overlapping business hours",
+            "hall.update",
+            json!({"name":"x","code":"X","address":"","phone":"","business_hours":[{"start":"09:00","end":"12:00"},{"start":"11:00","end":"17:00"}]}),
+            ErrorCode::InvalidFormat,
+            Some("business_hours"),
+        ),
+        (
+            "control characters in a name",
+            "window.create",
+            json!({"number":22,"name":"窗口\u{0007}","category_ids":[cat]}),
+            ErrorCode::InvalidFormat,
+            Some("name"),
+        ),
+        (
+            "window without categories",
+            "window.create",
+            json!({"number":23,"name":"x","category_ids":[]}),
+            ErrorCode::Required,
+            Some("category_ids"),
+        ),
+        (
+            "weak initial password",
+            "staff.create",
+            json!({"login":"someone","name":"某人","role":"clerk","initial_password":"123"}),
+            ErrorCode::WeakPassword,
+            Some("initial_password"),
+        ),
+        (
+            "bad phone",
+            "hall.update",
+            json!({"name":"x","code":"X","address":"","phone":"call me","business_hours":[{"start":"09:00","end":"17:00"}]}),
+            ErrorCode::InvalidFormat,
+            Some("phone"),
+        ),
+        (
+            "request of the wrong shape",
+            "window.create",
+            json!({"number":"three"}),
+            ErrorCode::InvalidFormat,
+            None,
+        ),
     ];
     let dump = h.dump();
     let bytes = file_bytes(&h.path());
     for (what, op, req, code, field) in cases {
         let err = execute_json(&h.store, &a, t0(), op, req).expect_err(what);
         assert_eq!(err.code, code, "{what}: {}", err.message);
-        assert_eq!(err.field.as_deref(), field, "{what}: the error names the field at fault");
-        assert!(err.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{what}: Chinese message, got {}", err.message);
+        assert_eq!(
+            err.field.as_deref(),
+            field,
+            "{what}: the error names the field at fault"
+        );
+        assert!(
+            err.message
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{what}: Chinese message, got {}",
+            err.message
+        );
     }
     assert_eq!(h.dump(), dump, "no row changed");
-    assert_eq!(file_bytes(&h.path()), bytes, "the database file is byte-for-byte unchanged");
+    assert_eq!(
+        file_bytes(&h.path()),
+        bytes,
+        "the database file is byte-for-byte unchanged"
+    );
 }
 
 #[test]
@@ -65,7 +259,8 @@ fn error_codes_serialise_as_stable_snake_case() {
     for code in ErrorCode::ALL {
         assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
     }
-    let e = onetrip_core::CoreError::new(ErrorCode::WindowOccupied, "1号窗口已由张伟登录").param("holder", "张伟");
+    let e = onetrip_core::CoreError::new(ErrorCode::WindowOccupied, "1号窗口已由张伟登录")
+        .param("holder", "张伟");
     assert_eq!(
         serde_json::to_value(&e).unwrap(),
         json!({"code":"window_occupied","message":"1号窗口已由张伟登录","params":{"holder":"张伟"}}),

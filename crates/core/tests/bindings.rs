@@ -3,9 +3,11 @@
 
 #[test]
 fn export_typescript_bindings() {
-    let dir = std::env::var("ONETRIP_BINDINGS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings")
-    });
+    let dir = std::env::var("ONETRIP_BINDINGS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings")
+        });
     onetrip_core::bindings::export(&dir).unwrap();
     assert!(dir.join("operations.ts").exists());
     assert!(dir.join("ErrorCode.ts").exists());

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{demo_hall, file_bytes, t0};
-use onetrip_core::{Caller, DeviceKind, ErrorCode, OPERATIONS, Access, execute_json};
+use onetrip_core::{Access, Caller, DeviceKind, ErrorCode, OPERATIONS, execute_json};
 use serde_json::json;
 
 #[test]
@@ -14,12 +14,30 @@ fn a_clerk_calling_admin_and_supervisor_operations_gets_forbidden_and_nothing_ch
     let cat = h.board().categories[0].id.clone();
     let staff_id = h.board().windows[0].clerk_id.clone().unwrap();
     let attempts = [
-        ("hall.update", json!({"name":"x","code":"x","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]})),
-        ("category.create", json!({"prefix":"Z","name":"x","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"})),
-        ("window.create", json!({"number":50,"name":"x","category_ids":[cat]})),
-        ("staff.create", json!({"login":"sneaky","name":"x","role":"admin","initial_password":"Sneaky2026"})),
-        ("staff.update", json!({"id":staff_id,"name":"张伟","role":"admin"})),
-        ("auth.release_window", json!({"window_id":h.window_id(1),"reason":"x"})),
+        (
+            "hall.update",
+            json!({"name":"x","code":"x","address":"","phone":"","business_hours":[{"start":"09:00","end":"17:00"}]}),
+        ),
+        (
+            "category.create",
+            json!({"prefix":"Z","name":"x","daily_cap":10,"issue_from":"09:00","issue_until":"10:00"}),
+        ),
+        (
+            "window.create",
+            json!({"number":50,"name":"x","category_ids":[cat]}),
+        ),
+        (
+            "staff.create",
+            json!({"login":"sneaky","name":"x","role":"admin","initial_password":"Sneaky2026"}),
+        ),
+        (
+            "staff.update",
+            json!({"id":staff_id,"name":"张伟","role":"admin"}),
+        ),
+        (
+            "auth.release_window",
+            json!({"window_id":h.window_id(1),"reason":"x"}),
+        ),
         ("audit.list", json!({})),
         ("staff.list", json!({})),
     ];
@@ -39,12 +57,24 @@ fn a_supervisor_cannot_create_or_promote_admins() {
     let h = demo_hall();
     let sup = h.sign_in("zhouhong", None);
     let c = h.as_token(&sup);
-    let err = execute_json(&h.store, &c, t0(), "staff.create", json!({"login":"boss","name":"x","role":"admin","initial_password":"Boss2026a"}))
-        .unwrap_err();
+    let err = execute_json(
+        &h.store,
+        &c,
+        t0(),
+        "staff.create",
+        json!({"login":"boss","name":"x","role":"admin","initial_password":"Boss2026a"}),
+    )
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
     // But may create a clerk.
-    execute_json(&h.store, &c, t0(), "staff.create", json!({"login":"newbie","name":"新人","role":"clerk","initial_password":"Newbie2026"}))
-        .unwrap();
+    execute_json(
+        &h.store,
+        &c,
+        t0(),
+        "staff.create",
+        json!({"login":"newbie","name":"新人","role":"clerk","initial_password":"Newbie2026"}),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -53,10 +83,28 @@ fn the_last_admin_cannot_be_deactivated_or_demoted() {
     let admin = h.sign_in("admin", None);
     let sup = h.sign_in("zhouhong", None);
     let id = admin.staff.id.clone();
-    let err = execute_json(&h.store, &h.as_token(&admin), t0(), "staff.update", json!({"id":id,"name":"管理员","role":"clerk"})).unwrap_err();
+    let err = execute_json(
+        &h.store,
+        &h.as_token(&admin),
+        t0(),
+        "staff.update",
+        json!({"id":id,"name":"管理员","role":"clerk"}),
+    )
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::LastAdmin);
-    let err = execute_json(&h.store, &h.as_token(&sup), t0(), "staff.set_active", json!({"id":id,"active":false})).unwrap_err();
-    assert_eq!(err.code, ErrorCode::Forbidden, "a supervisor cannot touch an admin account");
+    let err = execute_json(
+        &h.store,
+        &h.as_token(&sup),
+        t0(),
+        "staff.set_active",
+        json!({"id":id,"active":false}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::Forbidden,
+        "a supervisor cannot touch an admin account"
+    );
 }
 
 #[test]
@@ -68,11 +116,21 @@ fn devices_and_anonymous_callers_reach_only_what_they_may() {
         let res = execute_json(&h.store, &kiosk, t0(), op.name, json!({}));
         if op.access > Access::Device {
             let code = res.unwrap_err().code;
-            assert_eq!(code, ErrorCode::Forbidden, "{} must be closed to the kiosk", op.name);
+            assert_eq!(
+                code,
+                ErrorCode::Forbidden,
+                "{} must be closed to the kiosk",
+                op.name
+            );
         }
         let res = execute_json(&h.store, &anon, t0(), op.name, json!({}));
         if op.access > Access::Public {
-            assert_eq!(res.unwrap_err().code, ErrorCode::Unauthenticated, "{} needs a sign-in", op.name);
+            assert_eq!(
+                res.unwrap_err().code,
+                ErrorCode::Unauthenticated,
+                "{} needs a sign-in",
+                op.name
+            );
         }
     }
     // The display may read the board and the categories.

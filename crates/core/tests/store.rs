@@ -3,15 +3,18 @@
 mod common;
 
 use common::{file_bytes, t0};
-use onetrip_core::store::{self, MIGRATIONS, SCHEMA_VERSION, Store};
 use onetrip_core::ErrorCode;
+use onetrip_core::store::{self, MIGRATIONS, SCHEMA_VERSION, Store};
 
 fn schema_of(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut stmt = conn
         .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
         .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 /// Apply the first `n` migrations the way an older build would have.
@@ -25,8 +28,12 @@ fn older_build_database(path: &std::path::Path, n: usize) {
             rusqlite::params![m.version, m.name, onetrip_core::ids::sha256_hex(m.sql.as_bytes())],
         )
         .unwrap();
-        conn.execute_batch(&format!("PRAGMA user_version = {}; PRAGMA application_id = {};", m.version, store::APPLICATION_ID))
-            .unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {}; PRAGMA application_id = {};",
+            m.version,
+            store::APPLICATION_ID
+        ))
+        .unwrap();
     }
 }
 
@@ -38,13 +45,20 @@ fn fresh_schema_equals_migrated_schema_from_every_older_version() {
     assert!(report.created);
     assert_eq!(report.to_version, SCHEMA_VERSION);
     let want = schema_of(&fresh);
-    assert!(want.iter().any(|(_, n, _)| n == "audit_log"), "the schema has the audit log");
+    assert!(
+        want.iter().any(|(_, n, _)| n == "audit_log"),
+        "the schema has the audit log"
+    );
     for n in 0..MIGRATIONS.len() {
         let old = dir.path().join(format!("old{n}.sqlite"));
         older_build_database(&old, n);
         let (_s, report) = Store::open(&old, t0()).unwrap();
         assert_eq!(report.from_version, n as u32);
-        assert_eq!(schema_of(&old), want, "migrating from v{n} must give exactly the fresh schema");
+        assert_eq!(
+            schema_of(&old),
+            want,
+            "migrating from v{n} must give exactly the fresh schema"
+        );
     }
 }
 
@@ -67,7 +81,11 @@ fn released_migrations_are_append_only() {
             m.name
         );
     }
-    assert_eq!(pinned.lines().count(), MIGRATIONS.len(), "pin the checksum of every new migration in tests/migrations.sha256");
+    assert_eq!(
+        pinned.lines().count(),
+        MIGRATIONS.len(),
+        "pin the checksum of every new migration in tests/migrations.sha256"
+    );
 }
 
 #[test]
@@ -79,24 +97,40 @@ fn newer_database_is_refused_and_left_untouched() {
     }
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1)).unwrap();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1))
+            .unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
     }
     let before = file_bytes(&path);
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
     let err = Store::open(&path, t0()).unwrap_err();
     assert_eq!(err.code, ErrorCode::SchemaTooNew);
-    assert!(err.message.contains("更新版本"), "the message says why in Chinese: {}", err.message);
-    assert_eq!(file_bytes(&path), before, "a newer database must not be written to");
+    assert!(
+        err.message.contains("更新版本"),
+        "the message says why in Chinese: {}",
+        err.message
+    );
+    assert_eq!(
+        file_bytes(&path),
+        before,
+        "a newer database must not be written to"
+    );
     assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
-    assert!(!store::backup_dir(&path).exists(), "no backup or migration attempt on a refused file");
+    assert!(
+        !store::backup_dir(&path).exists(),
+        "no backup or migration attempt on a refused file"
+    );
 }
 
 #[test]
 fn foreign_sqlite_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.sqlite");
-    rusqlite::Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
     let before = file_bytes(&path);
     let err = Store::open(&path, t0()).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidFormat);
@@ -117,7 +151,11 @@ fn existing_database_is_backed_up_before_migrating_and_only_five_kept() {
             let conn = rusqlite::Connection::open(&path).unwrap();
             conn.execute_batch("CREATE TABLE IF NOT EXISTS legacy_marker (x TEXT); INSERT INTO legacy_marker VALUES ('old data');")
                 .unwrap();
-            conn.execute_batch(&format!("PRAGMA application_id = {};", store::APPLICATION_ID)).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {};",
+                store::APPLICATION_ID
+            ))
+            .unwrap();
         } else {
             // Pretend an older build wrote it again: drop back one version.
             let conn = rusqlite::Connection::open(&path).unwrap();
@@ -125,21 +163,39 @@ fn existing_database_is_backed_up_before_migrating_and_only_five_kept() {
             for stmt in drop_statements(last.sql) {
                 conn.execute_batch(&stmt).unwrap();
             }
-            conn.execute_batch(&format!("PRAGMA user_version = {};", last.version - 1)).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {};", last.version - 1))
+                .unwrap();
         }
-        let at = t0().checked_add(jiff::SignedDuration::from_secs(round * 60)).unwrap();
+        let at = t0()
+            .checked_add(jiff::SignedDuration::from_secs(round * 60))
+            .unwrap();
         let (s, report) = Store::open(&path, at).unwrap();
-        let backup = report.backup.clone().expect("an existing database is backed up before migration");
+        let backup = report
+            .backup
+            .clone()
+            .expect("an existing database is backed up before migration");
         assert!(backup.exists());
         let conn = rusqlite::Connection::open(&backup).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, i64::from(SCHEMA_VERSION) - 1, "the backup holds the pre-migration state");
-        let marker: String = conn.query_row("SELECT x FROM legacy_marker", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            v,
+            i64::from(SCHEMA_VERSION) - 1,
+            "the backup holds the pre-migration state"
+        );
+        let marker: String = conn
+            .query_row("SELECT x FROM legacy_marker", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(marker, "old data");
         drop(s);
     }
     let kept = std::fs::read_dir(store::backup_dir(&path)).unwrap().count();
-    assert_eq!(kept, store::BACKUPS_KEPT, "only the newest backups are kept");
+    assert_eq!(
+        kept,
+        store::BACKUPS_KEPT,
+        "only the newest backups are kept"
+    );
 }
 
 /// Undo what the last migration created (for re-running it in the backup test).
@@ -149,7 +205,11 @@ fn drop_statements(sql: &str) -> Vec<String> {
         let l = line.trim_start();
         for (kw, what) in [("CREATE TABLE ", "TABLE"), ("CREATE TRIGGER ", "TRIGGER")] {
             if let Some(rest) = l.strip_prefix(kw) {
-                let name = rest.split_whitespace().next().unwrap().trim_end_matches('(');
+                let name = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('(');
                 out.push(format!("DROP {what} IF EXISTS {name};"));
             }
         }

@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 pub fn shots_dir() -> PathBuf {
@@ -24,13 +27,23 @@ pub fn shots_dir() -> PathBuf {
 }
 
 fn bin(var: &str, default: &str) -> PathBuf {
-    let p = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| workspace_root().join(default));
-    assert!(p.exists(), "{} does not exist: build the app first (make e2e does) or set {var}", p.display());
+    let p = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(default));
+    assert!(
+        p.exists(),
+        "{} does not exist: build the app first (make e2e does) or set {var}",
+        p.display()
+    );
     p
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct App {
@@ -43,23 +56,44 @@ pub struct App {
 impl App {
     /// A fresh demo hall and the real app opened on it (first window: `window`).
     pub async fn start(window: &str) -> App {
-        assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run the e2e suite under xvfb-run (make e2e)");
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run the e2e suite under xvfb-run (make e2e)"
+        );
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hall.sqlite");
-        let out = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip")).arg("--db").arg(&db).arg("demo").output().unwrap();
-        assert!(out.status.success(), "demo hall: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
+            .arg("--db")
+            .arg(&db)
+            .arg("demo")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "demo hall: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
 
         let (port, native) = (free_port(), free_port());
-        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("ONETRIP_DB", &db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver on PATH (cargo install tauri-driver --locked)");
+        let driver =
+            Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native.to_string(),
+                ])
+                .env("ONETRIP_DB", &db)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("tauri-driver on PATH (cargo install tauri-driver --locked)");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let desk = bin("ONETRIP_DESK_BIN", "target/debug/onetrip-desk");
@@ -74,7 +108,12 @@ impl App {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session on the app");
-        App { client, driver, _dir: dir, db }
+        App {
+            client,
+            driver,
+            _dir: dir,
+            db,
+        }
     }
 
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {

@@ -32,8 +32,18 @@ pub struct AuditDraft {
 }
 
 impl AuditDraft {
-    pub fn new(subject_kind: &'static str, subject_id: Option<&str>, summary: impl Into<String>) -> Self {
-        Self { subject_kind, subject_id: subject_id.map(str::to_owned), summary: summary.into(), before: None, after: None }
+    pub fn new(
+        subject_kind: &'static str,
+        subject_id: Option<&str>,
+        summary: impl Into<String>,
+    ) -> Self {
+        Self {
+            subject_kind,
+            subject_id: subject_id.map(str::to_owned),
+            summary: summary.into(),
+            before: None,
+            after: None,
+        }
     }
     pub fn before(mut self, v: impl Serialize) -> Self {
         self.before = serde_json::to_value(v).ok();
@@ -94,7 +104,11 @@ pub(crate) fn append(
     d: AuditDraft,
 ) -> Result<()> {
     let prev: String = tx
-        .query_row("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?
         .unwrap_or_else(|| GENESIS.to_owned());
     let id = new_id();
@@ -197,8 +211,18 @@ impl Operation for ListAudit {
         if let Some(t) = &self.text {
             validate::optional_text("text", "搜索文字", t, 100)?;
         }
-        let like = |s: &str| format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let op_prefix = self.op.as_deref().map(|o| format!("{}%", o.replace('%', "\\%").replace('_', "\\_")));
+        let like = |s: &str| {
+            format!(
+                "%{}%",
+                s.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        };
+        let op_prefix = self
+            .op
+            .as_deref()
+            .map(|o| format!("{}%", o.replace('%', "\\%").replace('_', "\\_")));
         let mut stmt = cx.tx.prepare(
             "SELECT seq, id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, subject_id,
                     summary, before_json, after_json
@@ -220,7 +244,10 @@ impl Operation for ListAudit {
                 op_prefix,
                 self.subject_kind,
                 self.subject_id,
-                self.text.as_deref().filter(|t| !t.trim().is_empty()).map(|t| like(t.trim())),
+                self.text
+                    .as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                    .map(|t| like(t.trim())),
                 self.before_seq,
                 limit + 1
             ],
@@ -249,7 +276,10 @@ impl Operation for ListAudit {
         } else {
             None
         };
-        Ok(AuditPage { entries, next_before_seq })
+        Ok(AuditPage {
+            entries,
+            next_before_seq,
+        })
     }
 }
 
@@ -298,9 +328,19 @@ pub fn verify(tx: &Transaction<'_>) -> Result<ChainReport> {
         );
         let (stored_prev, stored_hash): (String, String) = (r.get(13)?, r.get(14)?);
         if stored_prev != prev || stored_hash != expected {
-            return Ok(ChainReport { rows: n, first_broken: Some(BrokenLink { seq, id, at: from_ms(at) }) });
+            return Ok(ChainReport {
+                rows: n,
+                first_broken: Some(BrokenLink {
+                    seq,
+                    id,
+                    at: from_ms(at),
+                }),
+            });
         }
         prev = stored_hash;
     }
-    Ok(ChainReport { rows: n, first_broken: None })
+    Ok(ChainReport {
+        rows: n,
+        first_broken: None,
+    })
 }

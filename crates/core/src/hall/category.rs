@@ -61,25 +61,42 @@ fn check(f: &CategoryFields) -> Result<Checked> {
     let from = validate::hhmm("issue_from", &f.issue_from)?;
     let until = validate::hhmm("issue_until", &f.issue_until)?;
     if from >= until {
-        return Err(CoreError::new(ErrorCode::InvalidFormat, "取号开始时间须早于结束时间").field("issue_until"));
+        return Err(
+            CoreError::new(ErrorCode::InvalidFormat, "取号开始时间须早于结束时间")
+                .field("issue_until"),
+        );
     }
-    Ok(Checked { prefix, name, cap, from, until })
+    Ok(Checked {
+        prefix,
+        name,
+        cap,
+        from,
+        until,
+    })
 }
 
 fn ensure_prefix_free(tx: &Transaction<'_>, prefix: &str, except: Option<&str>) -> Result<()> {
     let other: Option<String> = tx
-        .query_row("SELECT name FROM categories WHERE prefix = ?1 AND id <> ifnull(?2, '')", params![prefix, except], |r| r.get(0))
+        .query_row(
+            "SELECT name FROM categories WHERE prefix = ?1 AND id <> ifnull(?2, '')",
+            params![prefix, except],
+            |r| r.get(0),
+        )
         .optional()?;
     if let Some(name) = other {
-        return Err(CoreError::new(ErrorCode::DuplicatePrefix, format!("号码前缀 {prefix} 已被“{name}”使用"))
-            .field("prefix")
-            .param("prefix", prefix)
-            .param("holder", name));
+        return Err(CoreError::new(
+            ErrorCode::DuplicatePrefix,
+            format!("号码前缀 {prefix} 已被“{name}”使用"),
+        )
+        .field("prefix")
+        .param("prefix", prefix)
+        .param("holder", name));
     }
     Ok(())
 }
 
-const COLS: &str = "id, prefix, name, daily_cap, issue_from, issue_until, active, created_at, updated_at";
+const COLS: &str =
+    "id, prefix, name, daily_cap, issue_from, issue_until, active, created_at, updated_at";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<Category> {
     Ok(Category {
@@ -96,14 +113,22 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Category> {
 }
 
 pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Category> {
-    tx.query_row(&format!("SELECT {COLS} FROM categories WHERE id = ?1"), [id], row)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("业务类别", id).field("id"))
+    tx.query_row(
+        &format!("SELECT {COLS} FROM categories WHERE id = ?1"),
+        [id],
+        row,
+    )
+    .optional()?
+    .ok_or_else(|| CoreError::not_found("业务类别", id).field("id"))
 }
 
 pub(crate) fn list(tx: &Transaction<'_>, include_inactive: bool) -> Result<Vec<Category>> {
-    let mut stmt = tx.prepare(&format!("SELECT {COLS} FROM categories WHERE active = 1 OR ?1 ORDER BY prefix"))?;
-    Ok(stmt.query_map([include_inactive], row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {COLS} FROM categories WHERE active = 1 OR ?1 ORDER BY prefix"
+    ))?;
+    Ok(stmt
+        .query_map([include_inactive], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
@@ -146,7 +171,12 @@ impl Operation for CreateCategory {
         let after = get(cx.tx, &id)?;
         cx.record(
             Topic::Category,
-            AuditDraft::new("category", Some(&id), format!("新建业务类别 {} {}", after.prefix, after.name)).after(&after),
+            AuditDraft::new(
+                "category",
+                Some(&id),
+                format!("新建业务类别 {} {}", after.prefix, after.name),
+            )
+            .after(&after),
         )?;
         Ok(after)
     }
@@ -177,7 +207,13 @@ impl Operation for UpdateCategory {
         let after = get(cx.tx, &id)?;
         cx.record(
             Topic::Category,
-            AuditDraft::new("category", Some(&id), format!("修改业务类别 {} {}", after.prefix, after.name)).before(&before).after(&after),
+            AuditDraft::new(
+                "category",
+                Some(&id),
+                format!("修改业务类别 {} {}", after.prefix, after.name),
+            )
+            .before(&before)
+            .after(&after),
         )?;
         Ok(after)
     }
@@ -197,14 +233,21 @@ impl Operation for SetCategoryActive {
     fn run(self, cx: &mut Cx<'_>) -> Result<Category> {
         let id = validate::id("id", "业务类别", &self.id)?;
         let before = get(cx.tx, &id)?;
-        cx.tx.execute("UPDATE categories SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, self.active, cx.ms()])?;
+        cx.tx.execute(
+            "UPDATE categories SET active = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, self.active, cx.ms()],
+        )?;
         let after = get(cx.tx, &id)?;
         let verb = if self.active { "启用" } else { "停用" };
         cx.record(
             Topic::Category,
-            AuditDraft::new("category", Some(&id), format!("{verb}业务类别 {} {}", after.prefix, after.name))
-                .before(serde_json::json!({"active": before.active}))
-                .after(serde_json::json!({"active": after.active})),
+            AuditDraft::new(
+                "category",
+                Some(&id),
+                format!("{verb}业务类别 {} {}", after.prefix, after.name),
+            )
+            .before(serde_json::json!({"active": before.active}))
+            .after(serde_json::json!({"active": after.active})),
         )?;
         Ok(after)
     }

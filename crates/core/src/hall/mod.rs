@@ -12,9 +12,14 @@
 pub mod category;
 pub mod window;
 
-pub use category::{Category, CategoryFields, CategoryRef, CreateCategory, ListCategories, SetCategoryActive, UpdateCategory};
-pub use window::{WindowFields, CreateWindow, ListWindows, SetWindowActive, UpdateWindow, Window, WindowRef};
+pub use category::{
+    Category, CategoryFields, CategoryRef, CreateCategory, ListCategories, SetCategoryActive,
+    UpdateCategory,
+};
 pub(crate) use window::window_ref;
+pub use window::{
+    CreateWindow, ListWindows, SetWindowActive, UpdateWindow, Window, WindowFields, WindowRef,
+};
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -53,27 +58,42 @@ pub struct Hall {
 /// Validate and normalise business hours: 1–4 spans, each start < end, sorted, not overlapping.
 pub fn check_business_hours(spans: &[TimeSpan]) -> Result<Vec<TimeSpan>> {
     if spans.is_empty() || spans.len() > 4 {
-        return Err(CoreError::new(ErrorCode::OutOfRange, "办公时间应为 1 到 4 个时段")
-            .field("business_hours")
-            .param("min", 1)
-            .param("max", 4));
+        return Err(
+            CoreError::new(ErrorCode::OutOfRange, "办公时间应为 1 到 4 个时段")
+                .field("business_hours")
+                .param("min", 1)
+                .param("max", 4),
+        );
     }
     let mut parsed = spans
         .iter()
-        .map(|s| Ok((validate::hhmm("business_hours", &s.start)?, validate::hhmm("business_hours", &s.end)?)))
+        .map(|s| {
+            Ok((
+                validate::hhmm("business_hours", &s.start)?,
+                validate::hhmm("business_hours", &s.end)?,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     parsed.sort();
     for (i, (a, b)) in parsed.iter().enumerate() {
         if a >= b {
-            return Err(CoreError::new(ErrorCode::InvalidFormat, "办公时段的开始时间须早于结束时间").field("business_hours"));
+            return Err(CoreError::new(
+                ErrorCode::InvalidFormat,
+                "办公时段的开始时间须早于结束时间",
+            )
+            .field("business_hours"));
         }
         if i > 0 && parsed[i - 1].1 > *a {
-            return Err(CoreError::new(ErrorCode::InvalidFormat, "办公时段不能重叠").field("business_hours"));
+            return Err(CoreError::new(ErrorCode::InvalidFormat, "办公时段不能重叠")
+                .field("business_hours"));
         }
     }
     Ok(parsed
         .into_iter()
-        .map(|(a, b)| TimeSpan { start: validate::fmt_hhmm(a), end: validate::fmt_hhmm(b) })
+        .map(|(a, b)| TimeSpan {
+            start: validate::fmt_hhmm(a),
+            end: validate::fmt_hhmm(b),
+        })
         .collect())
 }
 
@@ -83,35 +103,59 @@ pub fn within_hours(spans: &[TimeSpan], now: Timestamp) -> bool {
     let t = now.to_zoned(hall_tz());
     let minute = (t.hour() as u16) * 60 + t.minute() as u16;
     spans.iter().any(|s| {
-        let (a, b) = (validate::hhmm("", &s.start).unwrap_or(0), validate::hhmm("", &s.end).unwrap_or(0));
+        let (a, b) = (
+            validate::hhmm("", &s.start).unwrap_or(0),
+            validate::hhmm("", &s.end).unwrap_or(0),
+        );
         a <= minute && minute < b
     })
 }
 
 fn default_hours() -> Vec<TimeSpan> {
     vec![
-        TimeSpan { start: "09:00".into(), end: "12:00".into() },
-        TimeSpan { start: "13:30".into(), end: "17:00".into() },
+        TimeSpan {
+            start: "09:00".into(),
+            end: "12:00".into(),
+        },
+        TimeSpan {
+            start: "13:30".into(),
+            end: "17:00".into(),
+        },
     ]
 }
 
 pub(crate) fn load_hall(tx: &Transaction<'_>) -> Result<Hall> {
     let row = tx
-        .query_row("SELECT id, name, code, address, phone, business_hours, updated_at FROM hall", [], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
-            ))
-        })
+        .query_row(
+            "SELECT id, name, code, address, phone, business_hours, updated_at FROM hall",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            },
+        )
         .optional()?;
-    let (id, name, code, address, phone, hours, updated) =
-        row.ok_or_else(|| CoreError::new(ErrorCode::NotFound, "大厅信息尚未建立").param("what", "大厅").param("id", "-"))?;
-    Ok(Hall { id, name, code, address, phone, business_hours: serde_json::from_str(&hours)?, updated_at: from_ms(updated) })
+    let (id, name, code, address, phone, hours, updated) = row.ok_or_else(|| {
+        CoreError::new(ErrorCode::NotFound, "大厅信息尚未建立")
+            .param("what", "大厅")
+            .param("id", "-")
+    })?;
+    Ok(Hall {
+        id,
+        name,
+        code,
+        address,
+        phone,
+        business_hours: serde_json::from_str(&hours)?,
+        updated_at: from_ms(updated),
+    })
 }
 
 /// Create the hall record if missing (bootstrap and demo). Audited by the caller's transaction.
@@ -123,7 +167,14 @@ pub(crate) fn ensure_hall(tx: &Transaction<'_>, actor: &Actor, now: Timestamp) -
             "INSERT INTO hall (id, name, code, business_hours, updated_at) VALUES (?1, '政务服务中心', 'HALL', ?2, ?3)",
             params![id, serde_json::to_string(&default_hours())?, to_ms(now)],
         )?;
-        crate::audit::append(tx, actor, Some("bootstrap"), "hall.create", now, AuditDraft::new("hall", Some(&id), "建立大厅信息"))?;
+        crate::audit::append(
+            tx,
+            actor,
+            Some("bootstrap"),
+            "hall.create",
+            now,
+            AuditDraft::new("hall", Some(&id), "建立大厅信息"),
+        )?;
     }
     Ok(())
 }
@@ -161,7 +212,10 @@ impl Operation for UpdateHall {
         let name = validate::text("name", "大厅名称", &self.name, HALL_NAME_MAX)?;
         let code = validate::text("code", "大厅编码", &self.code, 20)?;
         if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(CoreError::new(ErrorCode::InvalidFormat, "大厅编码只能含字母、数字和 -").field("code"));
+            return Err(
+                CoreError::new(ErrorCode::InvalidFormat, "大厅编码只能含字母、数字和 -")
+                    .field("code"),
+            );
         }
         let address = validate::optional_text("address", "地址", &self.address, 100)?;
         let phone = validate::phone("phone", &self.phone)?;
@@ -174,7 +228,13 @@ impl Operation for UpdateHall {
         let after = load_hall(cx.tx)?;
         cx.record(
             Topic::Hall,
-            AuditDraft::new("hall", Some(&after.id), format!("修改大厅信息：{}", after.name)).before(&before).after(&after),
+            AuditDraft::new(
+                "hall",
+                Some(&after.id),
+                format!("修改大厅信息：{}", after.name),
+            )
+            .before(&before)
+            .after(&after),
         )?;
         Ok(after)
     }
@@ -219,7 +279,12 @@ impl Operation for GetHallBoard {
             .map(|w| {
                 let occ = occupancy.iter().find(|o| o.0 == w.id);
                 BoardWindow {
-                    window: WindowRef { id: w.id.clone(), number: w.number, name: w.name.clone(), active: w.active },
+                    window: WindowRef {
+                        id: w.id.clone(),
+                        number: w.number,
+                        name: w.name.clone(),
+                        active: w.active,
+                    },
                     categories: w.categories,
                     clerk: occ.map(|o| o.2.clone()),
                     clerk_id: occ.map(|o| o.1.clone()),
@@ -229,6 +294,12 @@ impl Operation for GetHallBoard {
             .collect();
         let categories = category::list(cx.tx, false)?;
         let open_now = within_hours(&hall.business_hours, cx.now);
-        Ok(HallBoard { hall, windows, categories, open_now, now: cx.now })
+        Ok(HallBoard {
+            hall,
+            windows,
+            categories,
+            open_now,
+            now: cx.now,
+        })
     }
 }

@@ -45,9 +45,18 @@ pub struct WindowFields {
 }
 
 pub(crate) fn window_ref(tx: &Transaction<'_>, id: &str) -> Result<WindowRef> {
-    tx.query_row("SELECT id, number, name, active FROM windows WHERE id = ?1", [id], |r| {
-        Ok(WindowRef { id: r.get(0)?, number: r.get(1)?, name: r.get(2)?, active: r.get(3)? })
-    })
+    tx.query_row(
+        "SELECT id, number, name, active FROM windows WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(WindowRef {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                name: r.get(2)?,
+                active: r.get(3)?,
+            })
+        },
+    )
     .optional()?
     .ok_or_else(|| CoreError::not_found("窗口", id).field("window_id"))
 }
@@ -58,15 +67,34 @@ fn categories_of(tx: &Transaction<'_>, id: &str) -> Result<Vec<CategoryRef>> {
          WHERE wc.window_id = ?1 ORDER BY wc.rank",
     )?;
     Ok(stmt
-        .query_map([id], |r| Ok(CategoryRef { id: r.get(0)?, prefix: r.get(1)?, name: r.get(2)? }))?
+        .query_map([id], |r| {
+            Ok(CategoryRef {
+                id: r.get(0)?,
+                prefix: r.get(1)?,
+                name: r.get(2)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Window> {
     let (r, created, updated): (WindowRef, i64, i64) = tx
-        .query_row("SELECT id, number, name, active, created_at, updated_at FROM windows WHERE id = ?1", [id], |r| {
-            Ok((WindowRef { id: r.get(0)?, number: r.get(1)?, name: r.get(2)?, active: r.get(3)? }, r.get(4)?, r.get(5)?))
-        })
+        .query_row(
+            "SELECT id, number, name, active, created_at, updated_at FROM windows WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    WindowRef {
+                        id: r.get(0)?,
+                        number: r.get(1)?,
+                        name: r.get(2)?,
+                        active: r.get(3)?,
+                    },
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )
         .optional()?
         .ok_or_else(|| CoreError::not_found("窗口", id).field("id"))?;
     Ok(Window {
@@ -98,33 +126,52 @@ fn check(tx: &Transaction<'_>, f: &WindowFields, except: Option<&str>) -> Result
     let number = validate::range_i64("number", "窗口号", i64::from(f.number), 1, 999)?;
     let name = validate::text("name", "窗口名称", &f.name, NAME_MAX)?;
     if f.category_ids.is_empty() {
-        return Err(CoreError::new(ErrorCode::Required, "窗口至少要办理一个业务类别").field("category_ids"));
+        return Err(
+            CoreError::new(ErrorCode::Required, "窗口至少要办理一个业务类别").field("category_ids"),
+        );
     }
     let mut categories = Vec::new();
     for raw in &f.category_ids {
         let id = validate::id("category_ids", "业务类别", raw)?;
         category::get(tx, &id).map_err(|e| e.field("category_ids"))?;
         if categories.contains(&id) {
-            return Err(CoreError::new(ErrorCode::InvalidFormat, "同一业务类别不能重复选择").field("category_ids"));
+            return Err(
+                CoreError::new(ErrorCode::InvalidFormat, "同一业务类别不能重复选择")
+                    .field("category_ids"),
+            );
         }
         categories.push(id);
     }
     let taken: Option<String> = tx
-        .query_row("SELECT name FROM windows WHERE number = ?1 AND id <> ifnull(?2, '')", params![number, except], |r| r.get(0))
+        .query_row(
+            "SELECT name FROM windows WHERE number = ?1 AND id <> ifnull(?2, '')",
+            params![number, except],
+            |r| r.get(0),
+        )
         .optional()?;
     if let Some(other) = taken {
-        return Err(CoreError::new(ErrorCode::DuplicateWindowNumber, format!("{number}号窗口已存在（{other}）"))
-            .field("number")
-            .param("number", number)
-            .param("holder", other));
+        return Err(CoreError::new(
+            ErrorCode::DuplicateWindowNumber,
+            format!("{number}号窗口已存在（{other}）"),
+        )
+        .field("number")
+        .param("number", number)
+        .param("holder", other));
     }
-    Ok(Checked { number, name, categories })
+    Ok(Checked {
+        number,
+        name,
+        categories,
+    })
 }
 
 fn write_categories(tx: &Transaction<'_>, id: &str, categories: &[String]) -> Result<()> {
     tx.execute("DELETE FROM window_categories WHERE window_id = ?1", [id])?;
     for (rank, c) in categories.iter().enumerate() {
-        tx.execute("INSERT INTO window_categories (window_id, category_id, rank) VALUES (?1, ?2, ?3)", params![id, c, rank as i64])?;
+        tx.execute(
+            "INSERT INTO window_categories (window_id, category_id, rank) VALUES (?1, ?2, ?3)",
+            params![id, c, rank as i64],
+        )?;
     }
     Ok(())
 }
@@ -168,7 +215,12 @@ impl Operation for CreateWindow {
         let after = get(cx.tx, &id)?;
         cx.record(
             Topic::Window,
-            AuditDraft::new("window", Some(&id), format!("新建{}号窗口（{}）", after.number, after.name)).after(&after),
+            AuditDraft::new(
+                "window",
+                Some(&id),
+                format!("新建{}号窗口（{}）", after.number, after.name),
+            )
+            .after(&after),
         )?;
         Ok(after)
     }
@@ -191,12 +243,21 @@ impl Operation for UpdateWindow {
         let id = validate::id("id", "窗口", &self.id)?;
         let before = get(cx.tx, &id)?;
         let c = check(cx.tx, &self.fields, Some(&id))?;
-        cx.tx.execute("UPDATE windows SET number = ?2, name = ?3, updated_at = ?4 WHERE id = ?1", params![id, c.number, c.name, cx.ms()])?;
+        cx.tx.execute(
+            "UPDATE windows SET number = ?2, name = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, c.number, c.name, cx.ms()],
+        )?;
         write_categories(cx.tx, &id, &c.categories)?;
         let after = get(cx.tx, &id)?;
         cx.record(
             Topic::Window,
-            AuditDraft::new("window", Some(&id), format!("修改{}号窗口（{}）", after.number, after.name)).before(&before).after(&after),
+            AuditDraft::new(
+                "window",
+                Some(&id),
+                format!("修改{}号窗口（{}）", after.number, after.name),
+            )
+            .before(&before)
+            .after(&after),
         )?;
         Ok(after)
     }
@@ -231,13 +292,19 @@ impl Operation for SetWindowActive {
             if let Some(h) = holder {
                 return Err(CoreError::new(
                     ErrorCode::WindowOccupied,
-                    format!("{}号窗口当前由{h}登录，请先退出或释放后再停用", before.number),
+                    format!(
+                        "{}号窗口当前由{h}登录，请先退出或释放后再停用",
+                        before.number
+                    ),
                 )
                 .param("window", before.number)
                 .param("holder", h));
             }
         }
-        cx.tx.execute("UPDATE windows SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, self.active, cx.ms()])?;
+        cx.tx.execute(
+            "UPDATE windows SET active = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, self.active, cx.ms()],
+        )?;
         let after = get(cx.tx, &id)?;
         let verb = if self.active { "启用" } else { "停用" };
         cx.record(

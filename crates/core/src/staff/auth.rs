@@ -41,13 +41,19 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A hash to verify against when the login is unknown, so both failures cost the same.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("not-a-real-password-0").expect("argon2 with default params hashes"))
+    DUMMY.get_or_init(|| {
+        hash_password("not-a-real-password-0").expect("argon2 with default params hashes")
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -86,20 +92,30 @@ impl Operation for SignIn {
             return Err(wrong());
         }
         if !staff.active {
-            return Err(CoreError::new(ErrorCode::StaffInactive, "该账号已停用，请联系分管领导"));
+            return Err(CoreError::new(
+                ErrorCode::StaffInactive,
+                "该账号已停用，请联系分管领导",
+            ));
         }
         let window = match self.window_id.as_deref().filter(|w| !w.trim().is_empty()) {
             None if staff.role == Role::Clerk => {
-                return Err(CoreError::new(ErrorCode::WindowRequired, "窗口人员须选择所在窗口登录").field("window_id"));
+                return Err(CoreError::new(
+                    ErrorCode::WindowRequired,
+                    "窗口人员须选择所在窗口登录",
+                )
+                .field("window_id"));
             }
             None => None,
             Some(wid) => {
                 let wid = validate::id("window_id", "窗口", wid)?;
                 let w = hall::window_ref(cx.tx, &wid)?;
                 if !w.active {
-                    return Err(CoreError::new(ErrorCode::WindowInactive, format!("{}号窗口已停用", w.number))
-                        .field("window_id")
-                        .param("window", w.number));
+                    return Err(CoreError::new(
+                        ErrorCode::WindowInactive,
+                        format!("{}号窗口已停用", w.number),
+                    )
+                    .field("window_id")
+                    .param("window", w.number));
                 }
                 Some(w)
             }
@@ -109,7 +125,13 @@ impl Operation for SignIn {
         // restart) ends: a clerk is at one window at a time.
         let mut notes = Vec::new();
         if window.is_some() {
-            let moved = tx_end_where(cx.tx, "staff_id = ?1 AND window_id IS NOT NULL", &staff.id, "moved", now)?;
+            let moved = tx_end_where(
+                cx.tx,
+                "staff_id = ?1 AND window_id IS NOT NULL",
+                &staff.id,
+                "moved",
+                now,
+            )?;
             if moved > 0 {
                 notes.push("结束其在其他窗口的登录".to_owned());
             }
@@ -118,22 +140,41 @@ impl Operation for SignIn {
             if let Some(holder) = window_holder(cx.tx, &w.id, now)? {
                 return Err(CoreError::new(
                     ErrorCode::WindowOccupied,
-                    format!("{}号窗口已由{}登录，请先由其退出或由分管领导释放", w.number, holder.name),
+                    format!(
+                        "{}号窗口已由{}登录，请先由其退出或由分管领导释放",
+                        w.number, holder.name
+                    ),
                 )
                 .field("window_id")
                 .param("window", w.number)
                 .param("holder", &holder.name));
             }
             // A stale (expired but never ended) session no longer occupies the window.
-            tx_end_where(cx.tx, "window_id = ?1 AND expires_at <= ?3", &w.id, "expired", now)?;
+            tx_end_where(
+                cx.tx,
+                "window_id = ?1 AND expires_at <= ?3",
+                &w.id,
+                "expired",
+                now,
+            )?;
         }
         let token = new_secret();
         let session_id = new_id();
-        let expires_at = cx.now.checked_add(SESSION_HOURS.hours()).map_err(|e| CoreError::internal(e.to_string()))?;
+        let expires_at = cx
+            .now
+            .checked_add(SESSION_HOURS.hours())
+            .map_err(|e| CoreError::internal(e.to_string()))?;
         cx.tx.execute(
             "INSERT INTO sessions (id, token_hash, staff_id, window_id, started_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![session_id, sha256_hex(token.as_bytes()), staff.id, window.as_ref().map(|w| &w.id), now, to_ms(expires_at)],
+            params![
+                session_id,
+                sha256_hex(token.as_bytes()),
+                staff.id,
+                window.as_ref().map(|w| &w.id),
+                now,
+                to_ms(expires_at)
+            ],
         )?;
         let actor = Actor::Staff(StaffActor {
             staff_id: staff.id.clone(),
@@ -143,15 +184,26 @@ impl Operation for SignIn {
             window_id: window.as_ref().map(|w| w.id.clone()),
             must_change_password: staff.must_change_password,
         });
-        let place = window.as_ref().map(|w| format!("在{}号窗口", w.number)).unwrap_or_default();
-        let summary = std::iter::once(format!("{}（{}）{place}登录", staff.name, staff.login)).chain(notes).collect::<Vec<_>>().join("；");
+        let place = window
+            .as_ref()
+            .map(|w| format!("在{}号窗口", w.number))
+            .unwrap_or_default();
+        let summary = std::iter::once(format!("{}（{}）{place}登录", staff.name, staff.login))
+            .chain(notes)
+            .collect::<Vec<_>>()
+            .join("；");
         cx.record_as(
             actor,
             Topic::Session,
             AuditDraft::new("session", Some(&session_id), summary)
                 .after(serde_json::json!({"window": window.as_ref().map(|w| w.number)})),
         )?;
-        Ok(SessionInfo { token, staff, window, expires_at })
+        Ok(SessionInfo {
+            token,
+            staff,
+            window,
+            expires_at,
+        })
     }
 }
 
@@ -173,14 +225,27 @@ fn window_holder(tx: &Transaction<'_>, window_id: &str, now: i64) -> Result<Opti
 }
 
 /// End open sessions matching `cond` (with `?1` = key, `?2` = reason, `?3` = now).
-fn tx_end_where(tx: &Transaction<'_>, cond: &str, key: &str, reason: &str, now: i64) -> Result<usize> {
+fn tx_end_where(
+    tx: &Transaction<'_>,
+    cond: &str,
+    key: &str,
+    reason: &str,
+    now: i64,
+) -> Result<usize> {
     Ok(tx.execute(
-        &format!("UPDATE sessions SET ended_at = ?3, ended_reason = ?2 WHERE ended_at IS NULL AND {cond}"),
+        &format!(
+            "UPDATE sessions SET ended_at = ?3, ended_reason = ?2 WHERE ended_at IS NULL AND {cond}"
+        ),
         params![key, reason, now],
     )?)
 }
 
-pub(crate) fn end_sessions_of(tx: &Transaction<'_>, staff_id: &str, reason: &str, now: i64) -> Result<usize> {
+pub(crate) fn end_sessions_of(
+    tx: &Transaction<'_>,
+    staff_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<usize> {
     tx_end_where(tx, "staff_id = ?1", staff_id, reason, now)
 }
 
@@ -201,7 +266,14 @@ impl Operation for SignOut {
             Some(w) => format!("从{}号窗口", hall::window_ref(cx.tx, w)?.number),
             None => String::new(),
         };
-        cx.record(Topic::Session, AuditDraft::new("session", Some(&me.session_id), format!("{}{place}退出登录", me.name)))
+        cx.record(
+            Topic::Session,
+            AuditDraft::new(
+                "session",
+                Some(&me.session_id),
+                format!("{}{place}退出登录", me.name),
+            ),
+        )
     }
 }
 
@@ -219,15 +291,36 @@ impl Operation for ChangePassword {
     type Response = Staff;
     fn run(self, cx: &mut Cx<'_>) -> Result<Staff> {
         let me = cx.actor.staff()?.clone();
-        if !verify_password(&self.old_password, &store::password_hash(cx.tx, &me.staff_id)?) {
-            return Err(CoreError::new(ErrorCode::WrongCredentials, "原密码不正确").field("old_password"));
+        if !verify_password(
+            &self.old_password,
+            &store::password_hash(cx.tx, &me.staff_id)?,
+        ) {
+            return Err(
+                CoreError::new(ErrorCode::WrongCredentials, "原密码不正确").field("old_password")
+            );
         }
         validate::password("new_password", &self.new_password)?;
         if self.new_password == self.old_password {
-            return Err(CoreError::new(ErrorCode::WeakPassword, "新密码不能与原密码相同").field("new_password"));
+            return Err(
+                CoreError::new(ErrorCode::WeakPassword, "新密码不能与原密码相同")
+                    .field("new_password"),
+            );
         }
-        store::set_password(cx.tx, &me.staff_id, &hash_password(&self.new_password)?, false, cx.ms())?;
-        cx.record(Topic::Staff, AuditDraft::new("staff", Some(&me.staff_id), format!("{}修改了自己的密码", me.name)))?;
+        store::set_password(
+            cx.tx,
+            &me.staff_id,
+            &hash_password(&self.new_password)?,
+            false,
+            cx.ms(),
+        )?;
+        cx.record(
+            Topic::Staff,
+            AuditDraft::new(
+                "staff",
+                Some(&me.staff_id),
+                format!("{}修改了自己的密码", me.name),
+            ),
+        )?;
         store::get(cx.tx, &me.staff_id)
     }
 }
@@ -250,8 +343,15 @@ impl Operation for WhoAmI {
     type Response = Me;
     fn run(self, cx: &mut Cx<'_>) -> Result<Me> {
         let me = cx.actor.staff()?.clone();
-        let window = me.window_id.as_deref().map(|w| hall::window_ref(cx.tx, w)).transpose()?;
-        Ok(Me { staff: store::get(cx.tx, &me.staff_id)?, window })
+        let window = me
+            .window_id
+            .as_deref()
+            .map(|w| hall::window_ref(cx.tx, w))
+            .transpose()?;
+        Ok(Me {
+            staff: store::get(cx.tx, &me.staff_id)?,
+            window,
+        })
     }
 }
 
@@ -274,27 +374,41 @@ impl Operation for ReleaseWindow {
         let holder = window_holder(cx.tx, &wid, cx.ms())?;
         let n = tx_end_where(cx.tx, "window_id = ?1", &wid, "released", cx.ms())?;
         if n == 0 {
-            return Err(CoreError::new(ErrorCode::NotFound, format!("{}号窗口当前无人登录，无需释放", w.number))
-                .field("window_id")
-                .param("what", "窗口登录")
-                .param("id", w.number));
+            return Err(CoreError::new(
+                ErrorCode::NotFound,
+                format!("{}号窗口当前无人登录，无需释放", w.number),
+            )
+            .field("window_id")
+            .param("what", "窗口登录")
+            .param("id", w.number));
         }
-        let who = holder.map(|h| h.name).unwrap_or_else(|| "（已超时的登录）".into());
+        let who = holder
+            .map(|h| h.name)
+            .unwrap_or_else(|| "（已超时的登录）".into());
         cx.record(
             Topic::Session,
-            AuditDraft::new("window", Some(&wid), format!("释放{}号窗口（原登录：{who}），原因：{reason}", w.number)),
+            AuditDraft::new(
+                "window",
+                Some(&wid),
+                format!("释放{}号窗口（原登录：{who}），原因：{reason}", w.number),
+            ),
         )?;
         Ok(w)
     }
 }
 
 /// Open sessions at windows (for the hall board): window id → (staff name, since).
-pub(crate) fn occupancy(tx: &Transaction<'_>, now: Timestamp) -> Result<Vec<(String, String, String, Timestamp)>> {
+pub(crate) fn occupancy(
+    tx: &Transaction<'_>,
+    now: Timestamp,
+) -> Result<Vec<(String, String, String, Timestamp)>> {
     let mut stmt = tx.prepare(
         "SELECT s.window_id, st.id, st.name, s.started_at FROM sessions s JOIN staff st ON st.id = s.staff_id
          WHERE s.window_id IS NOT NULL AND s.ended_at IS NULL AND s.expires_at > ?1",
     )?;
-    let rows = stmt.query_map([to_ms(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, from_ms(r.get(3)?))))?;
+    let rows = stmt.query_map([to_ms(now)], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, from_ms(r.get(3)?)))
+    })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
@@ -310,16 +424,32 @@ pub fn bootstrap(s: &crate::Store, now: Timestamp) -> Result<Option<FirstAdmin>>
         hall::ensure_hall(tx, &actor, now)?;
         let password = one_time_password();
         let id = new_id();
-        store::insert(tx, &id, "admin", "系统管理员", Role::Admin, &hash_password(&password)?, true, to_ms(now))?;
+        store::insert(
+            tx,
+            &id,
+            "admin",
+            "系统管理员",
+            Role::Admin,
+            &hash_password(&password)?,
+            true,
+            to_ms(now),
+        )?;
         crate::audit::append(
             tx,
             &actor,
             Some("bootstrap"),
             "staff.bootstrap_admin",
             now,
-            AuditDraft::new("staff", Some(&id), "新建首个系统管理员 admin（一次性密码，首次登录须修改）"),
+            AuditDraft::new(
+                "staff",
+                Some(&id),
+                "新建首个系统管理员 admin（一次性密码，首次登录须修改）",
+            ),
         )?;
-        Ok(Some(FirstAdmin { login: "admin".into(), one_time_password: password }))
+        Ok(Some(FirstAdmin {
+            login: "admin".into(),
+            one_time_password: password,
+        }))
     })
 }
 
@@ -335,7 +465,10 @@ fn one_time_password() -> String {
     loop {
         let mut buf = [0u8; 12];
         getrandom::fill(&mut buf).expect("the OS random source is available");
-        let pw: String = buf.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+        let pw: String = buf
+            .iter()
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect();
         if validate::password("p", &pw).is_ok() {
             return pw;
         }

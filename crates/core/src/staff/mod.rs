@@ -43,7 +43,10 @@ impl Role {
             "clerk" => Ok(Role::Clerk),
             "supervisor" => Ok(Role::Supervisor),
             "admin" => Ok(Role::Admin),
-            other => Err(CoreError::new(ErrorCode::InvalidFormat, format!("未知角色：{other}")).field("role")),
+            other => Err(
+                CoreError::new(ErrorCode::InvalidFormat, format!("未知角色：{other}"))
+                    .field("role"),
+            ),
         }
     }
     pub fn label(self) -> &'static str {
@@ -96,7 +99,8 @@ pub struct CreateStaff {
 
 /// Only an admin may touch admin accounts or hand out the admin role.
 fn guard_admin_rights(actor: &Actor, target_roles: &[Role]) -> Result<()> {
-    let is_admin = matches!(actor, Actor::System(_)) || matches!(actor, Actor::Staff(s) if s.role == Role::Admin);
+    let is_admin = matches!(actor, Actor::System(_))
+        || matches!(actor, Actor::Staff(s) if s.role == Role::Admin);
     if target_roles.contains(&Role::Admin) && !is_admin {
         return Err(CoreError::forbidden("只有系统管理员可以管理管理员账号"));
     }
@@ -114,9 +118,12 @@ impl Operation for CreateStaff {
         validate::password("initial_password", &self.initial_password)?;
         guard_admin_rights(&cx.actor, &[self.role])?;
         if store::find_by_login(cx.tx, &login)?.is_some() {
-            return Err(CoreError::new(ErrorCode::DuplicateLogin, format!("登录名“{login}”已被使用"))
-                .field("login")
-                .param("login", &login));
+            return Err(CoreError::new(
+                ErrorCode::DuplicateLogin,
+                format!("登录名“{login}”已被使用"),
+            )
+            .field("login")
+            .param("login", &login));
         }
         let id = new_id();
         let hash = auth::hash_password(&self.initial_password)?;
@@ -124,7 +131,12 @@ impl Operation for CreateStaff {
         let staff = store::get(cx.tx, &id)?;
         cx.record(
             Topic::Staff,
-            AuditDraft::new("staff", Some(&id), format!("新建账号 {login}（{name}，{}）", self.role.label())).after(&staff),
+            AuditDraft::new(
+                "staff",
+                Some(&id),
+                format!("新建账号 {login}（{name}，{}）", self.role.label()),
+            )
+            .after(&staff),
         )?;
         Ok(staff)
     }
@@ -155,9 +167,20 @@ impl Operation for UpdateStaff {
         let after = store::get(cx.tx, &id)?;
         cx.record(
             Topic::Staff,
-            AuditDraft::new("staff", Some(&id), format!("修改账号 {}：{}→{}，{}→{}", before.login, before.name, after.name, before.role.label(), after.role.label()))
-                .before(&before)
-                .after(&after),
+            AuditDraft::new(
+                "staff",
+                Some(&id),
+                format!(
+                    "修改账号 {}：{}→{}，{}→{}",
+                    before.login,
+                    before.name,
+                    after.name,
+                    before.role.label(),
+                    after.role.label()
+                ),
+            )
+            .before(&before)
+            .after(&after),
         )?;
         Ok(after)
     }
@@ -189,15 +212,27 @@ impl Operation for SetStaffActive {
             store::ensure_another_admin(cx.tx, &id)?;
         }
         store::set_active(cx.tx, &id, self.active, cx.ms())?;
-        let ended = if self.active { 0 } else { auth::end_sessions_of(cx.tx, &id, "deactivated", cx.ms())? };
+        let ended = if self.active {
+            0
+        } else {
+            auth::end_sessions_of(cx.tx, &id, "deactivated", cx.ms())?
+        };
         let after = store::get(cx.tx, &id)?;
         let verb = if self.active { "启用" } else { "停用" };
-        let extra = if ended > 0 { format!("，结束其 {ended} 个登录") } else { String::new() };
+        let extra = if ended > 0 {
+            format!("，结束其 {ended} 个登录")
+        } else {
+            String::new()
+        };
         cx.record(
             Topic::Staff,
-            AuditDraft::new("staff", Some(&id), format!("{verb}账号 {}（{}）{extra}", before.login, before.name))
-                .before(serde_json::json!({"active": before.active}))
-                .after(serde_json::json!({"active": after.active})),
+            AuditDraft::new(
+                "staff",
+                Some(&id),
+                format!("{verb}账号 {}（{}）{extra}", before.login, before.name),
+            )
+            .before(serde_json::json!({"active": before.active}))
+            .after(serde_json::json!({"active": after.active})),
         )?;
         Ok(after)
     }
@@ -220,11 +255,24 @@ impl Operation for ResetStaffPassword {
         validate::password("new_password", &self.new_password)?;
         let before = store::get(cx.tx, &id)?;
         guard_admin_rights(&cx.actor, &[before.role])?;
-        store::set_password(cx.tx, &id, &auth::hash_password(&self.new_password)?, true, cx.ms())?;
+        store::set_password(
+            cx.tx,
+            &id,
+            &auth::hash_password(&self.new_password)?,
+            true,
+            cx.ms(),
+        )?;
         let after = store::get(cx.tx, &id)?;
         cx.record(
             Topic::Staff,
-            AuditDraft::new("staff", Some(&id), format!("重置 {}（{}）的密码，下次登录须修改", before.login, before.name)),
+            AuditDraft::new(
+                "staff",
+                Some(&id),
+                format!(
+                    "重置 {}（{}）的密码，下次登录须修改",
+                    before.login, before.name
+                ),
+            ),
         )?;
         Ok(after)
     }

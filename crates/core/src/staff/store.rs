@@ -31,28 +31,42 @@ fn finish((mut s, role): (Staff, String)) -> Result<Staff> {
 }
 
 pub fn get(tx: &Transaction<'_>, id: &str) -> Result<Staff> {
-    let found = tx.query_row(&format!("SELECT {COLS} FROM staff WHERE id = ?1"), [id], row).optional()?;
+    let found = tx
+        .query_row(
+            &format!("SELECT {COLS} FROM staff WHERE id = ?1"),
+            [id],
+            row,
+        )
+        .optional()?;
     finish(found.ok_or_else(|| CoreError::not_found("人员", id).field("id"))?)
 }
 
 pub fn find_by_login(tx: &Transaction<'_>, login: &str) -> Result<Option<(Staff, String)>> {
     let found = tx
-        .query_row(&format!("SELECT {COLS}, password_hash FROM staff WHERE login = ?1"), [login], |r| {
-            Ok((row(r)?, r.get::<_, String>(8)?))
-        })
+        .query_row(
+            &format!("SELECT {COLS}, password_hash FROM staff WHERE login = ?1"),
+            [login],
+            |r| Ok((row(r)?, r.get::<_, String>(8)?)),
+        )
         .optional()?;
     found.map(|(s, hash)| Ok((finish(s)?, hash))).transpose()
 }
 
 pub fn password_hash(tx: &Transaction<'_>, id: &str) -> Result<String> {
-    Ok(tx.query_row("SELECT password_hash FROM staff WHERE id = ?1", [id], |r| r.get(0))?)
+    Ok(
+        tx.query_row("SELECT password_hash FROM staff WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 pub fn list(tx: &Transaction<'_>, include_inactive: bool) -> Result<Vec<Staff>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {COLS} FROM staff WHERE active = 1 OR ?1 ORDER BY CASE role WHEN 'admin' THEN 2 WHEN 'supervisor' THEN 1 ELSE 0 END, login"
     ))?;
-    let rows = stmt.query_map([include_inactive], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([include_inactive], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(finish).collect()
 }
 
@@ -80,16 +94,28 @@ pub fn insert(
 }
 
 pub fn update(tx: &Transaction<'_>, id: &str, name: &str, role: Role, now: i64) -> Result<()> {
-    tx.execute("UPDATE staff SET name = ?2, role = ?3, updated_at = ?4 WHERE id = ?1", params![id, name, role.as_str(), now])?;
+    tx.execute(
+        "UPDATE staff SET name = ?2, role = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, name, role.as_str(), now],
+    )?;
     Ok(())
 }
 
 pub fn set_active(tx: &Transaction<'_>, id: &str, active: bool, now: i64) -> Result<()> {
-    tx.execute("UPDATE staff SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, active, now])?;
+    tx.execute(
+        "UPDATE staff SET active = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, active, now],
+    )?;
     Ok(())
 }
 
-pub fn set_password(tx: &Transaction<'_>, id: &str, hash: &str, must_change: bool, now: i64) -> Result<()> {
+pub fn set_password(
+    tx: &Transaction<'_>,
+    id: &str,
+    hash: &str,
+    must_change: bool,
+    now: i64,
+) -> Result<()> {
     tx.execute(
         "UPDATE staff SET password_hash = ?2, must_change_password = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, hash, must_change, now],
@@ -105,7 +131,10 @@ pub fn ensure_another_admin(tx: &Transaction<'_>, id: &str) -> Result<()> {
         |r| r.get(0),
     )?;
     if others == 0 {
-        return Err(CoreError::new(ErrorCode::LastAdmin, "这是最后一个启用的系统管理员账号，不能停用或降级"));
+        return Err(CoreError::new(
+            ErrorCode::LastAdmin,
+            "这是最后一个启用的系统管理员账号，不能停用或降级",
+        ));
     }
     Ok(())
 }

@@ -73,7 +73,11 @@ impl Store {
             std::fs::create_dir_all(dir)?;
         }
         let existing = path.exists() && std::fs::metadata(&path)?.len() > 0;
-        let (from_version, has_schema) = if existing { inspect(&path)? } else { (0, false) };
+        let (from_version, has_schema) = if existing {
+            inspect(&path)?
+        } else {
+            (0, false)
+        };
         if from_version > SCHEMA_VERSION {
             return Err(CoreError::new(
                 ErrorCode::SchemaTooNew,
@@ -93,8 +97,19 @@ impl Store {
         let conn = Connection::open(&path)?;
         configure(&conn)?;
         migrate(&conn, from_version, now)?;
-        let report = OpenReport { created: !has_schema, from_version, to_version: SCHEMA_VERSION, backup };
-        Ok((Store { conn: Mutex::new(conn), path }, report))
+        let report = OpenReport {
+            created: !has_schema,
+            from_version,
+            to_version: SCHEMA_VERSION,
+            backup,
+        };
+        Ok((
+            Store {
+                conn: Mutex::new(conn),
+                path,
+            },
+            report,
+        ))
     }
 
     pub fn path(&self) -> &Path {
@@ -135,23 +150,39 @@ impl Store {
 
 /// Read the schema version of an existing file without writing to it.
 fn inspect(path: &Path) -> Result<(u32, bool)> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| CoreError::new(ErrorCode::Storage, format!("无法打开数据库 {}：{e}", path.display())))?;
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Storage,
+                format!("无法打开数据库 {}：{e}", path.display()),
+            )
+        })?;
     let app_id: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(|e| CoreError::new(ErrorCode::Storage, format!("{} 不是可读的 SQLite 数据库：{e}", path.display())))?;
+        .map_err(|e| {
+            CoreError::new(
+                ErrorCode::Storage,
+                format!("{} 不是可读的 SQLite 数据库：{e}", path.display()),
+            )
+        })?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
     if app_id != 0 && app_id != APPLICATION_ID {
         return Err(CoreError::new(
             ErrorCode::InvalidFormat,
-            format!("{} 不是一次办的数据库（application_id={app_id:#x}），未做任何改动", path.display()),
+            format!(
+                "{} 不是一次办的数据库（application_id={app_id:#x}），未做任何改动",
+                path.display()
+            ),
         ));
     }
     if app_id == 0 && tables > 0 {
         return Err(CoreError::new(
             ErrorCode::InvalidFormat,
-            format!("{} 是其他程序的 SQLite 数据库，未做任何改动", path.display()),
+            format!(
+                "{} 是其他程序的 SQLite 数据库，未做任何改动",
+                path.display()
+            ),
         ));
     }
     Ok((u32::try_from(version).unwrap_or(u32::MAX), tables > 0))
@@ -161,7 +192,10 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(CoreError::new(ErrorCode::Storage, format!("无法启用 WAL 日志模式（当前 {mode}）")));
+        return Err(CoreError::new(
+            ErrorCode::Storage,
+            format!("无法启用 WAL 日志模式（当前 {mode}）"),
+        ));
     }
     conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")?;
     Ok(())
@@ -171,7 +205,10 @@ fn migrate(conn: &Connection, from: u32, now: Timestamp) -> Result<()> {
     for m in MIGRATIONS.iter().filter(|m| m.version > from) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(m.sql).map_err(|e| {
-            CoreError::new(ErrorCode::Storage, format!("迁移 {} ({}) 失败：{e}", m.version, m.name))
+            CoreError::new(
+                ErrorCode::Storage,
+                format!("迁移 {} ({}) 失败：{e}", m.version, m.name),
+            )
         })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
@@ -226,7 +263,9 @@ fn prune_backups(dir: &Path, stem: &str) -> Result<()> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".sqlite"))
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".sqlite"))
         })
         .collect();
     files.sort();
@@ -246,7 +285,10 @@ pub(crate) fn apply_first_migrations(path: &Path, n: usize) -> Result<()> {
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, 0)",
             rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes())],
         )?;
-        conn.execute_batch(&format!("PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};", m.version))?;
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
+            m.version
+        ))?;
     }
     Ok(())
 }

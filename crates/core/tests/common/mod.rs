@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use onetrip_core::hall::{HallBoard, GetHallBoard};
+use onetrip_core::hall::{GetHallBoard, HallBoard};
 use onetrip_core::staff::auth::{SessionInfo, SignIn};
 use onetrip_core::{Caller, Store, demo};
 
@@ -23,25 +23,50 @@ impl Hall {
         self.store.path().to_path_buf()
     }
     pub fn board(&self) -> HallBoard {
-        self.store.execute(&Caller::anonymous("test"), t0(), GetHallBoard {}).unwrap().response
+        self.store
+            .execute(&Caller::anonymous("test"), t0(), GetHallBoard {})
+            .unwrap()
+            .response
     }
     pub fn window_id(&self, number: u32) -> String {
-        self.board().windows.into_iter().find(|w| w.window.number == number).expect("window exists").window.id
+        self.board()
+            .windows
+            .into_iter()
+            .find(|w| w.window.number == number)
+            .expect("window exists")
+            .window
+            .id
     }
     pub fn sign_in(&self, login: &str, window: Option<u32>) -> SessionInfo {
-        self.try_sign_in(login, demo::DEMO_PASSWORD, window).unwrap_or_else(|e| panic!("{login} signs in: {e}"))
+        self.try_sign_in(login, demo::DEMO_PASSWORD, window)
+            .unwrap_or_else(|e| panic!("{login} signs in: {e}"))
     }
-    pub fn try_sign_in(&self, login: &str, password: &str, window: Option<u32>) -> onetrip_core::Result<SessionInfo> {
+    pub fn try_sign_in(
+        &self,
+        login: &str,
+        password: &str,
+        window: Option<u32>,
+    ) -> onetrip_core::Result<SessionInfo> {
         let window_id = window.map(|n| self.window_id(n));
         self.store
-            .execute(&Caller::anonymous("test"), t0(), SignIn { login: login.into(), password: password.into(), window_id })
+            .execute(
+                &Caller::anonymous("test"),
+                t0(),
+                SignIn {
+                    login: login.into(),
+                    password: password.into(),
+                    window_id,
+                },
+            )
             .map(|o| o.response)
     }
     pub fn as_token(&self, s: &SessionInfo) -> Caller {
         Caller::token(s.token.clone(), "test")
     }
     pub fn audit_count(&self) -> i64 {
-        self.store.read(|tx| Ok(tx.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?)).unwrap()
+        self.store
+            .read(|tx| Ok(tx.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?))
+            .unwrap()
     }
     /// Every row of every table, as text: a logical snapshot.
     pub fn dump(&self) -> String {

@@ -1,0 +1,101 @@
+# OneTrip — the two commands are `make run` and `make test` (README). Everything they need is
+# installed here when missing: apt packages, npm packages, cargo tools.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev \
+                xvfb xauth webkit2gtk-driver fonts-noto-cjk
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CARGO_BIN):$(PATH)
+TAURI := ui/node_modules/.bin/tauri
+DESK_BIN := target/debug/onetrip-desk
+CLI_BIN := target/debug/onetrip
+DATA := .data
+DEMO_DB := $(DATA)/demo.sqlite
+XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+
+.PHONY: help deps apt-deps ui-deps cargo-tools run test package app cli bindings bindings-check \
+        fmt-check clippy rust-test ui-check e2e icons clean
+
+help:
+	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
+	@echo "make test     install what is missing, run every suite (CI runs this)"
+	@echo "make package  build the .deb"
+	@echo "make bindings regenerate ui/src/lib/bindings from the Rust types"
+
+## ---- installation (idempotent: skips what is present) ----
+deps: apt-deps ui-deps cargo-tools
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "apt packages present"; fi
+
+ui-deps: ui/node_modules/.stamp
+ui/node_modules/.stamp: ui/package-lock.json ui/package.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+cargo-tools:
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
+
+## ---- build ----
+bindings:
+	cargo test -q -p onetrip-core --test bindings
+
+# The real app: UI built into ui/dist and served through the tauri:// protocol
+# (never the dev-server binary). Built once and reused by every e2e suite.
+app: ui-deps
+	TAURI_APP_PATH=src-tauri $(TAURI) build --debug --no-bundle
+
+cli:
+	cargo build -p onetrip-cli
+
+## ---- run ----
+run: deps app cli
+	@mkdir -p $(DATA)
+	@if [ ! -f $(DEMO_DB) ]; then $(CLI_BIN) --db $(DEMO_DB) demo; fi
+	@echo "demo accounts: see README (password demo1234); database: $(DEMO_DB)"
+	$(DESK_BIN) --db $(DEMO_DB)
+
+## ---- test ----
+test: deps fmt-check bindings-check ui-check app cli clippy rust-test e2e
+	@echo "make test: all suites passed"
+
+fmt-check:
+	cargo fmt --all -- --check
+
+bindings-check:
+	rm -rf target/bindings-check
+	ONETRIP_BINDINGS_DIR=$(CURDIR)/target/bindings-check cargo test -q -p onetrip-core --test bindings
+	@diff -r target/bindings-check ui/src/lib/bindings || { echo "bindings drift: run 'make bindings' and commit ui/src/lib/bindings"; exit 1; }
+	@echo "bindings: no drift"
+
+ui-check: ui-deps
+	cd ui && npx svelte-kit sync && npm run lint && npm run check && npm run i18n:check && npm test
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+rust-test:
+	cargo test --workspace
+
+e2e: app cli cargo-tools
+	rm -rf target/e2e-shots
+	ONETRIP_DESK_BIN=$(CURDIR)/$(DESK_BIN) ONETRIP_CLI_BIN=$(CURDIR)/$(CLI_BIN) \
+	  $(XVFB) cargo test -p onetrip-e2e -- --ignored --test-threads=1
+	@ls target/e2e-shots
+
+## ---- package ----
+package: deps
+	TAURI_APP_PATH=src-tauri $(TAURI) build --bundles deb
+	@ls target/release/bundle/deb/*.deb
+
+icons: ui-deps
+	$(TAURI) icon icons/source.svg -o icons && rm -rf icons/android icons/ios
+
+clean:
+	cargo clean; rm -rf ui/dist ui/.svelte-kit
