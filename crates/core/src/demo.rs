@@ -69,7 +69,7 @@ pub struct DemoReport {
 /// Fill an empty database with the demo hall. Refuses a database that already has accounts.
 pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
     let me = Caller::system("demo");
-    let has_staff = store.read(|tx| staff::store::count(tx))?;
+    let has_staff = store.read(staff::store::count)?;
     if has_staff > 0 {
         return Err(CoreError::new(
             ErrorCode::InvalidFormat,

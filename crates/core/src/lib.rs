@@ -106,11 +106,7 @@ macro_rules! registry {
         }
 
         pub(crate) fn export_operation_types(cfg: &ts_rs::Config) -> std::result::Result<Vec<bindings::OpTypes>, ts_rs::ExportError> {
-            let mut out = Vec::new();
-            $(
-                out.push(bindings::op_types::<$ty, <$ty as Operation>::Response>(cfg)?);
-            )*
-            Ok(out)
+            Ok(vec![$(bindings::op_types::<$ty, <$ty as Operation>::Response>(cfg)?),*])
         }
     };
 }

@@ -20,7 +20,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     let cat = b.categories[0].id.clone();
     let w1 = h.window_id(1);
 
-    let mut run = |caller: &Caller, name: &str, req: serde_json::Value| -> serde_json::Value {
+    let run = |caller: &Caller, name: &str, req: serde_json::Value| -> serde_json::Value {
         let before = h.audit_count();
         let (resp, events) = execute_json(&h.store, caller, t0(), name, req)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -148,7 +148,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         missing.is_empty(),
         "add these operations to the audit test: {missing:?}"
     );
-    let report = h.store.read(|tx| audit::verify(tx)).unwrap();
+    let report = h.store.read(audit::verify).unwrap();
     assert!(report.first_broken.is_none(), "{report:?}");
 }
 
@@ -242,7 +242,7 @@ fn the_database_refuses_to_update_or_delete_audit_rows_and_tampering_is_detected
         "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET summary = '篡改' WHERE seq = 3;",
     )
     .unwrap();
-    let report = h.store.read(|tx| audit::verify(tx)).unwrap();
+    let report = h.store.read(audit::verify).unwrap();
     assert_eq!(
         report.first_broken.map(|b| b.seq),
         Some(3),

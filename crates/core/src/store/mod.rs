@@ -274,21 +274,3 @@ fn prune_backups(dir: &Path, stem: &str) -> Result<()> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-pub(crate) fn apply_first_migrations(path: &Path, n: usize) -> Result<()> {
-    let conn = Connection::open(path)?;
-    configure(&conn)?;
-    for m in &MIGRATIONS[..n] {
-        conn.execute_batch(m.sql)?;
-        conn.execute(
-            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, 0)",
-            rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes())],
-        )?;
-        conn.execute_batch(&format!(
-            "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
-            m.version
-        ))?;
-    }
-    Ok(())
-}
