@@ -36,7 +36,8 @@ apt-deps:
 
 ui-deps: ui/node_modules/.stamp
 ui/node_modules/.stamp: ui/package-lock.json ui/package.json
-	cd ui && npm ci --no-audit --no-fund
+	# npm 11 may judge the lock out of sync over other platforms' optional packages; fall back.
+	cd ui && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save)
 	touch $@
 
 cargo-tools:
