@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::audit::AuditDraft;
 use crate::error::{CoreError, ErrorCode, Result};
-use crate::hall::{CategoryFields, TimeSpan, WindowFields};
+use crate::hall::{CategoryFields, WindowFields};
 use crate::op::{Actor, Caller};
 use crate::staff::Role;
 use crate::store::Store;
@@ -85,16 +85,7 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
             code: "330106".into(),
             address: "杭州市西湖区文三路 90 号 1 楼".into(),
             phone: "0571-87000000".into(),
-            business_hours: vec![
-                TimeSpan {
-                    start: "09:00".into(),
-                    end: "12:00".into(),
-                },
-                TimeSpan {
-                    start: "13:30".into(),
-                    end: "17:00".into(),
-                },
-            ],
+            business_hours: hall::default_hours(),
         },
     )?;
     let mut cats = Vec::new();

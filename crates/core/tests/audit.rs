@@ -158,33 +158,18 @@ fn audit_rows_are_browsable_with_filters() {
     let sup = h.sign_in("zhouhong", None);
     h.sign_in("zhangwei", Some(1));
     let c = h.as_token(&sup);
-    let page = h
-        .store
-        .execute(
-            &c,
-            t0(),
-            ListAudit {
-                op: Some("auth.".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .response;
+    let list = |q: ListAudit| h.store.execute(&c, t0(), q).unwrap().response;
+    let page = list(ListAudit {
+        op: Some("auth.".into()),
+        ..Default::default()
+    });
     assert_eq!(page.entries.len(), 2, "two sign-ins");
     assert!(page.entries[0].seq > page.entries[1].seq, "newest first");
     assert!(page.entries[0].summary.contains("张伟"));
-    let page = h
-        .store
-        .execute(
-            &c,
-            t0(),
-            ListAudit {
-                text: Some("1号窗口".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .response;
+    let page = list(ListAudit {
+        text: Some("1号窗口".into()),
+        ..Default::default()
+    });
     assert!(page.entries.iter().all(|e| e.summary.contains("1号窗口")));
     assert!(!page.entries.is_empty());
     // Paging.

@@ -28,6 +28,16 @@ export function toApiError(e: unknown): ApiError {
   return new ApiError({ code: 'internal', message: String(e), params: {} });
 }
 
+/** Run a change: resolves to its coded error, or null when it succeeded. */
+export async function attempt(change: () => Promise<unknown>): Promise<ApiError | null> {
+  try {
+    await change();
+    return null;
+  } catch (e) {
+    return toApiError(e);
+  }
+}
+
 let token: string | null = null;
 export function setToken(t: string | null) {
   token = t;

@@ -111,7 +111,8 @@ pub fn within_hours(spans: &[TimeSpan], now: Timestamp) -> bool {
     })
 }
 
-fn default_hours() -> Vec<TimeSpan> {
+/// The usual hall day: 9:00–12:00 and 13:30–17:00.
+pub fn default_hours() -> Vec<TimeSpan> {
     vec![
         TimeSpan {
             start: "09:00".into(),
