@@ -55,3 +55,14 @@ pub fn to_ms(t: Timestamp) -> i64 {
 pub fn from_ms(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
+
+/// The hall's civil date at `t` (the business day of a ticket, the day of a deadline).
+pub fn hall_date(t: Timestamp) -> jiff::civil::Date {
+    t.to_zoned(hall_tz()).date()
+}
+
+/// Minutes after midnight, Beijing time.
+pub fn hall_minute(t: Timestamp) -> u16 {
+    let z = t.to_zoned(hall_tz());
+    (z.hour() as u16) * 60 + z.minute() as u16
+}

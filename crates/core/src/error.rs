@@ -54,6 +54,32 @@ pub enum ErrorCode {
     WindowInactive,
     /// The change would leave the hall with no active administrator.
     LastAdmin,
+    /// An ID number fails GB 11643 (length, date of birth or check digit).
+    InvalidIdNumber,
+    /// The business category is not in service.
+    CategoryInactive,
+    /// Tickets for this category are not issued at this time (`params.from`, `params.until`).
+    OutsideIssuingHours,
+    /// The category's daily ticket cap is used up (`params.cap`).
+    DailyCapReached,
+    /// This person already holds a waiting ticket in this category (`params.number`).
+    AlreadyWaiting,
+    /// No ticket is waiting for this window's categories.
+    QueueEmpty,
+    /// The window is paused; resume it first.
+    WindowPaused,
+    /// The window is still calling or serving a ticket (`params.number`).
+    TicketActive,
+    /// The ticket's state does not allow this action (`params.status`, `params.action`).
+    InvalidTransition,
+    /// The ticket belongs to another window.
+    WrongWindow,
+    /// The ticket has been recalled as often as allowed (`params.cap`).
+    RecallLimit,
+    /// The hall's settings do not allow this action.
+    SettingDisabled,
+    /// This ticket has already been rated.
+    AlreadyRated,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -84,6 +110,19 @@ impl ErrorCode {
         Self::WindowOccupied,
         Self::WindowInactive,
         Self::LastAdmin,
+        Self::InvalidIdNumber,
+        Self::CategoryInactive,
+        Self::OutsideIssuingHours,
+        Self::DailyCapReached,
+        Self::AlreadyWaiting,
+        Self::QueueEmpty,
+        Self::WindowPaused,
+        Self::TicketActive,
+        Self::InvalidTransition,
+        Self::WrongWindow,
+        Self::RecallLimit,
+        Self::SettingDisabled,
+        Self::AlreadyRated,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -110,6 +149,19 @@ impl ErrorCode {
             Self::WindowOccupied => "window_occupied",
             Self::WindowInactive => "window_inactive",
             Self::LastAdmin => "last_admin",
+            Self::InvalidIdNumber => "invalid_id_number",
+            Self::CategoryInactive => "category_inactive",
+            Self::OutsideIssuingHours => "outside_issuing_hours",
+            Self::DailyCapReached => "daily_cap_reached",
+            Self::AlreadyWaiting => "already_waiting",
+            Self::QueueEmpty => "queue_empty",
+            Self::WindowPaused => "window_paused",
+            Self::TicketActive => "ticket_active",
+            Self::InvalidTransition => "invalid_transition",
+            Self::WrongWindow => "wrong_window",
+            Self::RecallLimit => "recall_limit",
+            Self::SettingDisabled => "setting_disabled",
+            Self::AlreadyRated => "already_rated",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

@@ -17,6 +17,8 @@ pub enum Topic {
     Staff,
     /// A sign-in, sign-out or window release: window occupancy changed.
     Session,
+    /// Tickets, calls, window pauses, ratings and follow-ups: the queue changed.
+    Queue,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

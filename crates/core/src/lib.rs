@@ -10,6 +10,7 @@
 //! - [`store`]: SQLite file, pragmas, versioned migrations, backups.
 //! - [`hall`]: the hall, its windows and business categories.
 //! - [`staff`]: accounts, roles, sign-in at a window, sessions.
+//! - [`queue`]: tickets, calling, the public display's data, ratings and their follow-ups.
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
 //!
@@ -25,6 +26,7 @@ pub mod event;
 pub mod hall;
 pub mod ids;
 pub mod op;
+pub mod queue;
 pub mod staff;
 pub mod store;
 pub mod validate;
@@ -66,6 +68,26 @@ macro_rules! for_each_operation {
             auth_whoami => $crate::staff::auth::WhoAmI,
             auth_release_window => $crate::staff::auth::ReleaseWindow,
             audit_list => $crate::audit::ListAudit,
+            queue_settings => $crate::queue::GetQueueSettings,
+            queue_update_settings => $crate::queue::UpdateQueueSettings,
+            ticket_issue => $crate::queue::IssueTicket,
+            ticket_slip => $crate::queue::ticket::GetTicketSlip,
+            queue_board => $crate::queue::GetQueueBoard,
+            queue_counter => $crate::queue::GetCounter,
+            queue_call_next => $crate::queue::CallNext,
+            queue_call_specific => $crate::queue::CallSpecific,
+            queue_recall => $crate::queue::Recall,
+            queue_start => $crate::queue::StartService,
+            queue_no_show => $crate::queue::NoShow,
+            queue_hold => $crate::queue::HoldTicket,
+            queue_call_back => $crate::queue::CallBack,
+            queue_transfer => $crate::queue::TransferTicket,
+            queue_finish => $crate::queue::FinishTicket,
+            queue_pause => $crate::queue::PauseWindow,
+            queue_resume => $crate::queue::ResumeWindow,
+            rating_submit => $crate::queue::RateTicket,
+            followup_list => $crate::queue::ListFollowups,
+            followup_close => $crate::queue::CloseFollowup,
         }
     };
 }

@@ -161,6 +161,76 @@ pub fn id(field: &str, what: &str, value: &str) -> Result<String> {
     }
 }
 
+/// A resident ID number (居民身份证号码, GB 11643-1999): 17 digits and a check character. The
+/// check character is ISO 7064 MOD 11-2 over the first 17 digits (`X` stands for 10), and
+/// digits 7–14 must be a real date of birth. Returns it normalised (upper-case `X`).
+pub fn resident_id(field: &str, value: &str) -> Result<String> {
+    let v = value.trim().to_ascii_uppercase();
+    let bad = |why: &str| {
+        CoreError::new(ErrorCode::InvalidIdNumber, format!("身份证号码无效：{why}")).field(field)
+    };
+    let chars: Vec<char> = v.chars().collect();
+    if chars.len() != 18 {
+        return Err(bad("应为 18 位"));
+    }
+    if !chars[..17].iter().all(char::is_ascii_digit)
+        || !(chars[17].is_ascii_digit() || chars[17] == 'X')
+    {
+        return Err(bad("前 17 位须为数字，末位为数字或 X"));
+    }
+    let birth = &v[6..14];
+    let date_ok = jiff::civil::Date::strptime("%Y%m%d", birth).is_ok_and(|d| d.year() >= 1900);
+    if !date_ok {
+        return Err(bad("出生日期不存在"));
+    }
+    if gb11643_check(&v[..17]) != chars[17] {
+        return Err(bad("校验位不符"));
+    }
+    Ok(v)
+}
+
+/// The GB 11643 check character for 17 digits: weights 2^(17-i) mod 11, then (12 - sum mod 11)
+/// mod 11, with 10 written `X`.
+pub fn gb11643_check(first17: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    match (12 - sum % 11) % 11 {
+        10 => 'X',
+        d => char::from_digit(d, 10).unwrap_or('0'),
+    }
+}
+
+/// A resident ID as public and semi-public surfaces show it: the first 6 and last 4 kept
+/// (`330106********0019`).
+pub fn mask_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 10 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..6].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - 10));
+    out.extend(&chars[chars.len() - 4..]);
+    out
+}
+
+/// A person's name as the display and waiting lists show it: the first character kept
+/// (张三 → 张*, 欧阳娜娜 → 欧***).
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        None => String::new(),
+        Some(first) => {
+            let mut out = first.to_string();
+            out.push_str(&"*".repeat(chars.count().max(1)));
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +303,32 @@ mod tests {
         assert_eq!(phone("p", "").unwrap(), "");
         assert!(phone("p", "12345").is_err());
         assert!(phone("p", "call me").is_err());
+    }
+
+    #[test]
+    fn resident_id_rules() {
+        // Check digits computed by hand for the GB 11643 weights.
+        assert_eq!(gb11643_check("11010519491231002"), 'X');
+        assert_eq!(
+            resident_id("id", "11010519491231002x").unwrap(),
+            "11010519491231002X"
+        );
+        assert_eq!(gb11643_check("33010619900101001"), '8');
+        assert!(resident_id("id", "330106199001010018").is_ok());
+        for bad in [
+            "330106199001010019", // wrong check digit
+            "33010619900101001",  // 17 characters
+            "33010619901301001X", // month 13
+            "3301061990010100A8", // letter inside
+            "",
+        ] {
+            let e = resident_id("id", bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidIdNumber, "{bad}");
+            assert_eq!(e.field.as_deref(), Some("id"));
+        }
+        assert_eq!(mask_id("330106199001010019"), "330106********0019");
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_name("李"), "李*");
     }
 }

@@ -129,6 +129,68 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         did("staff.set_active"),
         json!({"id":sid,"active":false}),
     );
+    // The queue, through the JSON dispatcher (the shapes the UI and HTTP send).
+    let clerk = h.sign_in("zhangwei", Some(1));
+    let c = h.as_token(&clerk);
+    let kiosk = Caller::device(onetrip_core::DeviceKind::Kiosk, "kiosk");
+    let settings = run(&a, did("queue.settings"), json!({}));
+    let mut s2 = settings.clone();
+    s2["allow_call_specific"] = json!(true);
+    run(&a, did("queue.update_settings"), json!({ "settings": s2 }));
+    let tk = |r: serde_json::Value| r["ticket"]["id"].as_str().unwrap().to_owned();
+    let t1 = tk(run(
+        &kiosk,
+        did("ticket.issue"),
+        json!({"category_id": cat}),
+    ));
+    let t2 = tk(run(
+        &kiosk,
+        "ticket.issue",
+        json!({"category_id": cat, "priority": "pregnant"}),
+    ));
+    let t3 = tk(run(&kiosk, "ticket.issue", json!({"category_id": cat})));
+    run(&kiosk, did("ticket.slip"), json!({"ticket_id": t1}));
+    run(&kiosk, did("queue.board"), json!({}));
+    run(&c, did("queue.counter"), json!({}));
+    let called = run(&c, did("queue.call_next"), json!({}));
+    assert_eq!(called["id"], json!(t2), "green channel first");
+    run(&c, did("queue.recall"), json!({"ticket_id": t2}));
+    run(&c, did("queue.start"), json!({"ticket_id": t2}));
+    run(
+        &c,
+        did("queue.hold"),
+        json!({"ticket_id": t2, "reason": "补复印件"}),
+    );
+    run(
+        &c,
+        did("queue.call_specific"),
+        json!({"ticket_id": t3, "reason": "预约"}),
+    );
+    run(&c, did("queue.no_show"), json!({"ticket_id": t3}));
+    run(&c, did("queue.call_back"), json!({"ticket_id": t2}));
+    run(&c, "queue.start", json!({"ticket_id": t2}));
+    run(&c, did("queue.finish"), json!({"ticket_id": t2}));
+    let rated = run(
+        &kiosk,
+        did("rating.submit"),
+        json!({"ticket_id": t2, "level": "dissatisfied", "comment": "态度一般"}),
+    );
+    run(&c, "queue.call_next", json!({}));
+    run(
+        &c,
+        did("queue.transfer"),
+        json!({"ticket_id": t1, "to_window_id": h.window_id(2)}),
+    );
+    run(&c, did("queue.pause"), json!({"reason": "培训"}));
+    run(&c, did("queue.resume"), json!({}));
+    let sc = h.as_token(&sup);
+    run(&sc, did("followup.list"), json!({}));
+    run(
+        &sc,
+        did("followup.close"),
+        json!({"id": rated["followup_id"], "outcome": "已回访"}),
+    );
+
     // Reads leave nothing.
     for name in [
         "hall.get",

@@ -1,0 +1,340 @@
+//! SQL of the queue: tickets, their event log, window pauses. Nothing outside this file (and
+//! the rating module's own queries) touches these tables.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::order::Candidate;
+use super::ticket::{PriorityReason, Ticket, TicketStatus, TicketWindow};
+use crate::clock::{from_ms, to_ms};
+use crate::error::{CoreError, Result};
+use crate::hall::CategoryRef;
+
+const TICKET_COLS: &str = "t.id, t.number, t.day, t.category_id, c.prefix, c.name, t.target_window_id, tw.number,
+    t.priority, t.priority_note, t.applicant_name, t.id_masked, t.status, t.issued_at, t.called_at,
+    t.last_called_at, t.recalls, t.started_at, t.finished_at, t.window_id, w.number, w.name, t.staff_id, s.name";
+
+const TICKET_FROM: &str = "tickets t JOIN categories c ON c.id = t.category_id
+    LEFT JOIN windows w ON w.id = t.window_id
+    LEFT JOIN windows tw ON tw.id = t.target_window_id
+    LEFT JOIN staff s ON s.id = t.staff_id";
+
+fn ticket_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
+    let ms = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(from_ms))
+    };
+    let issued_at = from_ms(r.get(13)?);
+    let called_at = ms(14)?;
+    let started_at = ms(17)?;
+    let finished_at = ms(18)?;
+    let window = match r.get::<_, Option<String>>(19)? {
+        Some(id) => Some(TicketWindow {
+            id,
+            number: r.get(20)?,
+            name: r.get(21)?,
+        }),
+        None => None,
+    };
+    Ok(Ticket {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        day: r.get(2)?,
+        category: CategoryRef {
+            id: r.get(3)?,
+            prefix: r.get(4)?,
+            name: r.get(5)?,
+        },
+        target_window_id: r.get(6)?,
+        target_window_number: r.get(7)?,
+        priority: r
+            .get::<_, Option<String>>(8)?
+            .and_then(|p| PriorityReason::parse(&p)),
+        priority_note: r.get(9)?,
+        applicant: r
+            .get::<_, Option<String>>(10)?
+            .map(|n| crate::validate::mask_name(&n)),
+        id_masked: r.get(11)?,
+        status: TicketStatus::parse(&r.get::<_, String>(12)?),
+        issued_at,
+        called_at,
+        last_called_at: ms(15)?,
+        recalls: r.get(16)?,
+        started_at,
+        finished_at,
+        window,
+        staff_id: r.get(22)?,
+        staff_name: r.get(23)?,
+        wait_seconds: called_at.map(|c| (to_ms(c) - to_ms(issued_at)) / 1000),
+        service_seconds: match (started_at, finished_at) {
+            (Some(s), Some(f)) => Some((to_ms(f) - to_ms(s)) / 1000),
+            _ => None,
+        },
+    })
+}
+
+pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Ticket> {
+    tx.query_row(
+        &format!("SELECT {TICKET_COLS} FROM {TICKET_FROM} WHERE t.id = ?1"),
+        [id],
+        ticket_row,
+    )
+    .optional()?
+    .ok_or_else(|| CoreError::not_found("号票", id).field("ticket_id"))
+}
+
+/// Tickets matching a WHERE clause over `t`, in the given order.
+pub(crate) fn select(
+    tx: &Transaction<'_>,
+    where_order: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<Ticket>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {TICKET_COLS} FROM {TICKET_FROM} WHERE {where_order}"
+    ))?;
+    Ok(stmt
+        .query_map(args, ticket_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Append one step to a ticket's event log.
+pub(crate) fn append_event(
+    tx: &Transaction<'_>,
+    ticket_id: &str,
+    kind: &str,
+    window_id: Option<&str>,
+    staff_id: Option<&str>,
+    at: Timestamp,
+    detail: Option<serde_json::Value>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO ticket_events (ticket_id, kind, window_id, staff_id, at, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        ticket_id,
+        kind,
+        window_id,
+        staff_id,
+        to_ms(at),
+        detail.map(|d| d.to_string())
+    ])?;
+    Ok(())
+}
+
+/// The next number of a category for a day: increments the counter (which never goes back)
+/// and returns the new sequence, or the current one if it would exceed `cap`.
+pub(crate) fn next_seq(
+    tx: &Transaction<'_>,
+    category_id: &str,
+    day: &str,
+    cap: u32,
+) -> Result<std::result::Result<u32, u32>> {
+    let current: u32 = tx
+        .prepare_cached("SELECT last_seq FROM ticket_counters WHERE category_id = ?1 AND day = ?2")?
+        .query_row(params![category_id, day], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if current >= cap {
+        return Ok(Err(current));
+    }
+    let seq: u32 = tx
+        .prepare_cached(
+            "INSERT INTO ticket_counters (category_id, day, last_seq) VALUES (?1, ?2, 1)
+             ON CONFLICT (category_id, day) DO UPDATE SET last_seq = last_seq + 1
+             RETURNING last_seq",
+        )?
+        .query_row(params![category_id, day], |r| r.get(0))?;
+    Ok(Ok(seq))
+}
+
+/// How many numbers a category has handed out on a day.
+pub(crate) fn issued_count(tx: &Transaction<'_>, category_id: &str, day: &str) -> Result<u32> {
+    Ok(tx
+        .prepare_cached("SELECT last_seq FROM ticket_counters WHERE category_id = ?1 AND day = ?2")?
+        .query_row(params![category_id, day], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// The head of every queue a window may call from today: per category and class (priority or
+/// not), plus tickets transferred to this window. See [`super::order`].
+pub(crate) fn heads(tx: &Transaction<'_>, window_id: &str, day: &str) -> Result<Vec<Candidate>> {
+    let mut out = Vec::new();
+    let mut head = tx.prepare_cached(
+        "SELECT id, queue_key, seq FROM tickets INDEXED BY tickets_waiting
+         WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = ?3
+           AND status = 'waiting' AND target_window_id IS NULL
+         ORDER BY queue_key, seq LIMIT 1",
+    )?;
+    let categories: Vec<(String, i32)> = tx
+        .prepare_cached(
+            "SELECT category_id, rank FROM window_categories WHERE window_id = ?1 ORDER BY rank",
+        )?
+        .query_map([window_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (category_id, rank) in categories {
+        for priority in [true, false] {
+            if let Some((id, key, seq)) = head
+                .query_row(params![day, category_id, priority], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?
+            {
+                out.push(Candidate {
+                    ticket_id: id,
+                    priority,
+                    rank,
+                    queue_key: key,
+                    seq,
+                });
+            }
+        }
+    }
+    let mut targeted = tx.prepare_cached(
+        "SELECT id, priority IS NOT NULL, queue_key, seq FROM tickets
+         WHERE target_window_id = ?1 AND status = 'waiting' AND day = ?2
+         ORDER BY queue_key, seq",
+    )?;
+    let rows = targeted.query_map(params![window_id, day], |r| {
+        Ok(Candidate {
+            ticket_id: r.get(0)?,
+            priority: r.get(1)?,
+            rank: -1,
+            queue_key: r.get(2)?,
+            seq: r.get(3)?,
+        })
+    })?;
+    for c in rows {
+        out.push(c?);
+    }
+    Ok(out)
+}
+
+/// How many of this window's most recent calls (up to `n`) were green-channel tickets, in a
+/// row from the newest.
+pub(crate) fn priority_streak(tx: &Transaction<'_>, window_id: &str, n: u32) -> Result<u32> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT t.priority IS NOT NULL FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+         WHERE e.window_id = ?1 AND e.kind IN ('call', 'call_specific')
+         ORDER BY e.seq DESC LIMIT ?2",
+    )?;
+    let flags = stmt
+        .query_map(params![window_id, n], |r| r.get::<_, bool>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(flags.iter().take_while(|p| **p).count() as u32)
+}
+
+/// The ticket being called or served at a window, if any.
+pub(crate) fn active_at(tx: &Transaction<'_>, window_id: &str) -> Result<Option<(String, String)>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, number FROM tickets WHERE window_id = ?1 AND status IN ('called', 'serving')",
+        )?
+        .query_row([window_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// The open pause of a window: (id, reason, since).
+pub(crate) fn open_pause(
+    tx: &Transaction<'_>,
+    window_id: &str,
+) -> Result<Option<(String, String, Timestamp)>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, reason, started_at FROM window_pauses WHERE window_id = ?1 AND ended_at IS NULL",
+        )?
+        .query_row([window_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, from_ms(r.get(2)?)))
+        })
+        .optional()?)
+}
+
+/// Tickets ahead of a waiting ticket in its queue: every waiting green-channel ticket of the
+/// category when it is normal, and those of its own class that arrived before it.
+pub(crate) fn ahead_of(tx: &Transaction<'_>, t: &TicketKey) -> Result<u32> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT count(*) FROM tickets
+             WHERE day = ?1 AND category_id = ?2 AND status = 'waiting' AND target_window_id IS NULL AND id <> ?6
+               AND ((priority IS NOT NULL AND NOT ?3)
+                    OR ((priority IS NOT NULL) = ?3 AND (queue_key < ?4 OR (queue_key = ?4 AND seq < ?5))))",
+        )?
+        .query_row(
+            params![t.day, t.category_id, t.priority, t.queue_key, t.seq, t.id],
+            |r| r.get(0),
+        )?)
+}
+
+/// What places a waiting ticket in its queue.
+#[derive(Debug, Clone)]
+pub(crate) struct TicketKey {
+    pub id: String,
+    pub day: String,
+    pub category_id: String,
+    pub priority: bool,
+    pub queue_key: i64,
+    pub seq: u32,
+}
+
+pub(crate) fn key_of(tx: &Transaction<'_>, id: &str) -> Result<TicketKey> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, day, category_id, priority IS NOT NULL, queue_key, seq FROM tickets WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(TicketKey {
+                id: r.get(0)?,
+                day: r.get(1)?,
+                category_id: r.get(2)?,
+                priority: r.get(3)?,
+                queue_key: r.get(4)?,
+                seq: r.get(5)?,
+            })
+        })?)
+}
+
+/// Waiting tickets of a category today: (all, green channel).
+pub(crate) fn waiting_counts(
+    tx: &Transaction<'_>,
+    category_id: &str,
+    day: &str,
+) -> Result<(u32, u32)> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT count(*), count(priority) FROM tickets
+             WHERE day = ?1 AND category_id = ?2 AND status = 'waiting'",
+        )?
+        .query_row(params![day, category_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Windows now able to call a category: active, a clerk signed in, not paused.
+pub(crate) fn windows_open_for(
+    tx: &Transaction<'_>,
+    category_id: &str,
+    now: Timestamp,
+) -> Result<u32> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT count(DISTINCT wc.window_id) FROM window_categories wc
+             JOIN windows w ON w.id = wc.window_id AND w.active = 1
+             JOIN sessions s ON s.window_id = wc.window_id AND s.ended_at IS NULL AND s.expires_at > ?2
+             WHERE wc.category_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM window_pauses p WHERE p.window_id = wc.window_id AND p.ended_at IS NULL)",
+        )?
+        .query_row(params![category_id, to_ms(now)], |r| r.get(0))?)
+}
+
+/// Mean time from call to finish of the category's last `n` finished tickets, in ms.
+pub(crate) fn recent_service_ms(
+    tx: &Transaction<'_>,
+    category_id: &str,
+    n: u32,
+) -> Result<Option<i64>> {
+    let avg: Option<f64> = tx
+        .prepare_cached(
+            "SELECT avg(finished_at - called_at) FROM (
+                SELECT finished_at, called_at FROM tickets INDEXED BY tickets_done
+                WHERE category_id = ?1 AND status = 'done' ORDER BY finished_at DESC LIMIT ?2)",
+        )?
+        .query_row(params![category_id, n], |r| r.get(0))?;
+    Ok(avg.map(|a| a.round() as i64))
+}

@@ -1,0 +1,368 @@
+//! Tickets (号票) and issuing them (取号).
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{load_settings, store, wait};
+use crate::audit::AuditDraft;
+use crate::clock::{hall_date, hall_minute, hall_tz};
+use crate::error::{CoreError, ErrorCode, Result};
+use crate::event::Topic;
+use crate::hall::{CategoryRef, category, load_hall};
+use crate::ids::{new_id, sha256_hex};
+use crate::op::{Access, Actor, Cx, Operation};
+use crate::validate;
+
+/// Why a ticket is in the green channel (绿色通道).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorityReason {
+    /// 老年人
+    Elderly,
+    /// 残疾人
+    Disabled,
+    /// 军人（含退役军人、军属）
+    Military,
+    /// 孕妇
+    Pregnant,
+    /// 其他（须注明）
+    Other,
+}
+
+impl PriorityReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Elderly => "elderly",
+            Self::Disabled => "disabled",
+            Self::Military => "military",
+            Self::Pregnant => "pregnant",
+            Self::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Elderly,
+            Self::Disabled,
+            Self::Military,
+            Self::Pregnant,
+            Self::Other,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Elderly => "老年人",
+            Self::Disabled => "残疾人",
+            Self::Military => "军人",
+            Self::Pregnant => "孕妇",
+            Self::Other => "其他",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Waiting,
+    Called,
+    Serving,
+    Held,
+    Done,
+    NoShow,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Called => "called",
+            Self::Serving => "serving",
+            Self::Held => "held",
+            Self::Done => "done",
+            Self::NoShow => "no_show",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "called" => Self::Called,
+            "serving" => Self::Serving,
+            "held" => Self::Held,
+            "done" => Self::Done,
+            "no_show" => Self::NoShow,
+            _ => Self::Waiting,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Waiting => "等候中",
+            Self::Called => "已叫号",
+            Self::Serving => "办理中",
+            Self::Held => "已挂起",
+            Self::Done => "已办结",
+            Self::NoShow => "过号",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TicketWindow {
+    pub id: String,
+    pub number: u32,
+    pub name: String,
+}
+
+/// A ticket as clients see it. Personal data is masked (name 张*, ID 330106********0018).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Ticket {
+    pub id: String,
+    /// A001: the number printed and announced, kept on transfer.
+    pub number: String,
+    /// The business day, `YYYY-MM-DD`.
+    pub day: String,
+    /// The queue it waits in now.
+    pub category: CategoryRef,
+    pub target_window_id: Option<String>,
+    pub target_window_number: Option<u32>,
+    pub priority: Option<PriorityReason>,
+    pub priority_note: Option<String>,
+    pub applicant: Option<String>,
+    pub id_masked: Option<String>,
+    pub status: TicketStatus,
+    pub issued_at: Timestamp,
+    pub called_at: Option<Timestamp>,
+    pub last_called_at: Option<Timestamp>,
+    pub recalls: u32,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    /// The window that called it last, and its clerk.
+    pub window: Option<TicketWindow>,
+    pub staff_id: Option<String>,
+    pub staff_name: Option<String>,
+    /// From issue to first call.
+    pub wait_seconds: Option<i64>,
+    /// From service start to finish.
+    pub service_seconds: Option<i64>,
+}
+
+/// 取号: a kiosk (or a clerk for someone at the counter) takes a ticket for a category.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct IssueTicket {
+    pub category_id: String,
+    #[serde(default)]
+    pub priority: Option<PriorityReason>,
+    /// Required for [`PriorityReason::Other`].
+    #[serde(default)]
+    pub priority_note: String,
+    /// Optional resident ID number (from an ID card reader or typed); validated.
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub applicant_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct IssuedTicket {
+    pub ticket: Ticket,
+    /// People ahead of this ticket in its queue.
+    pub ahead: u32,
+    /// Minutes, or `None` when no window is open for the category.
+    pub estimated_minutes: Option<u32>,
+    pub windows_open: u32,
+}
+
+impl Operation for IssueTicket {
+    const NAME: &'static str = "ticket.issue";
+    const ACCESS: Access = Access::Device;
+    const WRITES: bool = true;
+    type Response = IssuedTicket;
+    fn run(self, cx: &mut Cx<'_>) -> Result<IssuedTicket> {
+        let category_id = validate::id("category_id", "业务类别", &self.category_id)?;
+        let cat = category::get(cx.tx, &category_id)?;
+        if !cat.active {
+            return Err(CoreError::new(
+                ErrorCode::CategoryInactive,
+                format!("“{}”暂停取号", cat.name),
+            )
+            .field("category_id")
+            .param("category", &cat.name));
+        }
+        let minute = hall_minute(cx.now);
+        let from = validate::hhmm("issue_from", &cat.issue_from)?;
+        let until = validate::hhmm("issue_until", &cat.issue_until)?;
+        if minute < from || minute >= until {
+            return Err(CoreError::new(
+                ErrorCode::OutsideIssuingHours,
+                format!(
+                    "“{}”的取号时间为 {}–{}，现在不能取号",
+                    cat.name, cat.issue_from, cat.issue_until
+                ),
+            )
+            .param("category", &cat.name)
+            .param("from", &cat.issue_from)
+            .param("until", &cat.issue_until));
+        }
+        let priority_note =
+            validate::optional_text("priority_note", "优先原因", &self.priority_note, 40)?;
+        if self.priority == Some(PriorityReason::Other) && priority_note.is_empty() {
+            return Err(
+                CoreError::new(ErrorCode::Required, "选择“其他”优先原因时须注明原因")
+                    .field("priority_note"),
+            );
+        }
+        let name =
+            validate::optional_text("applicant_name", "申请人姓名", &self.applicant_name, 30)?;
+        let id_number = if self.id_number.trim().is_empty() {
+            None
+        } else {
+            Some(validate::resident_id("id_number", &self.id_number)?)
+        };
+        let hall = load_hall(cx.tx)?;
+        let id_hash = id_number
+            .as_ref()
+            .map(|n| sha256_hex(format!("{}:{n}", hall.id).as_bytes()));
+        let day = hall_date(cx.now).to_string();
+        let settings = load_settings(cx.tx)?;
+        if settings.one_waiting_per_person
+            && let Some(hash) = &id_hash
+        {
+            let held: Option<String> = cx
+                .tx
+                .query_row(
+                    "SELECT number FROM tickets WHERE id_hash = ?1 AND category_id = ?2 AND day = ?3
+                       AND status IN ('waiting', 'called', 'held')",
+                    params![hash, category_id, day],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(number) = held {
+                return Err(CoreError::new(
+                    ErrorCode::AlreadyWaiting,
+                    format!("您已持有“{}”的等候号 {number}，请勿重复取号", cat.name),
+                )
+                .field("id_number")
+                .param("number", number));
+            }
+        }
+        let seq = match store::next_seq(cx.tx, &category_id, &day, cat.daily_cap)? {
+            Ok(seq) => seq,
+            Err(_) => {
+                return Err(CoreError::new(
+                    ErrorCode::DailyCapReached,
+                    format!("“{}”今日号源已取完（每日 {} 个）", cat.name, cat.daily_cap),
+                )
+                .param("category", &cat.name)
+                .param("cap", cat.daily_cap));
+            }
+        };
+        let number = format!("{}{seq:03}", cat.prefix);
+        let id = new_id();
+        let issued_by = match &cx.actor {
+            Actor::Device(_) => "kiosk",
+            Actor::Staff(_) => "counter",
+            _ => "system",
+        };
+        cx.tx
+            .prepare_cached(
+                "INSERT INTO tickets (id, day, issued_category, seq, number, category_id, priority, priority_note,
+                    applicant_name, id_hash, id_masked, status, queue_key, issued_at, issued_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, ?8, ?9, ?10, 'waiting', ?11, ?11, ?12)",
+            )?
+            .execute(params![
+                id,
+                day,
+                category_id,
+                seq,
+                number,
+                self.priority.map(PriorityReason::as_str),
+                (!priority_note.is_empty()).then_some(&priority_note),
+                (!name.is_empty()).then_some(&name),
+                id_hash,
+                id_number.as_deref().map(validate::mask_id),
+                cx.ms(),
+                issued_by
+            ])?;
+        store::append_event(cx.tx, &id, "issue", None, None, cx.now, None)?;
+        let ticket = store::get(cx.tx, &id)?;
+        let summary = match self.priority {
+            Some(p) => format!("取号 {number}（{}，绿色通道：{}）", cat.name, p.label()),
+            None => format!("取号 {number}（{}）", cat.name),
+        };
+        cx.record(
+            Topic::Queue,
+            AuditDraft::new("ticket", Some(&id), summary).after(&ticket),
+        )?;
+        let ahead = store::ahead_of(cx.tx, &store::key_of(cx.tx, &id)?)?;
+        let windows_open = store::windows_open_for(cx.tx, &category_id, cx.now)?;
+        let mean = store::recent_service_ms(cx.tx, &category_id, wait::SAMPLE)?;
+        Ok(IssuedTicket {
+            ticket,
+            ahead,
+            estimated_minutes: wait::estimate_minutes(ahead, windows_open, mean),
+            windows_open,
+        })
+    }
+}
+
+/// Everything printed on a ticket slip (kiosk printer, ESC/POS or PDF).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TicketSlip {
+    pub ticket_id: String,
+    pub hall_name: String,
+    pub category_name: String,
+    pub number: String,
+    pub priority: Option<PriorityReason>,
+    /// "前面还有 N 人等候"
+    pub ahead: u32,
+    pub estimated_minutes: Option<u32>,
+    /// Issue time, `YYYY-MM-DD HH:MM:SS` Beijing time.
+    pub issued_at: String,
+    /// The QR code's payload: the ticket id.
+    pub qr: String,
+    pub note: String,
+}
+
+/// The slip of a ticket, as of now (the count ahead is current).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct GetTicketSlip {
+    pub ticket_id: String,
+}
+
+impl Operation for GetTicketSlip {
+    const NAME: &'static str = "ticket.slip";
+    const ACCESS: Access = Access::Device;
+    const WRITES: bool = false;
+    type Response = TicketSlip;
+    fn run(self, cx: &mut Cx<'_>) -> Result<TicketSlip> {
+        let id = validate::id("ticket_id", "号票", &self.ticket_id)?;
+        let t = store::get(cx.tx, &id)?;
+        let hall = load_hall(cx.tx)?;
+        let settings = load_settings(cx.tx)?;
+        let (ahead, est) = if t.status == TicketStatus::Waiting {
+            let ahead = store::ahead_of(cx.tx, &store::key_of(cx.tx, &id)?)?;
+            let open = store::windows_open_for(cx.tx, &t.category.id, cx.now)?;
+            let mean = store::recent_service_ms(cx.tx, &t.category.id, wait::SAMPLE)?;
+            (ahead, wait::estimate_minutes(ahead, open, mean))
+        } else {
+            (0, None)
+        };
+        Ok(TicketSlip {
+            ticket_id: t.id.clone(),
+            hall_name: hall.name,
+            category_name: t.category.name.clone(),
+            number: t.number.clone(),
+            priority: t.priority,
+            ahead,
+            estimated_minutes: est,
+            issued_at: t
+                .issued_at
+                .to_zoned(hall_tz())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            qr: t.id,
+            note: settings.ticket_note,
+        })
+    }
+}
