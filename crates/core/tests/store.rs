@@ -163,6 +163,11 @@ fn existing_database_is_backed_up_before_migrating_and_only_five_kept() {
             for stmt in drop_statements(last.sql) {
                 conn.execute_batch(&stmt).unwrap();
             }
+            conn.execute(
+                "DELETE FROM schema_migrations WHERE version = ?1",
+                [last.version],
+            )
+            .unwrap();
             conn.execute_batch(&format!("PRAGMA user_version = {};", last.version - 1))
                 .unwrap();
         }

@@ -41,12 +41,12 @@ pub struct OrderRule {
 
 /// Pick the next ticket. `priority_streak` is how many of this window's most recent calls were
 /// priority tickets in a row (capped by the caller at `priority_max_in_row`).
-pub fn choose<'a>(
-    heads: &'a [Candidate],
+pub fn choose(
+    heads: &[Candidate],
     priority_streak: u32,
     now_ms: i64,
     rule: OrderRule,
-) -> Option<&'a Candidate> {
+) -> Option<&Candidate> {
     let aged = |c: &Candidate| now_ms - c.queue_key >= rule.aging_ms;
     let normal_first =
         priority_streak >= rule.priority_max_in_row && heads.iter().any(|c| !c.priority && aged(c));

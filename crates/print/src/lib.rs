@@ -1,0 +1,106 @@
+//! Printing at the kiosk and the counter. Tauri-free: the desktop shell decides *when* to print
+//! and where the printer is; this crate turns a document into bytes and delivers them.
+//!
+//! - [`escpos`]: ticket slips for thermal printers.
+//! - [`PrinterTarget`]: where the bytes go: a network printer (`tcp://HOST:9100`, the raw port
+//!   every thermal printer offers) or a device file (`file:/dev/usb/lp0`).
+
+pub mod escpos;
+
+use std::io::Write;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use escpos::{Paper, PrinterProfile};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("打印机地址无效：{0}（应为 tcp://主机:端口 或 file:/设备路径）")]
+    BadTarget(String),
+    #[error("无法连接打印机 {target}：{why}")]
+    Unreachable { target: String, why: String },
+    #[error("发送到打印机失败：{0}")]
+    Io(String),
+    #[error("打印内容含有打印机无法编码的字符：{0}")]
+    Encoding(String),
+    #[error("找不到中文字体（需要 fonts-noto-cjk），无法以图像方式打印中文")]
+    NoFont,
+}
+
+/// Where a printer is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrinterTarget {
+    Tcp(String),
+    File(PathBuf),
+}
+
+impl PrinterTarget {
+    pub fn parse(s: &str) -> Result<PrinterTarget, PrintError> {
+        let s = s.trim();
+        if let Some(addr) = s.strip_prefix("tcp://") {
+            if addr
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+            {
+                return Ok(PrinterTarget::Tcp(addr.to_owned()));
+            }
+        } else if let Some(path) = s.strip_prefix("file:")
+            && !path.is_empty()
+        {
+            return Ok(PrinterTarget::File(PathBuf::from(path)));
+        }
+        Err(PrintError::BadTarget(s.to_owned()))
+    }
+
+    /// Deliver raw bytes. A network printer gets 5 s to accept and take them.
+    pub fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
+        match self {
+            PrinterTarget::Tcp(addr) => {
+                let unreachable = |why: String| PrintError::Unreachable {
+                    target: addr.clone(),
+                    why,
+                };
+                let sock = addr
+                    .to_socket_addrs()
+                    .map_err(|e| unreachable(e.to_string()))?
+                    .next()
+                    .ok_or_else(|| unreachable("地址无法解析".into()))?;
+                let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(5))
+                    .map_err(|e| unreachable(e.to_string()))?;
+                s.set_write_timeout(Some(Duration::from_secs(5)))
+                    .map_err(|e| PrintError::Io(e.to_string()))?;
+                s.write_all(bytes)
+                    .and_then(|()| s.flush())
+                    .map_err(|e| PrintError::Io(e.to_string()))?;
+                s.shutdown(std::net::Shutdown::Write)
+                    .map_err(|e| PrintError::Io(e.to_string()))
+            }
+            PrinterTarget::File(path) => std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(bytes))
+                .map_err(|e| PrintError::Io(format!("{}：{e}", path.display()))),
+        }
+    }
+}
+
+/// Where Debian (fonts-noto-cjk) keeps the CJK font; face 2 of the collection is Simplified
+/// Chinese.
+pub const CJK_FONT_PATHS: &[(&str, u32)] = &[
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+];
+
+/// The bytes and face index of the system's CJK font, if installed.
+pub fn system_cjk_font() -> Option<(Vec<u8>, u32)> {
+    CJK_FONT_PATHS
+        .iter()
+        .find_map(|(p, i)| std::fs::read(Path::new(p)).ok().map(|b| (b, *i)))
+}
+
+/// Parse a font for [`escpos::ticket`]'s raster fallback.
+pub fn font_ref(bytes: &[u8], index: u32) -> Result<ab_glyph::FontRef<'_>, PrintError> {
+    ab_glyph::FontRef::try_from_slice_and_index(bytes, index).map_err(|_| PrintError::NoFont)
+}
