@@ -15,6 +15,8 @@ const EXTRA_COMMANDS: &[(&str, bool)] = &[
     ("open_window", false),
     ("first_admin_notice", false),
     ("app_info", true),
+    ("print_ticket", true),
+    ("announce_call", true),
 ];
 
 fn main() {

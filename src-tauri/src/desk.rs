@@ -4,8 +4,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use onetrip_core::op::Operation;
+use onetrip_core::queue::TicketSlip;
+use onetrip_core::queue::ticket::GetTicketSlip;
 use onetrip_core::staff::auth::{self, FirstAdmin};
 use onetrip_core::{Caller, Clock, CoreError, DeviceKind, ErrorCode, Store, SystemClock, event};
+use onetrip_print::{Paper, PrintError, PrinterProfile, PrinterTarget};
+use onetrip_voice::{Announcement, Announcer, ClipSet};
 use serde::Serialize;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Emitter, Manager, State, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
@@ -23,6 +27,60 @@ pub struct Desk {
     clock: SystemClock,
     db_path: PathBuf,
     first_admin: Mutex<Option<FirstAdmin>>,
+    /// The ticket printer attached to this PC (kiosk), if any.
+    printer: Option<TicketPrinter>,
+    /// The speaker of this PC (the display's), if voice is on.
+    announcer: Option<Announcer>,
+}
+
+/// This PC's ticket printer, from the environment (a per-machine setting: the printer belongs
+/// to the PC, not to the hall database):
+/// - `ONETRIP_TICKET_PRINTER`: `tcp://HOST:9100` or `file:/dev/usb/lp0`;
+/// - `ONETRIP_TICKET_PAPER`: `58` or `80` (default 80);
+/// - `ONETRIP_PRINTER_RASTER=1` for printers without a hanzi font or QR command.
+struct TicketPrinter {
+    target: PrinterTarget,
+    profile: PrinterProfile,
+    font: Option<(Vec<u8>, u32)>,
+}
+
+impl TicketPrinter {
+    fn from_env() -> Result<Option<TicketPrinter>, String> {
+        let Ok(target) = std::env::var("ONETRIP_TICKET_PRINTER") else {
+            return Ok(None);
+        };
+        let target = PrinterTarget::parse(&target).map_err(|e| e.to_string())?;
+        let paper = match std::env::var("ONETRIP_TICKET_PAPER") {
+            Ok(p) => Paper::parse(&p)
+                .ok_or_else(|| format!("ONETRIP_TICKET_PAPER 应为 58 或 80，实际为 {p}"))?,
+            Err(_) => Paper::Mm80,
+        };
+        let raster = std::env::var("ONETRIP_PRINTER_RASTER").is_ok_and(|v| v == "1");
+        let profile = if raster {
+            PrinterProfile::raster_only(paper)
+        } else {
+            PrinterProfile::full(paper)
+        };
+        let font = if raster {
+            onetrip_print::system_cjk_font()
+        } else {
+            None
+        };
+        Ok(Some(TicketPrinter {
+            target,
+            profile,
+            font,
+        }))
+    }
+
+    fn print(&self, slip: &TicketSlip) -> Result<(), PrintError> {
+        let font = match &self.font {
+            Some((bytes, index)) => Some(onetrip_print::font_ref(bytes, *index)?),
+            None => None,
+        };
+        let bytes = onetrip_print::escpos::ticket(slip, &self.profile, font.as_ref())?;
+        self.target.send(&bytes)
+    }
 }
 
 impl Desk {
@@ -60,7 +118,7 @@ macro_rules! commands {
         )*
 
         fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info]
+            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call]
         }
     };
 }
@@ -81,6 +139,63 @@ async fn first_admin_notice(desk: State<'_, Desk>) -> Result<Option<FirstAdmin>,
         .lock()
         .map_err(|_| CoreError::internal("state lock"))?
         .take())
+}
+
+#[derive(Serialize)]
+struct PrintResult {
+    /// False when this PC has no ticket printer configured.
+    printed: bool,
+    target: Option<String>,
+}
+
+/// Print a ticket slip on this PC's ticket printer. The ticket is already committed: a failed
+/// print says so (`print_failed`) and loses nothing.
+#[tauri::command]
+async fn print_ticket(
+    desk: State<'_, Desk>,
+    app: AppHandle,
+    window: WebviewWindow,
+    ticket_id: String,
+) -> Result<PrintResult, CoreError> {
+    let slip = desk.run(&app, &window, None, GetTicketSlip { ticket_id })?;
+    let Some(p) = &desk.printer else {
+        return Ok(PrintResult {
+            printed: false,
+            target: None,
+        });
+    };
+    p.print(&slip).map_err(|e| {
+        CoreError::new(
+            ErrorCode::PrintFailed,
+            format!("号票 {} 打印失败：{e}", slip.number),
+        )
+        .param("number", &slip.number)
+    })?;
+    Ok(PrintResult {
+        printed: true,
+        target: Some(format!("{:?}", p.target)),
+    })
+}
+
+/// Announce a call on this PC's speaker ("请A001号到3号窗口办理"), after any still playing.
+#[tauri::command]
+async fn announce_call(
+    desk: State<'_, Desk>,
+    number: String,
+    window: u32,
+    times: u32,
+) -> Result<bool, CoreError> {
+    match &desk.announcer {
+        Some(a) => {
+            a.announce(Announcement {
+                number,
+                window,
+                times: times.clamp(1, 5),
+            });
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 #[derive(Serialize)]
@@ -220,11 +335,34 @@ pub fn run() {
             f.login, f.one_time_password
         );
     }
+    let printer = match TicketPrinter::from_env() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("错误：号票打印机设置无效：{e}");
+            std::process::exit(2);
+        }
+    };
+    let announcer = if std::env::var("ONETRIP_VOICE").is_ok_and(|v| v == "off") {
+        None
+    } else {
+        let dir = std::env::var_os("ONETRIP_VOICE_DIR").map(PathBuf::from);
+        match ClipSet::load(dir.as_deref())
+            .and_then(|set| Announcer::start(set, |e| eprintln!("语音播报失败：{e}")))
+        {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("语音播报不可用：{e}");
+                None
+            }
+        }
+    };
     let desk = Desk {
         store,
         clock,
         db_path,
         first_admin: Mutex::new(first_admin),
+        printer,
+        announcer,
     };
     let start = args.window.clone();
     let fullscreen = args.fullscreen;

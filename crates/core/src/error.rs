@@ -80,6 +80,8 @@ pub enum ErrorCode {
     SettingDisabled,
     /// This ticket has already been rated.
     AlreadyRated,
+    /// A printer could not be reached or refused the job (the ticket itself is saved).
+    PrintFailed,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -123,6 +125,7 @@ impl ErrorCode {
         Self::RecallLimit,
         Self::SettingDisabled,
         Self::AlreadyRated,
+        Self::PrintFailed,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -162,6 +165,7 @@ impl ErrorCode {
             Self::RecallLimit => "recall_limit",
             Self::SettingDisabled => "setting_disabled",
             Self::AlreadyRated => "already_rated",
+            Self::PrintFailed => "print_failed",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

@@ -64,3 +64,17 @@ export type FirstAdminNotice = { login: string; one_time_password: string } | nu
 export async function firstAdminNotice(): Promise<FirstAdminNotice> {
   return invoke<FirstAdminNotice>('first_admin_notice');
 }
+
+/** Print a ticket slip on this PC's ticket printer (kiosk). `printed` is false when none is set up. */
+export async function printTicket(ticketId: string): Promise<{ printed: boolean; target: string | null }> {
+  try {
+    return await invoke('print_ticket', { ticketId });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Announce a call on this PC's speaker (display). False when voice is off on this PC. */
+export async function announceCall(number: string, window: number, times: number): Promise<boolean> {
+  return invoke<boolean>('announce_call', { number, window, times });
+}

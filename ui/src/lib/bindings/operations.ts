@@ -194,6 +194,7 @@ export const ERROR_CODES = [
   "recall_limit",
   "setting_disabled",
   "already_rated",
+  "print_failed",
   "schema_too_new",
   "storage",
   "internal",
