@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev \
+APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev \
                 xvfb xauth webkit2gtk-driver fonts-noto-cjk
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
@@ -17,13 +17,14 @@ DEMO_DB := $(DATA)/demo.sqlite
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: help deps apt-deps ui-deps cargo-tools run test package app cli bindings bindings-check \
-        fmt-check clippy rust-test ui-check e2e icons clean
+        fmt-check clippy rust-test ui-check e2e icons clean bench voice-clips
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
 	@echo "make test     install what is missing, run every suite (CI runs this)"
 	@echo "make package  build the .deb"
 	@echo "make bindings regenerate ui/src/lib/bindings from the Rust types"
+	@echo "make bench    run the benchmarks (not part of make test)"
 
 ## ---- installation (idempotent: skips what is present) ----
 deps: apt-deps ui-deps cargo-tools
@@ -94,6 +95,15 @@ e2e: app cli cargo-tools
 package: deps
 	TAURI_APP_PATH=src-tauri $(TAURI) build --bundles deb
 	@ls target/release/bundle/deb/*.deb
+
+# Benchmarks carry the speed targets; they are not part of `make test`.
+bench:
+	cargo bench -p onetrip-core --bench queue
+
+# Regenerate the bundled voice clips (espeak-ng, sox); the WAVs are committed.
+voice-clips:
+	@dpkg -s espeak-ng sox >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng sox; }
+	crates/voice/clips/generate.sh
 
 icons: ui-deps
 	$(TAURI) icon icons/source.svg -o icons && rm -rf icons/android icons/ios

@@ -29,6 +29,20 @@ enum Command {
     Demo,
     /// Print the program and schema versions.
     Version,
+    /// Run one operation by name with a JSON request, as the local administrator, and print
+    /// its JSON response (e.g. `onetrip op category.list '{}'`). The same operations the app
+    /// and the hall server serve; `onetrip op --list` names them.
+    Op {
+        /// Operation name, e.g. `queue.board`.
+        #[arg(required_unless_present = "list")]
+        name: Option<String>,
+        /// The request as JSON (default `{}`).
+        #[arg(default_value = "{}")]
+        request: String,
+        /// List every operation with its access level.
+        #[arg(long)]
+        list: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -79,6 +93,35 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
                 println!("one-time password: {}", first.one_time_password);
                 println!("首次登录须修改此一次性密码。");
             }
+        }
+        Command::Op {
+            name,
+            request,
+            list,
+        } => {
+            if list {
+                for o in onetrip_core::OPERATIONS {
+                    let access = serde_json::to_value(o.access)?;
+                    println!(
+                        "{:<28} {:<10} {}",
+                        o.name,
+                        access.as_str().unwrap_or(""),
+                        if o.writes { "write" } else { "read" }
+                    );
+                }
+                return Ok(());
+            }
+            let name = name.unwrap_or_default();
+            let req: serde_json::Value = serde_json::from_str(&request).map_err(|e| {
+                CoreError::new(
+                    onetrip_core::ErrorCode::InvalidFormat,
+                    format!("请求不是有效的 JSON：{e}"),
+                )
+            })?;
+            let (s, _) = Store::open(&db, clock.now())?;
+            let caller = onetrip_core::Caller::system("cli");
+            let (resp, _) = onetrip_core::execute_json(&s, &caller, clock.now(), &name, req)?;
+            println!("{}", serde_json::to_string_pretty(&resp)?);
         }
         Command::Demo => {
             let (s, _) = Store::open(&db, clock.now())?;

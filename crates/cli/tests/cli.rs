@@ -71,3 +71,42 @@ fn env_var_selects_the_database() {
     assert!(out.status.success());
     assert!(db.exists());
 }
+
+#[test]
+fn op_runs_any_operation_by_name_with_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    assert!(onetrip(&db, &["demo"]).status.success());
+    let list = onetrip(&db, &["op", "--list"]);
+    let text = String::from_utf8(list.stdout).unwrap();
+    assert!(text.contains("ticket.issue"), "{text}");
+    assert!(text.contains("queue.call_next"));
+    let out = onetrip(&db, &["op", "category.list", "{}"]);
+    assert!(out.status.success());
+    let cats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        cats.as_array().unwrap().len(),
+        4,
+        "the demo hall's categories"
+    );
+    let id = cats[0]["id"].as_str().unwrap();
+    // A write through the same operation the admin screen uses: open category A all day.
+    let req = format!(
+        r#"{{"id":"{id}","prefix":"A","name":"不动产登记","daily_cap":300,"issue_from":"00:00","issue_until":"23:59"}}"#
+    );
+    let out = onetrip(&db, &["op", "category.update", &req]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let board = onetrip(&db, &["op", "queue.board"]);
+    let board: serde_json::Value = serde_json::from_slice(&board.stdout).unwrap();
+    assert_eq!(board["categories"][0]["issue_until"], "23:59");
+    // Errors keep the coded form and a non-zero exit.
+    let bad = onetrip(&db, &["op", "no.such_op"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("错误 [not_found]"));
+    let bad = onetrip(&db, &["op", "category.list", "{not json"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("错误 [invalid_format]"));
+}

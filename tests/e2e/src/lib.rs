@@ -74,6 +74,32 @@ impl App {
             String::from_utf8_lossy(&out.stderr)
         );
 
+        // The queue suites run at any hour: open every demo category for issuing all day,
+        // through the same operation the admin screen uses.
+        let cats = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
+            .arg("--db")
+            .arg(&db)
+            .args(["op", "category.list"])
+            .output()
+            .unwrap();
+        let cats: serde_json::Value = serde_json::from_slice(&cats.stdout).expect("category list");
+        for c in cats.as_array().expect("categories") {
+            let mut req = c.clone();
+            req["issue_from"] = "00:00".into();
+            req["issue_until"] = "23:59".into();
+            let out = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
+                .arg("--db")
+                .arg(&db)
+                .args(["op", "category.update", &req.to_string()])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "open category all day: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+
         let (port, native) = (free_port(), free_port());
         let driver =
             Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
@@ -151,9 +177,67 @@ impl App {
         std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Click something that opens another app window and switch to that window.
+    pub async fn open_and_switch(&self, button_css: &str) -> fantoccini::wd::WindowHandle {
+        let before = self.client.windows().await.unwrap();
+        self.wait_for(button_css).await.click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let handle = loop {
+            let now = self.client.windows().await.unwrap();
+            if let Some(h) = now.into_iter().find(|h| !before.contains(h)) {
+                break h;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new window after clicking {button_css}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        self.client.switch_to_window(handle.clone()).await.unwrap();
+        handle
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap();
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+pub async fn choose_window(app: &App, number: u32) {
+    // Pick the option by its visible label, the way a clerk does.
+    let js = format!(
+        "const s = document.querySelector('[data-testid=signin-window]');
+         const o = [...s.options].find(o => o.text.startsWith('{number}号窗口'));
+         s.value = o.value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return o.text;"
+    );
+    let label = app.client.execute(&js, vec![]).await.unwrap();
+    assert!(label.as_str().unwrap().contains(&format!("{number}号窗口")));
+}
+
+pub async fn type_into(app: &App, css: &str, text: &str) {
+    let el = app.wait_for(css).await;
+    // Clear through an input event so the page's bound state sees it, then type for real.
+    let js = format!(
+        "const e = document.querySelector('{css}'); e.value = ''; e.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+    );
+    app.client.execute(&js, vec![]).await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+/// Sign in at the counter's sign-in form.
+pub async fn sign_in_at_window(app: &App, login: &str, window: u32) {
+    app.wait_for("[data-testid=signin-form]").await;
+    app.wait_text("[data-testid=signin-window]", &format!("{window}号窗口"))
+        .await;
+    choose_window(app, window).await;
+    type_into(app, "[data-testid=signin-login]", login).await;
+    type_into(app, "[data-testid=signin-password]", "demo1234").await;
+    app.click("[data-testid=signin-submit]").await;
+    app.wait_text("[data-testid=counter-window]", &format!("{window}号窗口"))
+        .await;
 }

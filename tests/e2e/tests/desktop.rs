@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use onetrip_e2e::App;
+use onetrip_e2e::{App, choose_window, type_into};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver and the built app: run `make e2e`"]
@@ -88,25 +88,4 @@ async fn clerk_signs_in_at_a_window_and_the_display_shows_the_hall() {
     );
     app.shot("display-hall").await;
     app.close().await;
-}
-
-async fn choose_window(app: &App, number: u32) {
-    // Pick the option by its visible label, the way a clerk does.
-    let js = format!(
-        "const s = document.querySelector('[data-testid=signin-window]');
-         const o = [...s.options].find(o => o.text.startsWith('{number}号窗口'));
-         s.value = o.value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return o.text;"
-    );
-    let label = app.client.execute(&js, vec![]).await.unwrap();
-    assert!(label.as_str().unwrap().contains(&format!("{number}号窗口")));
-}
-
-async fn type_into(app: &App, css: &str, text: &str) {
-    let el = app.wait_for(css).await;
-    // Clear through an input event so the page's bound state sees it, then type for real.
-    let js = format!(
-        "const e = document.querySelector('{css}'); e.value = ''; e.dispatchEvent(new Event('input', {{ bubbles: true }}));"
-    );
-    app.client.execute(&js, vec![]).await.unwrap();
-    el.send_keys(text).await.unwrap();
 }
