@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev \
+APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev poppler-utils \
                 xvfb xauth webkit2gtk-driver fonts-noto-cjk
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)

@@ -35,7 +35,7 @@ pub struct Desk {
 
 /// This PC's ticket printer, from the environment (a per-machine setting: the printer belongs
 /// to the PC, not to the hall database):
-/// - `ONETRIP_TICKET_PRINTER`: `tcp://HOST:9100` or `file:/dev/usb/lp0`;
+/// - `ONETRIP_TICKET_PRINTER`: `tcp://HOST:9100`, `file:/dev/usb/lp0`, or `cups:QUEUE` (PDF);
 /// - `ONETRIP_TICKET_PAPER`: `58` or `80` (default 80);
 /// - `ONETRIP_PRINTER_RASTER=1` for printers without a hanzi font or QR command.
 struct TicketPrinter {
@@ -78,7 +78,13 @@ impl TicketPrinter {
             Some((bytes, index)) => Some(onetrip_print::font_ref(bytes, *index)?),
             None => None,
         };
-        let bytes = onetrip_print::escpos::ticket(slip, &self.profile, font.as_ref())?;
+        let bytes = match (&self.target, &font) {
+            (PrinterTarget::Cups(_), Some(f)) => {
+                onetrip_print::pdf::ticket_pdf(slip, self.profile.paper, f)?.0
+            }
+            (PrinterTarget::Cups(_), None) => return Err(PrintError::NoFont),
+            _ => onetrip_print::escpos::ticket(slip, &self.profile, font.as_ref())?,
+        };
         self.target.send(&bytes)
     }
 }

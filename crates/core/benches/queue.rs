@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
-use onetrip_core::hall::{CategoryFields, CreateCategory, UpdateWindow, WindowFields};
+use onetrip_core::hall::{
+    CategoryFields, CreateCategory, UpdateCategory, UpdateWindow, WindowFields,
+};
 use onetrip_core::queue::ticket::GetTicketSlip;
 use onetrip_core::queue::{CallNext, GetQueueBoard, IssueTicket, TransferTicket};
 use onetrip_core::staff::auth::SignIn;
@@ -42,6 +44,33 @@ fn hall() -> Bench {
     let (store, _) = Store::open(dir.path().join("bench.sqlite"), t0()).unwrap();
     demo::create(&store, t0()).unwrap();
     let admin = Caller::system("bench");
+    // The demo's own categories get the full three-digit range too.
+    let demo_cats: Vec<(String, String, String)> = store
+        .read(|tx| {
+            Ok(tx
+                .prepare("SELECT id, prefix, name FROM categories")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .unwrap();
+    for (id, prefix, name) in demo_cats {
+        store
+            .execute(
+                &admin,
+                t0(),
+                UpdateCategory {
+                    id,
+                    fields: CategoryFields {
+                        prefix,
+                        name,
+                        daily_cap: 999,
+                        issue_from: "00:00".into(),
+                        issue_until: "23:59".into(),
+                    },
+                },
+            )
+            .unwrap();
+    }
     for p in ["E", "F", "G", "H", "J", "K", "L"] {
         store
             .execute(

@@ -269,6 +269,11 @@ impl Bitmap {
 }
 
 fn raster_qr(out: &mut Vec<u8>, data: &str, paper: Paper) -> Result<(), PrintError> {
+    qr_bitmap(data, paper)?.write(out);
+    Ok(())
+}
+
+fn qr_bitmap(data: &str, paper: Paper) -> Result<Bitmap, PrintError> {
     let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M)
         .map_err(|e| PrintError::Encoding(format!("{data}: {e}")))?;
     let modules = code.width() as u32;
@@ -288,12 +293,16 @@ fn raster_qr(out: &mut Vec<u8>, data: &str, paper: Paper) -> Result<(), PrintErr
             }
         }
     }
-    bmp.write(out);
-    Ok(())
+    Ok(bmp)
 }
 
 /// Draw one line of text into a raster image the width of the paper.
 fn raster_text_line(out: &mut Vec<u8>, l: &Line, font: &FontRef<'_>, paper: Paper) {
+    out.extend([ESC, b'a', 0]);
+    text_bitmap(l, font, paper).write(out);
+}
+
+fn text_bitmap(l: &Line, font: &FontRef<'_>, paper: Paper) -> Bitmap {
     let px = 24.0 * f32::from(l.mag);
     let scaled = font.as_scaled(PxScale::from(px));
     let width: f32 = l
@@ -325,6 +334,26 @@ fn raster_text_line(out: &mut Vec<u8>, l: &Line, font: &FontRef<'_>, paper: Pape
             });
         }
     }
-    out.extend([ESC, b'a', 0]);
-    bmp.write(out);
+    bmp
+}
+
+/// The whole slip as one image the width of the paper's printable area (203 dpi): for the PDF
+/// fallback, where the layout must not depend on the printer's fonts.
+pub(crate) fn slip_bitmap(
+    slip: &TicketSlip,
+    paper: Paper,
+    font: &FontRef<'_>,
+) -> Result<(u32, u32, Vec<bool>), PrintError> {
+    let lines = slip_lines(slip, paper);
+    let (body, note) = lines.split_at(lines.len() - 1);
+    let mut parts: Vec<Bitmap> = body.iter().map(|l| text_bitmap(l, font, paper)).collect();
+    parts.push(qr_bitmap(&slip.qr, paper)?);
+    parts.extend(note.iter().map(|l| text_bitmap(l, font, paper)));
+    let width = parts[0].width;
+    let height = parts.iter().map(|b| b.height).sum();
+    let mut bits = Vec::with_capacity((width * height) as usize);
+    for b in parts {
+        bits.extend(b.bits);
+    }
+    Ok((width, height, bits))
 }

@@ -2,10 +2,13 @@
 //! and where the printer is; this crate turns a document into bytes and delivers them.
 //!
 //! - [`escpos`]: ticket slips for thermal printers.
+//! - [`pdf`]: the same slip as a PDF page 58/80 mm wide, for printers behind CUPS.
 //! - [`PrinterTarget`]: where the bytes go: a network printer (`tcp://HOST:9100`, the raw port
-//!   every thermal printer offers) or a device file (`file:/dev/usb/lp0`).
+//!   every thermal printer offers), a device file (`file:/dev/usb/lp0`), or a CUPS queue
+//!   (`cups:QUEUE`, which takes the PDF through `lp`).
 
 pub mod escpos;
+pub mod pdf;
 
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
@@ -16,7 +19,7 @@ pub use escpos::{Paper, PrinterProfile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
-    #[error("打印机地址无效：{0}（应为 tcp://主机:端口 或 file:/设备路径）")]
+    #[error("打印机地址无效：{0}（应为 tcp://主机:端口、file:/设备路径 或 cups:队列名）")]
     BadTarget(String),
     #[error("无法连接打印机 {target}：{why}")]
     Unreachable { target: String, why: String },
@@ -33,6 +36,7 @@ pub enum PrintError {
 pub enum PrinterTarget {
     Tcp(String),
     File(PathBuf),
+    Cups(String),
 }
 
 impl PrinterTarget {
@@ -45,6 +49,13 @@ impl PrinterTarget {
             {
                 return Ok(PrinterTarget::Tcp(addr.to_owned()));
             }
+        } else if let Some(queue) = s.strip_prefix("cups:")
+            && !queue.is_empty()
+            && queue
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Ok(PrinterTarget::Cups(queue.to_owned()));
         } else if let Some(path) = s.strip_prefix("file:")
             && !path.is_empty()
         {
@@ -75,6 +86,35 @@ impl PrinterTarget {
                     .map_err(|e| PrintError::Io(e.to_string()))?;
                 s.shutdown(std::net::Shutdown::Write)
                     .map_err(|e| PrintError::Io(e.to_string()))
+            }
+            PrinterTarget::Cups(queue) => {
+                // `lp` reads the document from stdin; CUPS converts the PDF for the printer.
+                let mut child = std::process::Command::new("lp")
+                    .args(["-d", queue, "-t", "OneTrip ticket", "-"])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| PrintError::Unreachable {
+                        target: format!("cups:{queue}"),
+                        why: format!("无法运行 lp：{e}"),
+                    })?;
+                if let Some(mut stdin) = child.stdin.take() {
+                    stdin
+                        .write_all(bytes)
+                        .map_err(|e| PrintError::Io(e.to_string()))?;
+                }
+                let out = child
+                    .wait_with_output()
+                    .map_err(|e| PrintError::Io(e.to_string()))?;
+                if out.status.success() {
+                    Ok(())
+                } else {
+                    Err(PrintError::Unreachable {
+                        target: format!("cups:{queue}"),
+                        why: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                    })
+                }
             }
             PrinterTarget::File(path) => std::fs::OpenOptions::new()
                 .append(true)
