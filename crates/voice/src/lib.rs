@@ -42,61 +42,19 @@ pub enum VoiceError {
     NoDevice(String),
 }
 
-/// Every clip a phrase may use.
-pub const CLIP_NAMES: &[&str] = &[
-    "qing",
-    "hao",
-    "dao",
-    "chuangkou",
-    "banli",
-    "0",
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "6",
-    "7",
-    "8",
-    "9",
-    "shi",
-    "bai",
-    "a",
-    "b",
-    "c",
-    "d",
-    "e",
-    "f",
-    "g",
-    "h",
-    "i",
-    "j",
-    "k",
-    "l",
-    "m",
-    "n",
-    "o",
-    "p",
-    "q",
-    "r",
-    "s",
-    "t",
-    "u",
-    "v",
-    "w",
-    "x",
-    "y",
-    "z",
-];
-
-macro_rules! default_clips {
+/// The clip names, listed once: the macro makes [`CLIP_NAMES`] and embeds each default clip.
+macro_rules! clips {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_bytes!(concat!("../clips/default/", $name, ".wav")) as &[u8])),*]
+        /// Every clip a phrase may use.
+        pub const CLIP_NAMES: &[&str] = &[$($name),*];
+
+        /// The built-in clip set.
+        const DEFAULT_CLIPS: &[(&str, &[u8])] =
+            &[$(($name, include_bytes!(concat!("../clips/default/", $name, ".wav")) as &[u8])),*];
     };
 }
 
-/// The built-in clip set.
-const DEFAULT_CLIPS: &[(&str, &[u8])] = default_clips!(
+clips!(
     "qing",
     "hao",
     "dao",

@@ -107,6 +107,29 @@ fn claim(cx: &Cx<'_>, id: &str, staff_id: &str, window_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// One step of a ticket at this window: apply `set` to its row (`?2` stands for now), then
+/// log it through [`finish_action`].
+#[allow(clippy::too_many_arguments)]
+fn step(
+    cx: &mut Cx<'_>,
+    id: &str,
+    set: &str,
+    kind: &str,
+    staff_id: &str,
+    window_id: &str,
+    detail: Option<serde_json::Value>,
+    summary: String,
+) -> Result<Ticket> {
+    let sql = format!("UPDATE tickets SET {set} WHERE id = ?1");
+    if set.contains("?2") {
+        cx.tx.execute(&sql, params![id, cx.ms()])?;
+    } else {
+        cx.tx.execute(&sql, [id])?;
+    }
+    finish_action(cx, id, kind, staff_id, window_id, detail, summary)
+}
+
+/// Append the ticket's event and the operation's audit row; return the ticket as it is now.
 fn finish_action(
     cx: &mut Cx<'_>,
     id: &str,
@@ -280,13 +303,10 @@ impl Operation for Recall {
             .param("number", &t.number)
             .param("cap", cap));
         }
-        cx.tx.execute(
-            "UPDATE tickets SET recalls = recalls + 1, last_called_at = ?2 WHERE id = ?1",
-            params![t.id, cx.ms()],
-        )?;
-        finish_action(
+        step(
             cx,
             &t.id,
+            "recalls = recalls + 1, last_called_at = ?2",
             "recall",
             &staff_id,
             &window_id,
@@ -311,13 +331,10 @@ impl Operation for StartService {
             &[TicketStatus::Called],
             &window_id,
         )?;
-        cx.tx.execute(
-            "UPDATE tickets SET status = 'serving', started_at = coalesce(started_at, ?2) WHERE id = ?1",
-            params![t.id, cx.ms()],
-        )?;
-        finish_action(
+        step(
             cx,
             &t.id,
+            "status = 'serving', started_at = coalesce(started_at, ?2)",
             "start",
             &staff_id,
             &window_id,
@@ -385,13 +402,10 @@ impl Operation for NoShow {
                 format!("{wnum}号窗口过号 {}，顺延 {places} 位", t.number),
             )
         } else {
-            cx.tx.execute(
-                "UPDATE tickets SET status = 'no_show', finished_at = ?2 WHERE id = ?1",
-                params![t.id, cx.ms()],
-            )?;
-            finish_action(
+            step(
                 cx,
                 &t.id,
+                "status = 'no_show', finished_at = ?2",
                 "no_show",
                 &staff_id,
                 &window_id,
@@ -427,11 +441,10 @@ impl Operation for HoldTicket {
             &[TicketStatus::Serving],
             &window_id,
         )?;
-        cx.tx
-            .execute("UPDATE tickets SET status = 'held' WHERE id = ?1", [&t.id])?;
-        finish_action(
+        step(
             cx,
             &t.id,
+            "status = 'held'",
             "hold",
             &staff_id,
             &window_id,
@@ -457,13 +470,10 @@ impl Operation for CallBack {
             &window_id,
         )?;
         ensure_free(cx, &window_id)?;
-        cx.tx.execute(
-            "UPDATE tickets SET status = 'called', last_called_at = ?2 WHERE id = ?1",
-            params![t.id, cx.ms()],
-        )?;
-        finish_action(
+        step(
             cx,
             &t.id,
+            "status = 'called', last_called_at = ?2",
             "call_back",
             &staff_id,
             &window_id,
@@ -488,13 +498,10 @@ impl Operation for FinishTicket {
             &[TicketStatus::Serving],
             &window_id,
         )?;
-        cx.tx.execute(
-            "UPDATE tickets SET status = 'done', finished_at = ?2 WHERE id = ?1",
-            params![t.id, cx.ms()],
-        )?;
-        finish_action(
+        step(
             cx,
             &t.id,
+            "status = 'done', finished_at = ?2",
             "finish",
             &staff_id,
             &window_id,

@@ -1,54 +1,12 @@
-// The queue as each screen sees it, reloaded whole on every committed change in the hall
-// (events, not polling). The board serves the kiosk and the display; the counter view serves
-// the clerk's console.
-import { call, onHallEvent, toApiError, type ApiError } from '$lib/backend';
-import type { CounterView } from '$lib/bindings/CounterView';
+// The queue as each screen sees it, reloaded whole on every committed change in the hall.
+// The board serves the kiosk and the display; the counter view serves the clerk's console.
 import type { QueueBoard } from '$lib/bindings/QueueBoard';
+import { live } from '$lib/live.svelte';
 
-export function liveQueueBoard(onLoad?: (b: QueueBoard) => void) {
-  const state = $state<{ board: QueueBoard | null; error: ApiError | null }>({ board: null, error: null });
-  async function load() {
-    try {
-      const b = await call('queue.board', {});
-      state.board = b;
-      state.error = null;
-      onLoad?.(b);
-    } catch (e) {
-      state.error = toApiError(e);
-    }
-  }
-  $effect(() => {
-    load();
-    let off: (() => void) | undefined;
-    onHallEvent(() => load()).then((f) => (off = f));
-    // The kiosk's issuing hours and the display's clock move with time, not only with events.
-    const id = setInterval(load, 60_000);
-    return () => {
-      off?.();
-      clearInterval(id);
-    };
-  });
-  return state;
-}
+// The kiosk's issuing hours and the display's clock move with time, not only with events.
+export const liveQueueBoard = (onLoad?: (b: QueueBoard) => void) => live('queue.board', {}, { everyMs: 60_000, onLoad });
 
-export function liveCounter() {
-  const state = $state<{ view: CounterView | null; error: ApiError | null }>({ view: null, error: null });
-  async function load() {
-    try {
-      state.view = await call('queue.counter', {});
-      state.error = null;
-    } catch (e) {
-      state.error = toApiError(e);
-    }
-  }
-  $effect(() => {
-    load();
-    let off: (() => void) | undefined;
-    onHallEvent(() => load()).then((f) => (off = f));
-    return () => off?.();
-  });
-  return { state, reload: load };
-}
+export const liveCounter = () => live('queue.counter', {});
 
 /** Whole minutes between an ISO instant and now. */
 export function minutesSince(iso: string, now: { getTime(): number }): number {
