@@ -128,11 +128,7 @@ pub(crate) fn next_seq(
     day: &str,
     cap: u32,
 ) -> Result<std::result::Result<u32, u32>> {
-    let current: u32 = tx
-        .prepare_cached("SELECT last_seq FROM ticket_counters WHERE category_id = ?1 AND day = ?2")?
-        .query_row(params![category_id, day], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
+    let current = issued_count(tx, category_id, day)?;
     if current >= cap {
         return Ok(Err(current));
     }
