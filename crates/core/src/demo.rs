@@ -62,6 +62,7 @@ pub struct DemoReport {
     pub hall: String,
     pub windows: usize,
     pub categories: usize,
+    pub items: usize,
     pub accounts: Vec<(String, String, String)>,
     pub password: String,
 }
@@ -139,6 +140,16 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
             },
         )?;
     }
+    let items = demo_items(&cats)?;
+    for fields in &items {
+        store.execute(
+            &me,
+            now,
+            crate::catalog::CreateItem {
+                fields: fields.clone(),
+            },
+        )?;
+    }
     store.write(|tx| {
         tx.execute("UPDATE staff SET must_change_password = 0", [])?;
         crate::audit::append(
@@ -158,10 +169,34 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
         hall: h.response.name,
         windows: WINDOWS.len(),
         categories: CATEGORIES.len(),
+        items: items.len(),
         accounts: ACCOUNTS
             .iter()
             .map(|(l, n, r)| ((*l).into(), (*n).into(), r.label().into()))
             .collect(),
         password: DEMO_PASSWORD.into(),
     })
+}
+
+/// The demo catalog: 21 service items of a district hall with plausible material lists. The
+/// file names each item's queue category by prefix (`"category": "A"`).
+pub const DEMO_CATALOG: &str = include_str!("../data/demo-catalog.json");
+
+fn demo_items(cats: &[hall::Category]) -> Result<Vec<crate::catalog::ItemFields>> {
+    let raw: Vec<serde_json::Value> = serde_json::from_str(DEMO_CATALOG)?;
+    raw.into_iter()
+        .map(|mut v| {
+            let prefix = v
+                .get("category")
+                .and_then(|p| p.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let id = cats
+                .iter()
+                .find(|c| c.prefix == prefix)
+                .map(|c| c.id.clone());
+            v["category_id"] = serde_json::to_value(id)?;
+            Ok(serde_json::from_value(v)?)
+        })
+        .collect()
 }

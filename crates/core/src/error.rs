@@ -82,6 +82,20 @@ pub enum ErrorCode {
     AlreadyRated,
     /// A printer could not be reached or refused the job (the ticket itself is saved).
     PrintFailed,
+    /// A date or count reaches a year whose holiday notice is not loaded; the answer would be provisional (`params.years`).
+    CalendarProvisional,
+    /// The date already has a local calendar override; revoke it first.
+    OverrideExists,
+    /// Another service item already has this code.
+    DuplicateItemCode,
+    /// The promised time limit is longer than the statutory one (`params.statutory`).
+    PromiseExceedsStatute,
+    /// The service item is not in service.
+    ItemInactive,
+    /// The extension asked for is more than the item still allows (`params.left`).
+    ExtensionExceeded,
+    /// The statutory deadline has already passed; an extension must be decided before it.
+    DeadlinePassed,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -126,6 +140,13 @@ impl ErrorCode {
         Self::SettingDisabled,
         Self::AlreadyRated,
         Self::PrintFailed,
+        Self::CalendarProvisional,
+        Self::OverrideExists,
+        Self::DuplicateItemCode,
+        Self::PromiseExceedsStatute,
+        Self::ItemInactive,
+        Self::ExtensionExceeded,
+        Self::DeadlinePassed,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -166,6 +187,13 @@ impl ErrorCode {
             Self::SettingDisabled => "setting_disabled",
             Self::AlreadyRated => "already_rated",
             Self::PrintFailed => "print_failed",
+            Self::CalendarProvisional => "calendar_provisional",
+            Self::OverrideExists => "override_exists",
+            Self::DuplicateItemCode => "duplicate_item_code",
+            Self::PromiseExceedsStatute => "promise_exceeds_statute",
+            Self::ItemInactive => "item_inactive",
+            Self::ExtensionExceeded => "extension_exceeded",
+            Self::DeadlinePassed => "deadline_passed",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

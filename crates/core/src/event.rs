@@ -19,6 +19,13 @@ pub enum Topic {
     Session,
     /// Tickets, calls, window pauses, ratings and follow-ups: the queue changed.
     Queue,
+    /// The working-day calendar or the deadline settings changed (every open case was
+    /// recomputed).
+    Calendar,
+    /// The service-item catalog changed.
+    Catalog,
+    /// A case was accepted or logged an event, or its warning level changed.
+    Case,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

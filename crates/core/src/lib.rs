@@ -11,6 +11,10 @@
 //! - [`hall`]: the hall, its windows and business categories.
 //! - [`staff`]: accounts, roles, sign-in at a window, sessions.
 //! - [`queue`]: tickets, calling, the public display's data, ratings and their follow-ups.
+//! - [`calendar`]: the working-day calendar (holiday notices, local overrides, versions).
+//! - [`catalog`]: service items and their materials.
+//! - [`cases`]: accepted cases, their append-only event log, alerts and figures.
+//! - [`deadlines`]: the pure deadline and warning-level function (限时办结).
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
 //!
@@ -19,7 +23,11 @@
 
 pub mod audit;
 pub mod bindings;
+pub mod calendar;
+pub mod cases;
+pub mod catalog;
 pub mod clock;
+pub mod deadlines;
 pub mod demo;
 pub mod error;
 pub mod event;
@@ -88,6 +96,27 @@ macro_rules! for_each_operation {
             rating_submit => $crate::queue::RateTicket,
             followup_list => $crate::queue::ListFollowups,
             followup_close => $crate::queue::CloseFollowup,
+            calendar_status => $crate::calendar::GetCalendarStatus,
+            calendar_days => $crate::calendar::ListDays,
+            calendar_add_workdays => $crate::calendar::AddWorkdays,
+            calendar_import => $crate::calendar::ImportYear,
+            calendar_add_override => $crate::calendar::AddOverride,
+            calendar_revoke_override => $crate::calendar::RevokeOverride,
+            deadline_settings => $crate::cases::GetDeadlineSettings,
+            deadline_update_settings => $crate::cases::UpdateDeadlineSettings,
+            catalog_list => $crate::catalog::ListItems,
+            catalog_create => $crate::catalog::CreateItem,
+            catalog_update => $crate::catalog::UpdateItem,
+            catalog_set_active => $crate::catalog::SetItemActive,
+            case_accept => $crate::cases::AcceptCase,
+            case_act => $crate::cases::ActOnCase,
+            case_decide_extension => $crate::cases::DecideExtension,
+            case_get => $crate::cases::GetCase,
+            case_list => $crate::cases::ListCases,
+            case_board => $crate::cases::GetCaseBoard,
+            case_stats => $crate::cases::GetCaseStats,
+            case_alerts => $crate::cases::ListAlerts,
+            case_dismiss_alert => $crate::cases::DismissAlert,
         }
     };
 }

@@ -184,6 +184,7 @@ pub struct Cx<'a> {
     pub actor: Actor,
     pub now: Timestamp,
     pub source: Option<String>,
+    calendars: &'a crate::calendar::CalendarCache,
     op: &'static str,
     audits: u32,
     events: Vec<HallEvent>,
@@ -222,6 +223,11 @@ impl<'a> Cx<'a> {
 
     pub fn ms(&self) -> i64 {
         to_ms(self.now)
+    }
+
+    /// The working-day calendar as of this transaction.
+    pub fn calendar(&self) -> Result<std::sync::Arc<crate::calendar::WorkCalendar>> {
+        crate::calendar::current(self.tx, self.calendars)
     }
 }
 
@@ -269,6 +275,7 @@ impl Store {
                 actor,
                 now,
                 source: caller.source.clone(),
+                calendars: &self.calendars,
                 op: O::NAME,
                 audits: 0,
                 events: vec![],

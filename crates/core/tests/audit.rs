@@ -191,6 +191,104 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         json!({"id": rated["followup_id"], "outcome": "已回访"}),
     );
 
+    // The calendar, the catalog, and a case through its whole life.
+    let y2027 = json!({"year": 2027, "papers": ["测试通知"], "days": [
+        {"name": "元旦", "date": "2027-01-01", "isOffDay": true}]});
+    run(
+        &a,
+        did("calendar.import"),
+        json!({"json": y2027.to_string()}),
+    );
+    let st = run(
+        &a,
+        did("calendar.add_override"),
+        json!({"date": "2026-12-07", "off_day": true, "reason": "本市防台风停工"}),
+    );
+    run(
+        &a,
+        did("calendar.revoke_override"),
+        json!({"id": st["overrides"][0]["id"]}),
+    );
+    run(&a, did("calendar.status"), json!({}));
+    run(
+        &a,
+        did("calendar.days"),
+        json!({"from": "2026-11-01", "to": "2026-11-30"}),
+    );
+    run(
+        &a,
+        did("calendar.add_workdays"),
+        json!({"date": "2026-11-23", "days": 20}),
+    );
+    let ds = run(&a, did("deadline.settings"), json!({}));
+    run(&a, did("deadline.update_settings"), json!({"settings": ds}));
+    let items = run(&a, did("catalog.list"), json!({}));
+    let mut item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "SC-001")
+        .unwrap()
+        .clone();
+    let item_id = item["id"].as_str().unwrap().to_owned();
+    item["code"] = json!("TEST-001");
+    let created = run(&a, did("catalog.create"), json!({"fields": item}));
+    let mut upd = created.clone();
+    upd["name"] = json!("测试事项（改）");
+    run(
+        &a,
+        did("catalog.update"),
+        json!({"id": created["id"], "fields": upd}),
+    );
+    run(
+        &a,
+        did("catalog.set_active"),
+        json!({"id": created["id"], "active": false}),
+    );
+    let case = run(
+        &c,
+        did("case.accept"),
+        json!({"item_id": item_id, "applicant_name": "王小明",
+               "applicant_id_number": "11010519491231002X", "applicant_phone": "13800000000"}),
+    );
+    let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+    run(
+        &c,
+        did("case.act"),
+        json!({"id": case_id, "action": {"kind": "start"}}),
+    );
+    run(
+        &c,
+        "case.act",
+        json!({"id": case_id, "action": {"kind": "request_extension", "days": 1, "reason": "需现场核查"}}),
+    );
+    let sc0 = h.as_token(&sup);
+    run(
+        &sc0,
+        did("case.decide_extension"),
+        json!({"id": case_id, "approve": false, "applicant_told": false, "note": "无需延期"}),
+    );
+    run(&c, did("case.get"), json!({"id": case_id}));
+    run(
+        &c,
+        did("case.list"),
+        json!({"scope": "mine", "open_only": true}),
+    );
+    run(&sc0, did("case.board"), json!({}));
+    run(
+        &sc0,
+        did("case.stats"),
+        json!({"from": "2026-11-01", "to": "2026-11-30"}),
+    );
+    run(&c, did("case.alerts"), json!({}));
+    // An alert to dismiss: a one-day item's case is within the reminder threshold at once.
+    let (report, _) = h.store.sweep_deadlines(t0()).unwrap();
+    let alert = report
+        .delivered
+        .first()
+        .expect("a one-day item raises a reminder in office hours");
+    run(&c, did("case.dismiss_alert"), json!({"id": alert.id}));
+
     // Reads leave nothing.
     for name in [
         "hall.get",

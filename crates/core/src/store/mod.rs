@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "queue",
         sql: include_str!("migrations/0002_queue.sql"),
     },
+    Migration {
+        version: 3,
+        name: "calendar_catalog_cases",
+        sql: include_str!("migrations/0003_calendar_catalog_cases.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -70,6 +75,7 @@ pub struct OpenReport {
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    pub(crate) calendars: crate::calendar::CalendarCache,
 }
 
 impl Store {
@@ -104,6 +110,8 @@ impl Store {
         let conn = Connection::open(&path)?;
         configure(&conn)?;
         migrate(&conn, from_version, now)?;
+        let calendars = crate::calendar::CalendarCache::default();
+        crate::calendar::sync_bundle(&conn, &calendars, now)?;
         let report = OpenReport {
             created: !has_schema,
             from_version,
@@ -114,6 +122,7 @@ impl Store {
             Store {
                 conn: Mutex::new(conn),
                 path,
+                calendars,
             },
             report,
         ))

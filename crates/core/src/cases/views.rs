@@ -1,0 +1,649 @@
+//! What screens read about cases: my cases, one case, the supervisor's board, the figures, and
+//! the deadline alerts. Deadlines are computed at read time with the caller's `now`, so a
+//! countdown is always current; lists sort by urgency (level, then the promised due moment).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::events::{self, CaseEvent, CaseStatus, LoggedEvent};
+use super::{business_day, load_settings, store};
+use crate::audit::AuditDraft;
+use crate::calendar::parse_date;
+use crate::clock::{from_ms, to_ms};
+use crate::deadlines::{self, Deadlines, Timing, WarningLevel};
+use crate::error::{CoreError, ErrorCode, Result};
+use crate::event::Topic;
+use crate::op::{Access, Cx, Operation};
+use crate::staff::Role;
+use crate::validate;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CaseSummary {
+    pub id: String,
+    pub number: String,
+    pub item_id: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub applicant_name: String,
+    pub applicant_id_masked: String,
+    pub window_number: Option<u32>,
+    pub owner_id: String,
+    pub owner_name: String,
+    pub status: CaseStatus,
+    pub accepted_at: Timestamp,
+    pub deadlines: Deadlines,
+    /// Working days of a request waiting for a supervisor.
+    pub pending_extension: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CaseDetail {
+    pub case: CaseSummary,
+    pub applicant_id_number: String,
+    pub applicant_phone: String,
+    pub events: Vec<LoggedEvent>,
+    /// The actions (`CaseAction` kinds) the signed-in staff member may take now.
+    pub allowed: Vec<String>,
+    /// The signed-in staff member may approve or deny the pending extension.
+    pub may_decide_extension: bool,
+    /// Working days of extension the item still allows.
+    pub extension_left: u32,
+}
+
+pub(crate) fn deadlines_of(cx: &Cx<'_>, id: &str, row: &store::CaseRow) -> Result<Deadlines> {
+    let settings = load_settings(cx.tx)?;
+    let day = business_day(cx.tx, &settings)?;
+    let cal = cx.calendar()?;
+    deadlines::compute(&store::events(cx.tx, id)?, &cal, &row.rules, &day, cx.now)
+}
+
+fn summary(row: &store::CaseRow, log: &[LoggedEvent], d: Deadlines) -> Result<CaseSummary> {
+    let state = events::replay(log)?;
+    Ok(CaseSummary {
+        id: row.id.clone(),
+        number: row.number.clone(),
+        item_id: row.item_id.clone(),
+        item_code: row.item_code.clone(),
+        item_name: row.item_name.clone(),
+        applicant_name: row.applicant_name.clone(),
+        applicant_id_masked: validate::mask_id(&row.applicant_id_number),
+        window_number: row.window_number,
+        owner_id: row.owner_id.clone(),
+        owner_name: row.owner_name.clone(),
+        status: state.status,
+        accepted_at: row.accepted_at,
+        deadlines: d,
+        pending_extension: state.pending_extension,
+    })
+}
+
+/// Actions the state machine allows now, checked by trying each on the replayed state.
+fn allowed_actions(log: &[LoggedEvent]) -> Result<Vec<String>> {
+    use super::{DecisionOutcome, SuspendReason};
+    let state = events::replay(log)?;
+    let candidates = [
+        ("start", CaseEvent::Started),
+        (
+            "suspend",
+            CaseEvent::Suspended {
+                reason: SuspendReason::Testing,
+                expected_days: 1,
+                note: String::new(),
+            },
+        ),
+        (
+            "resume",
+            CaseEvent::Resumed {
+                note: String::new(),
+            },
+        ),
+        (
+            "request_extension",
+            CaseEvent::ExtensionRequested {
+                days: 1,
+                reason: String::new(),
+            },
+        ),
+        (
+            "decide",
+            CaseEvent::Decided {
+                outcome: DecisionOutcome::Approved,
+                note: String::new(),
+            },
+        ),
+        (
+            "complete",
+            CaseEvent::Completed {
+                note: String::new(),
+            },
+        ),
+    ];
+    Ok(candidates
+        .into_iter()
+        .filter(|(_, e)| events::step(Some(state.clone()), e).is_ok())
+        .map(|(k, _)| k.to_owned())
+        .collect())
+}
+
+pub(crate) fn detail(cx: &Cx<'_>, id: &str) -> Result<CaseDetail> {
+    let me = cx.actor.staff()?.clone();
+    let settings = load_settings(cx.tx)?;
+    let row = store::get(cx.tx, id, settings.thresholds)?;
+    let is_supervisor = me.role >= Role::Supervisor;
+    if row.owner_id != me.staff_id && !is_supervisor {
+        return Err(CoreError::forbidden("只能查看本人承办的办件").param("op", "case.get"));
+    }
+    let log = store::events(cx.tx, id)?;
+    let d = deadlines_of(cx, id, &row)?;
+    let state = events::replay(&log)?;
+    let mut allowed = allowed_actions(&log)?;
+    if row.extension_days.saturating_sub(state.extended_days) == 0 {
+        allowed.retain(|a| a != "request_extension");
+    }
+    Ok(CaseDetail {
+        applicant_id_number: row.applicant_id_number.clone(),
+        applicant_phone: row.applicant_phone.clone(),
+        may_decide_extension: is_supervisor && state.pending_extension.is_some(),
+        extension_left: row.extension_days.saturating_sub(state.extended_days),
+        allowed,
+        case: summary(&row, &log, d)?,
+        events: log,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct GetCase {
+    pub id: String,
+}
+
+impl Operation for GetCase {
+    const NAME: &'static str = "case.get";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = CaseDetail;
+    fn run(self, cx: &mut Cx<'_>) -> Result<CaseDetail> {
+        let id = validate::id("id", "办件", &self.id)?;
+        detail(cx, &id)
+    }
+}
+
+/// Which cases a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseScope {
+    /// The signed-in clerk's own cases.
+    Mine,
+    /// Every case in the hall (supervisors).
+    Hall,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ListCases {
+    pub scope: CaseScope,
+    /// Only cases whose clocks still run (accepted, in progress, suspended).
+    pub open_only: bool,
+    #[serde(default)]
+    pub level: Option<WarningLevel>,
+    #[serde(default)]
+    pub item_id: Option<String>,
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    /// Case number or applicant name contains this.
+    #[serde(default)]
+    pub query: Option<String>,
+}
+
+/// Cases with live deadlines, most urgent first.
+fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
+    let me = cx.actor.staff()?.clone();
+    if req.scope == CaseScope::Hall && me.role < Role::Supervisor {
+        return Err(CoreError::forbidden("查看全厅办件需要分管领导权限").param("op", "case.list"));
+    }
+    let settings = load_settings(cx.tx)?;
+    let day = business_day(cx.tx, &settings)?;
+    let cal = cx.calendar()?;
+    let mut sql = format!("{} WHERE 1 = 1", store::CASE_SELECT);
+    let mut args: Vec<String> = vec![];
+    if req.scope == CaseScope::Mine {
+        args.push(me.staff_id.clone());
+        sql.push_str(&format!(" AND c.owner_id = ?{}", args.len()));
+    }
+    if req.open_only {
+        sql.push_str(" AND c.status IN ('accepted', 'in_progress', 'suspended')");
+    }
+    if let Some(item) = req.item_id.as_deref().filter(|s| !s.is_empty()) {
+        args.push(validate::id("item_id", "事项", item)?);
+        sql.push_str(&format!(" AND c.item_id = ?{}", args.len()));
+    }
+    if let Some(owner) = req.owner_id.as_deref().filter(|s| !s.is_empty()) {
+        args.push(validate::id("owner_id", "承办人", owner)?);
+        sql.push_str(&format!(" AND c.owner_id = ?{}", args.len()));
+    }
+    if let Some(q) = req
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let q = validate::text("query", "查询", q, 40)?;
+        args.push(format!("%{q}%"));
+        sql.push_str(&format!(
+            " AND (c.number LIKE ?{n} OR c.applicant_name LIKE ?{n})",
+            n = args.len()
+        ));
+    }
+    sql.push_str(" ORDER BY c.accepted_at DESC LIMIT 2000");
+    let mut stmt = cx.tx.prepare(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            store::case_row(r, settings.thresholds)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = vec![];
+    for row in rows {
+        let log = store::events(cx.tx, &row.id)?;
+        let d = deadlines::compute(&log, &cal, &row.rules, &day, cx.now)?;
+        if req.level.is_some_and(|l| l != d.level) {
+            continue;
+        }
+        out.push(summary(&row, &log, d)?);
+    }
+    out.sort_by(|a, b| {
+        let open = |c: &CaseSummary| !c.status.is_open();
+        (
+            open(a),
+            std::cmp::Reverse(a.deadlines.level),
+            a.deadlines.promised.due_at,
+        )
+            .cmp(&(
+                open(b),
+                std::cmp::Reverse(b.deadlines.level),
+                b.deadlines.promised.due_at,
+            ))
+    });
+    Ok(out)
+}
+
+impl Operation for ListCases {
+    const NAME: &'static str = "case.list";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = Vec<CaseSummary>;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Vec<CaseSummary>> {
+        list(cx, &self)
+    }
+}
+
+/// Open cases counted by level, for one clerk or one item.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LevelCounts {
+    pub key: String,
+    pub name: String,
+    pub open: u32,
+    pub reminder: u32,
+    pub yellow: u32,
+    pub red: u32,
+    pub severe: u32,
+    pub paused: u32,
+    pub pending_extensions: u32,
+}
+
+impl LevelCounts {
+    fn add(&mut self, c: &CaseSummary) {
+        self.open += 1;
+        match c.deadlines.level {
+            WarningLevel::Reminder => self.reminder += 1,
+            WarningLevel::Yellow => self.yellow += 1,
+            WarningLevel::Red => self.red += 1,
+            WarningLevel::Severe => self.severe += 1,
+            WarningLevel::None => {}
+        }
+        self.paused += u32::from(c.deadlines.paused);
+        self.pending_extensions += u32::from(c.pending_extension.is_some());
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CaseBoard {
+    /// Every open case, red and yellow first.
+    pub cases: Vec<CaseSummary>,
+    pub total: LevelCounts,
+    pub by_clerk: Vec<LevelCounts>,
+    pub by_item: Vec<LevelCounts>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct GetCaseBoard {}
+
+impl Operation for GetCaseBoard {
+    const NAME: &'static str = "case.board";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = false;
+    type Response = CaseBoard;
+    fn run(self, cx: &mut Cx<'_>) -> Result<CaseBoard> {
+        let cases = list(
+            cx,
+            &ListCases {
+                scope: CaseScope::Hall,
+                open_only: true,
+                level: None,
+                item_id: None,
+                owner_id: None,
+                query: None,
+            },
+        )?;
+        let mut total = LevelCounts {
+            key: "all".into(),
+            name: "全厅".into(),
+            ..Default::default()
+        };
+        let mut by_clerk: BTreeMap<String, LevelCounts> = BTreeMap::new();
+        let mut by_item: BTreeMap<String, LevelCounts> = BTreeMap::new();
+        for c in &cases {
+            total.add(c);
+            by_clerk
+                .entry(c.owner_id.clone())
+                .or_insert_with(|| LevelCounts {
+                    key: c.owner_id.clone(),
+                    name: c.owner_name.clone(),
+                    ..Default::default()
+                })
+                .add(c);
+            by_item
+                .entry(c.item_id.clone())
+                .or_insert_with(|| LevelCounts {
+                    key: c.item_id.clone(),
+                    name: c.item_name.clone(),
+                    ..Default::default()
+                })
+                .add(c);
+        }
+        let rank = |v: BTreeMap<String, LevelCounts>| {
+            let mut v: Vec<_> = v.into_values().collect();
+            v.sort_by_key(|c| {
+                (
+                    std::cmp::Reverse((c.severe, c.red, c.yellow, c.reminder)),
+                    c.name.clone(),
+                )
+            });
+            v
+        };
+        Ok(CaseBoard {
+            cases,
+            total,
+            by_clerk: rank(by_clerk),
+            by_item: rank(by_item),
+        })
+    }
+}
+
+/// Completion figures for one item, one clerk, or the whole hall.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct StatsRow {
+    pub key: String,
+    pub name: String,
+    pub decided: u32,
+    pub early: u32,
+    pub on_time: u32,
+    pub late: u32,
+    /// 按时办结率: (early + on time) / decided, in percent.
+    pub on_time_rate: Option<f64>,
+    /// 提前办结率: early / decided, in percent.
+    pub early_rate: Option<f64>,
+    pub average_workdays: Option<f64>,
+    #[serde(skip)]
+    #[ts(skip)]
+    workdays_sum: u64,
+}
+
+impl StatsRow {
+    fn add(&mut self, timing: Timing, days: u32) {
+        self.decided += 1;
+        match timing {
+            Timing::Early => self.early += 1,
+            Timing::OnTime => self.on_time += 1,
+            Timing::Late => self.late += 1,
+        }
+        self.workdays_sum += u64::from(days);
+    }
+    fn finish(mut self) -> Self {
+        if self.decided > 0 {
+            let n = f64::from(self.decided);
+            let pct = |x: u32| (f64::from(x) * 1000.0 / n).round() / 10.0;
+            self.on_time_rate = Some(pct(self.early + self.on_time));
+            self.early_rate = Some(pct(self.early));
+            self.average_workdays = Some((self.workdays_sum as f64 * 10.0 / n).round() / 10.0);
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CaseStats {
+    pub from: String,
+    pub to: String,
+    pub total: StatsRow,
+    pub by_item: Vec<StatsRow>,
+    pub by_clerk: Vec<StatsRow>,
+}
+
+/// Figures over cases decided between `from` and `to` (Beijing dates, inclusive).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct GetCaseStats {
+    pub from: String,
+    pub to: String,
+}
+
+impl Operation for GetCaseStats {
+    const NAME: &'static str = "case.stats";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = false;
+    type Response = CaseStats;
+    fn run(self, cx: &mut Cx<'_>) -> Result<CaseStats> {
+        let from = parse_date("from", &self.from)?;
+        let to = parse_date("to", &self.to)?;
+        if to < from {
+            return Err(
+                CoreError::new(ErrorCode::OutOfRange, "结束日期不能早于开始日期").field("to"),
+            );
+        }
+        let tz = crate::clock::hall_tz();
+        let start = from
+            .to_zoned(tz.clone())
+            .map_err(|e| CoreError::internal(e.to_string()))?
+            .timestamp();
+        let end = to
+            .tomorrow()
+            .and_then(|d| d.to_zoned(tz))
+            .map_err(|e| CoreError::internal(e.to_string()))?
+            .timestamp();
+        let mut stmt = cx.tx.prepare(
+            "SELECT c.item_id, i.name, c.owner_id, s.name, c.timing, c.workdays_used
+             FROM cases c JOIN service_items i ON i.id = c.item_id JOIN staff s ON s.id = c.owner_id
+             WHERE c.timing IS NOT NULL AND EXISTS (
+                SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind = 'decided'
+                  AND e.at >= ?1 AND e.at < ?2)",
+        )?;
+        let rows = stmt
+            .query_map(params![to_ms(start), to_ms(end)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<u32>>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut total = StatsRow {
+            key: "all".into(),
+            name: "全厅".into(),
+            ..Default::default()
+        };
+        let mut by_item: BTreeMap<String, StatsRow> = BTreeMap::new();
+        let mut by_clerk: BTreeMap<String, StatsRow> = BTreeMap::new();
+        for (item, item_name, owner, owner_name, timing, days) in rows {
+            let timing = match timing.as_str() {
+                "early" => Timing::Early,
+                "on_time" => Timing::OnTime,
+                _ => Timing::Late,
+            };
+            let days = days.unwrap_or(0);
+            total.add(timing, days);
+            by_item
+                .entry(item.clone())
+                .or_insert_with(|| StatsRow {
+                    key: item,
+                    name: item_name,
+                    ..Default::default()
+                })
+                .add(timing, days);
+            by_clerk
+                .entry(owner.clone())
+                .or_insert_with(|| StatsRow {
+                    key: owner,
+                    name: owner_name,
+                    ..Default::default()
+                })
+                .add(timing, days);
+        }
+        let done = |m: BTreeMap<String, StatsRow>| {
+            let mut v: Vec<_> = m.into_values().map(StatsRow::finish).collect();
+            v.sort_by(|a, b| b.decided.cmp(&a.decided).then(a.name.cmp(&b.name)));
+            v
+        };
+        Ok(CaseStats {
+            from: from.to_string(),
+            to: to.to_string(),
+            total: total.finish(),
+            by_item: done(by_item),
+            by_clerk: done(by_clerk),
+        })
+    }
+}
+
+/// A delivered deadline alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CaseAlert {
+    pub id: String,
+    pub case_id: String,
+    pub case_number: String,
+    pub item_name: String,
+    pub owner_id: String,
+    pub level: WarningLevel,
+    pub raised_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+}
+
+const ALERT_SELECT: &str =
+    "SELECT a.id, a.case_id, c.number, i.name, c.owner_id, a.level, a.raised_at, a.delivered_at
+    FROM case_alerts a JOIN cases c ON c.id = a.case_id JOIN service_items i ON i.id = c.item_id";
+
+fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseAlert> {
+    Ok(CaseAlert {
+        id: r.get(0)?,
+        case_id: r.get(1)?,
+        case_number: r.get(2)?,
+        item_name: r.get(3)?,
+        owner_id: r.get(4)?,
+        level: WarningLevel::parse(&r.get::<_, String>(5)?),
+        raised_at: from_ms(r.get(6)?),
+        delivered_at: r.get::<_, Option<i64>>(7)?.map(from_ms),
+    })
+}
+
+/// Mark alerts whose business moment has come as delivered, and return them (closed cases'
+/// alerts are dropped silently: nothing is left to warn about).
+pub(crate) fn deliver_due_alerts(tx: &Connection, now: Timestamp) -> Result<Vec<CaseAlert>> {
+    let mut stmt = tx.prepare(&format!(
+        "{ALERT_SELECT} WHERE a.delivered_at IS NULL AND a.deliver_at <= ?1 ORDER BY a.raised_at"
+    ))?;
+    let due = stmt
+        .query_map([to_ms(now)], alert_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    tx.execute(
+        "UPDATE case_alerts SET delivered_at = ?1 WHERE delivered_at IS NULL AND deliver_at <= ?1",
+        [to_ms(now)],
+    )?;
+    let open: Vec<String> = {
+        let mut s = tx.prepare(
+            "SELECT id FROM cases WHERE status IN ('accepted', 'in_progress', 'suspended')",
+        )?;
+        s.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    Ok(due
+        .into_iter()
+        .filter(|a| open.contains(&a.case_id))
+        .map(|mut a| {
+            a.delivered_at = Some(now);
+            a
+        })
+        .collect())
+}
+
+/// Delivered, not yet dismissed alerts: a clerk's own cases; every case for a supervisor.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct ListAlerts {}
+
+impl Operation for ListAlerts {
+    const NAME: &'static str = "case.alerts";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = Vec<CaseAlert>;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Vec<CaseAlert>> {
+        let me = cx.actor.staff()?.clone();
+        let mut stmt = cx.tx.prepare(&format!(
+            "{ALERT_SELECT} WHERE a.delivered_at IS NOT NULL AND a.dismissed_at IS NULL
+               AND c.status IN ('accepted', 'in_progress', 'suspended')
+               AND (?1 OR c.owner_id = ?2)
+             ORDER BY a.raised_at DESC LIMIT 50"
+        ))?;
+        Ok(stmt
+            .query_map(params![me.role >= Role::Supervisor, me.staff_id], alert_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DismissAlert {
+    pub id: String,
+}
+
+impl Operation for DismissAlert {
+    const NAME: &'static str = "case.dismiss_alert";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = true;
+    type Response = ();
+    fn run(self, cx: &mut Cx<'_>) -> Result<()> {
+        let me = cx.actor.staff()?.clone();
+        let id = validate::id("id", "预警", &self.id)?;
+        let alert = cx
+            .tx
+            .query_row(&format!("{ALERT_SELECT} WHERE a.id = ?1"), [&id], alert_row)
+            .map_err(|_| CoreError::not_found("预警", &id))?;
+        if alert.owner_id != me.staff_id && me.role < Role::Supervisor {
+            return Err(
+                CoreError::forbidden("只能处理本人办件的预警").param("op", "case.dismiss_alert")
+            );
+        }
+        cx.tx.execute(
+            "UPDATE case_alerts SET dismissed_at = ?1, dismissed_by = ?2 WHERE id = ?3 AND dismissed_at IS NULL",
+            params![cx.ms(), me.staff_id, id],
+        )?;
+        cx.record(
+            Topic::Case,
+            AuditDraft::new(
+                "case_alert",
+                Some(&id),
+                format!("已阅预警：{} {}", alert.case_number, alert.level.label()),
+            ),
+        )?;
+        Ok(())
+    }
+}
