@@ -99,6 +99,7 @@ package: deps
 # Benchmarks carry the speed targets; they are not part of `make test`.
 bench:
 	cargo bench -p onetrip-core --bench queue
+	cargo bench -p onetrip-core --bench deadlines
 
 # Regenerate the bundled voice clips (espeak-ng, sox); the WAVs are committed.
 voice-clips:

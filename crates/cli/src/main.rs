@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use onetrip_core::calendar::{self, DayCount, WorkCalendar};
 use onetrip_core::staff::auth;
 use onetrip_core::{Clock, CoreError, Store, SystemClock, demo, store};
 
@@ -29,6 +30,13 @@ enum Command {
     Demo,
     /// Print the program and schema versions.
     Version,
+    /// The working-day calendar: `check DATE`, `list FROM TO`, `add-workdays DATE N`. Output:
+    /// one `DATE workday|offday[ provisional]` line per date, or the ISO date. A year without a
+    /// published notice is refused (exit 2) unless `--provisional` is given.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Run one operation by name with a JSON request, as the local administrator, and print
     /// its JSON response (e.g. `onetrip op category.list '{}'`). The same operations the app
     /// and the hall server serve; `onetrip op --list` names them.
@@ -43,6 +51,104 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Is DATE a working day?
+    Check {
+        date: String,
+        #[arg(long)]
+        provisional: bool,
+    },
+    /// Every date from FROM to TO.
+    List {
+        from: String,
+        to: String,
+        #[arg(long)]
+        provisional: bool,
+    },
+    /// The N-th working day after DATE (the hall's day-count setting applies; by default DATE
+    /// itself is not counted).
+    AddWorkdays {
+        date: String,
+        n: u32,
+        #[arg(long)]
+        provisional: bool,
+    },
+}
+
+/// The hall's calendar when the database exists; the bundled notices (next-day counting)
+/// otherwise, so the command never creates a database as a side effect.
+fn calendar_of(
+    db: &std::path::Path,
+    clock: &dyn Clock,
+) -> Result<(std::sync::Arc<WorkCalendar>, DayCount), CoreError> {
+    if db.exists() {
+        let (s, _) = Store::open(db, clock.now())?;
+        s.calendar_and_rule()
+    } else {
+        Ok((
+            std::sync::Arc::new(calendar::data::bundled_calendar(0)),
+            DayCount::NextDay,
+        ))
+    }
+}
+
+fn day_line(d: &calendar::DayInfo) -> String {
+    format!(
+        "{} {}{}",
+        d.date,
+        if d.workday { "workday" } else { "offday" },
+        if d.provisional { " provisional" } else { "" }
+    )
+}
+
+fn run_calendar(
+    db: &std::path::Path,
+    clock: &dyn Clock,
+    cmd: CalendarCommand,
+) -> Result<(), CoreError> {
+    let (cal, rule) = calendar_of(db, clock)?;
+    match cmd {
+        CalendarCommand::Check { date, provisional } => {
+            let d = calendar::parse_date("date", &date)?;
+            for day in calendar::days_between(&cal, d, d, provisional)? {
+                println!("{}", day_line(&day));
+            }
+        }
+        CalendarCommand::List {
+            from,
+            to,
+            provisional,
+        } => {
+            let (a, b) = (
+                calendar::parse_date("from", &from)?,
+                calendar::parse_date("to", &to)?,
+            );
+            if b < a {
+                return Err(CoreError::new(
+                    onetrip_core::ErrorCode::OutOfRange,
+                    "结束日期不能早于开始日期",
+                ));
+            }
+            for day in calendar::days_between(&cal, a, b, provisional)? {
+                println!("{}", day_line(&day));
+            }
+        }
+        CalendarCommand::AddWorkdays {
+            date,
+            n,
+            provisional,
+        } => {
+            let d = calendar::parse_date("date", &date)?;
+            println!(
+                "{}",
+                calendar::add_workdays(&cal, d, n, rule, provisional)?.date
+            );
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -60,6 +166,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
     let db = cli.db.unwrap_or_else(store::default_path);
     match cli.command {
+        Command::Calendar { command } => run_calendar(&db, clock, command)?,
         Command::Version => {
             println!(
                 "onetrip {} (schema {})",

@@ -110,3 +110,79 @@ fn op_runs_any_operation_by_name_with_json() {
     let bad = onetrip(&db, &["op", "category.list", "{not json"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("错误 [invalid_format]"));
 }
+
+#[test]
+fn calendar_commands_print_stable_lines_and_refuse_unknown_years() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let text = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    // Without a database: the bundled notices, and no file is created.
+    let out = onetrip(&db, &["calendar", "check", "2026-02-14"]);
+    assert_eq!(text(&out), "2026-02-14 workday\n");
+    assert!(!db.exists(), "a calendar query creates no database");
+    let out = onetrip(&db, &["calendar", "list", "2026-10-07", "2026-10-10"]);
+    assert_eq!(
+        text(&out),
+        "2026-10-07 offday\n2026-10-08 workday\n2026-10-09 workday\n2026-10-10 workday\n"
+    );
+    let out = onetrip(&db, &["calendar", "add-workdays", "2026-11-23", "20"]);
+    assert_eq!(text(&out), "2026-12-21\n");
+    // An unknown year: non-zero exit and a clear message, unless --provisional.
+    let out = onetrip(&db, &["calendar", "check", "2027-03-03"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[calendar_provisional]"));
+    assert!(text(&out).is_empty());
+    let out = onetrip(&db, &["calendar", "check", "2027-03-03", "--provisional"]);
+    assert_eq!(text(&out), "2027-03-03 workday provisional\n");
+    let out = onetrip(
+        &db,
+        &[
+            "calendar",
+            "add-workdays",
+            "2026-12-01",
+            "30",
+            "--provisional",
+        ],
+    );
+    assert_eq!(text(&out), "2027-01-12\n");
+    let out = onetrip(&db, &["calendar", "check", "2026-02-30"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[invalid_format]"));
+
+    // With a hall database: its overrides and its day-count setting apply.
+    assert!(onetrip(&db, &["demo"]).status.success());
+    let out = onetrip(
+        &db,
+        &[
+            "op",
+            "calendar.add_override",
+            r#"{"date":"2026-12-07","off_day":true,"reason":"本市临时停工"}"#,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = onetrip(&db, &["calendar", "check", "2026-12-07"]);
+    assert_eq!(text(&out), "2026-12-07 offday\n");
+    let out = onetrip(
+        &db,
+        &[
+            "op",
+            "deadline.update_settings",
+            r#"{"settings":{"day_count":"same_day","thresholds":{"reminder_days":2,"yellow_days":0,"red_days":0}}}"#,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = onetrip(&db, &["calendar", "add-workdays", "2026-11-23", "1"]);
+    assert_eq!(
+        text(&out),
+        "2026-11-23\n",
+        "same-day counting counts the start day"
+    );
+}

@@ -9,8 +9,13 @@ use jiff::{Timestamp, tz::TimeZone};
 pub const HALL_TZ: &str = "Asia/Shanghai";
 
 pub fn hall_tz() -> TimeZone {
-    // The tz database is bundled (`tzdb-bundle-always`), so this cannot fail on any machine.
-    TimeZone::get(HALL_TZ).expect("Asia/Shanghai is in the bundled tz database")
+    // Looked up once: deadline computations convert hundreds of thousands of moments.
+    static TZ: std::sync::OnceLock<TimeZone> = std::sync::OnceLock::new();
+    TZ.get_or_init(|| {
+        // The tz database is bundled (`tzdb-bundle-always`), so this cannot fail on any machine.
+        TimeZone::get(HALL_TZ).expect("Asia/Shanghai is in the bundled tz database")
+    })
+    .clone()
 }
 
 pub trait Clock: Send + Sync {

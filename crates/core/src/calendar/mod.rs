@@ -288,6 +288,57 @@ fn refuse_provisional(
     Ok(())
 }
 
+/// Every day in `from..=to`; refused with `calendar_provisional` if any is provisional and the
+/// caller did not accept that. (The operation and the CLI share it.)
+pub fn days_between(
+    cal: &WorkCalendar,
+    from: Date,
+    to: Date,
+    allow_provisional: bool,
+) -> Result<Vec<DayInfo>> {
+    let mut out = vec![];
+    let mut d = from;
+    while d <= to {
+        out.push(cal.day(d)?);
+        d = d
+            .tomorrow()
+            .map_err(|e| CoreError::internal(e.to_string()))?;
+    }
+    let any = out.iter().any(|d| d.provisional);
+    refuse_provisional("所查日期", any, allow_provisional, cal.years())?;
+    Ok(out)
+}
+
+/// The `days`-th working day after `from` under `rule`, refused when provisional unless allowed.
+pub fn add_workdays(
+    cal: &WorkCalendar,
+    from: Date,
+    days: u32,
+    rule: DayCount,
+    allow_provisional: bool,
+) -> Result<WorkdayResult> {
+    let (date, provisional) = cal.add_workdays(from, days, rule)?;
+    refuse_provisional("推算", provisional, allow_provisional, cal.years())?;
+    Ok(WorkdayResult {
+        date,
+        provisional,
+        day_count: rule,
+        calendar_version: cal.version(),
+    })
+}
+
+impl crate::Store {
+    /// The hall's current calendar and day-count rule (the CLI's `calendar` commands).
+    pub fn calendar_and_rule(&self) -> Result<(Arc<WorkCalendar>, DayCount)> {
+        self.read(|tx| {
+            Ok((
+                current(tx, &self.calendars)?,
+                crate::cases::load_settings(tx)?.day_count,
+            ))
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct GetCalendarStatus {}
 
@@ -329,16 +380,7 @@ impl Operation for ListDays {
             );
         }
         let cal = cx.calendar()?;
-        let mut out = vec![];
-        let mut d = from;
-        while d <= to {
-            out.push(cal.day(d)?);
-            d = d
-                .tomorrow()
-                .map_err(|e| CoreError::internal(e.to_string()))?;
-        }
-        let any = out.iter().any(|d| d.provisional);
-        refuse_provisional("所查日期", any, self.allow_provisional, cal.years())?;
+        let out = days_between(&cal, from, to, self.allow_provisional)?;
         Ok(out)
     }
 }
@@ -370,14 +412,7 @@ impl Operation for AddWorkdays {
         validate::range_i64("days", "工作日数", self.days.into(), 0, 3650)?;
         let cal = cx.calendar()?;
         let rule = crate::cases::load_settings(cx.tx)?.day_count;
-        let (date, provisional) = cal.add_workdays(from, self.days, rule)?;
-        refuse_provisional("推算", provisional, self.allow_provisional, cal.years())?;
-        Ok(WorkdayResult {
-            date,
-            provisional,
-            day_count: rule,
-            calendar_version: cal.version(),
-        })
+        add_workdays(&cal, from, self.days, rule, self.allow_provisional)
     }
 }
 

@@ -26,8 +26,8 @@ use ts_rs::TS;
 
 pub use events::{AcceptBasis, CaseEvent, CaseStatus, DecisionOutcome, LoggedEvent, SuspendReason};
 pub use views::{
-    CaseAlert, CaseBoard, CaseDetail, CaseStats, CaseSummary, DismissAlert, GetCase, GetCaseBoard,
-    GetCaseStats, ListAlerts, ListCases, StatsRow,
+    CaseAlert, CaseBoard, CaseDetail, CaseScope, CaseStats, CaseSummary, DismissAlert, GetCase,
+    GetCaseBoard, GetCaseStats, ListAlerts, ListCases, StatsRow,
 };
 
 use crate::audit::AuditDraft;

@@ -41,6 +41,24 @@ impl Hall {
         self.try_sign_in(login, demo::DEMO_PASSWORD, window)
             .unwrap_or_else(|e| panic!("{login} signs in: {e}"))
     }
+    /// Sign in at a given moment (sessions last 12 hours: a test spanning days signs in anew).
+    pub fn sign_in_at(&self, login: &str, window: Option<u32>, at: Timestamp) -> Caller {
+        let window_id = window.map(|n| self.window_id(n));
+        let s = self
+            .store
+            .execute(
+                &Caller::anonymous("test"),
+                at,
+                SignIn {
+                    login: login.into(),
+                    password: demo::DEMO_PASSWORD.into(),
+                    window_id,
+                },
+            )
+            .unwrap_or_else(|e| panic!("{login} signs in at {at}: {e}"))
+            .response;
+        Caller::token(s.token, "test")
+    }
     pub fn try_sign_in(
         &self,
         login: &str,
