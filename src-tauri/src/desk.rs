@@ -297,6 +297,42 @@ fn parse_args() -> Args {
     a
 }
 
+/// Deadline levels change with time alone: every minute, recompute open cases, raise alerts for
+/// rising levels and deliver those whose business hour has come (core decides when; nights and
+/// holidays wait). Each delivered alert becomes a desktop notification; the windows reload on
+/// the sweep's event and show the in-app banner.
+fn start_deadline_sweep(app: AppHandle) {
+    use tauri_plugin_notification::NotificationExt;
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        loop {
+            let desk = app.state::<Desk>();
+            match desk.store.sweep_deadlines(desk.clock.now()) {
+                Ok((report, events)) => {
+                    for ev in &events {
+                        let _ = app.emit(event::EVENT_NAME, ev);
+                    }
+                    for alert in &report.delivered {
+                        let shown = app
+                            .notification()
+                            .builder()
+                            .title(format!("办件预警：{}", alert.level.label()))
+                            .body(format!("{} {}", alert.case_number, alert.item_name))
+                            .show();
+                        if let Err(e) = shown {
+                            // No notification daemon (a kiosk PC, a test display): the in-app
+                            // banner still shows it.
+                            eprintln!("桌面通知不可用：{e}");
+                        }
+                    }
+                }
+                Err(e) => eprintln!("限时办结巡检失败 [{}]: {}", e.code, e.message),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    });
+}
+
 pub fn run() {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         eprintln!(
@@ -373,6 +409,7 @@ pub fn run() {
     let start = args.window.clone();
     let fullscreen = args.fullscreen;
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .manage(desk)
         .invoke_handler(handler())
         .on_menu_event(|app, ev| {
@@ -383,6 +420,7 @@ pub fn run() {
         .setup(move |app| {
             show_window(app.handle(), &start, fullscreen)
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
+            start_deadline_sweep(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

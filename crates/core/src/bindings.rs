@@ -40,7 +40,9 @@ impl TypeVisitor for Collect<'_> {
                 self.error = Some(e);
             }
         } else {
+            // A container (`Vec<T>`, `Option<T>`): its element types are its generics.
             T::visit_dependencies(self);
+            T::visit_generics(self);
         }
     }
 }
