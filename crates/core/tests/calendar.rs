@@ -372,3 +372,26 @@ fn a_new_build_with_new_bundled_data_is_a_calendar_change() {
         "reopening the same build changes nothing"
     );
 }
+
+#[test]
+fn the_hall_is_open_only_in_business_hours_on_working_days() {
+    let h = demo_hall();
+    let board = |at: &str| {
+        h.store
+            .execute(
+                &Caller::anonymous("display"),
+                at.parse().unwrap(),
+                onetrip_core::hall::GetHallBoard {},
+            )
+            .unwrap()
+            .response
+            .open_now
+    };
+    assert!(board("2026-11-23T02:00:00Z"), "Monday 10:00");
+    assert!(!board("2026-10-01T02:00:00Z"), "National Day 10:00");
+    assert!(!board("2026-11-22T02:00:00Z"), "Sunday 10:00");
+    assert!(
+        board("2026-02-14T02:00:00Z"),
+        "the working Saturday before the Spring Festival"
+    );
+}

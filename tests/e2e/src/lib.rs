@@ -181,6 +181,28 @@ impl App {
     pub async fn open_and_switch(&self, button_css: &str) -> fantoccini::wd::WindowHandle {
         let before = self.client.windows().await.unwrap();
         self.wait_for(button_css).await.click().await.unwrap();
+        self.switch_to_new(before, button_css).await
+    }
+
+    /// Open an app window the way the app's menu does (the `open_window` command; native menus
+    /// are out of WebDriver's reach) and switch to it.
+    pub async fn open_window(&self, label: &str) -> fantoccini::wd::WindowHandle {
+        let before = self.client.windows().await.unwrap();
+        self.client
+            .execute(
+                "return window.__TAURI_INTERNALS__.invoke('open_window', { label: arguments[0] });",
+                vec![label.into()],
+            )
+            .await
+            .unwrap();
+        self.switch_to_new(before, label).await
+    }
+
+    async fn switch_to_new(
+        &self,
+        before: Vec<fantoccini::wd::WindowHandle>,
+        button_css: &str,
+    ) -> fantoccini::wd::WindowHandle {
         let deadline = Instant::now() + Duration::from_secs(20);
         let handle = loop {
             let now = self.client.windows().await.unwrap();

@@ -97,8 +97,8 @@ pub fn check_business_hours(spans: &[TimeSpan]) -> Result<Vec<TimeSpan>> {
         .collect())
 }
 
-/// Is `now` inside the business hours (Beijing time)? Weekday/holiday rules come with the
-/// working-day calendar.
+/// Is `now` inside the business hours (Beijing time)? The caller also checks the working-day
+/// calendar (a holiday has no business hours).
 pub fn within_hours(spans: &[TimeSpan], now: Timestamp) -> bool {
     let t = now.to_zoned(hall_tz());
     let minute = (t.hour() as u16) * 60 + t.minute() as u16;
@@ -227,6 +227,9 @@ impl Operation for UpdateHall {
             params![name, code, address, phone, serde_json::to_string(&hours)?, cx.ms()],
         )?;
         let after = load_hall(cx.tx)?;
+        // The end of business is every deadline's due hour: open cases follow the new hours.
+        let cal = cx.calendar()?;
+        crate::cases::recompute_open(cx.tx, &cal, cx.now)?;
         cx.record(
             Topic::Hall,
             AuditDraft::new(
@@ -294,7 +297,12 @@ impl Operation for GetHallBoard {
             })
             .collect();
         let categories = category::list(cx.tx, false)?;
-        let open_now = within_hours(&hall.business_hours, cx.now);
+        // Open now: inside business hours on a working day of the hall's calendar.
+        let open_now = within_hours(&hall.business_hours, cx.now)
+            && cx
+                .calendar()?
+                .is_workday(crate::clock::hall_date(cx.now))
+                .unwrap_or(true);
         Ok(HallBoard {
             hall,
             windows,

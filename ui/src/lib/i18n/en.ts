@@ -284,7 +284,7 @@ export const en: Record<string, string> = {
   'case.timing.early': "Completed early",
   'case.timing.on_time': "Completed on time",
   'case.timing.late': "Completed late",
-  'case.provisionalMark': "(provisional)",
+  'case.provisionalMark': "{text} (provisional)",
   'case.owner': "Handled by",
   'case.limitDays': "{n} working days",
   'case.dueAt': "Due {date}, end of business",

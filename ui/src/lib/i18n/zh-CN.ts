@@ -285,7 +285,7 @@ export const zhCN: Record<string, string> = {
   'case.timing.early': "提前办结",
   'case.timing.on_time': "按时办结",
   'case.timing.late': "超期办结",
-  'case.provisionalMark': "（暂定）",
+  'case.provisionalMark': "{text}（暂定）",
   'case.owner': "承办人",
   'case.limitDays': "{n} 个工作日",
   'case.dueAt': "到期日 {date} 下班前",

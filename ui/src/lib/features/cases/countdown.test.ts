@@ -25,7 +25,7 @@ describe('clockText', () => {
   });
   it('says paused, provisional and the timing once decided', () => {
     expect(clockText(t, clock({ working_days_left: 4 }), { ...running, paused: true })).toBe('已暂停 · 剩 4 个工作日');
-    expect(clockText(t, clock({ provisional: true }), running)).toBe('剩 3 个工作日 （暂定）');
+    expect(clockText(t, clock({ provisional: true }), running)).toBe('剩 3 个工作日（暂定）');
     expect(clockText(t, clock({}), { paused: false, stopped: true, timing: 'early' })).toBe('提前办结');
   });
 });

@@ -14,5 +14,5 @@ export function clockText(t: T, c: ClockView, d: Pick<Deadlines, 'paused' | 'sto
   else if (c.overdue) text = t('case.countdown.overdueToday', { time: hhmm(c.due_at) });
   else if (c.working_days_left === 0) text = t('case.countdown.today', { time: hhmm(c.due_at) });
   else text = t('case.countdown.left', { n: c.working_days_left });
-  return c.provisional && !d.stopped ? `${text} ${t('case.provisionalMark')}` : text;
+  return c.provisional && !d.stopped ? t('case.provisionalMark', { text }) : text;
 }
