@@ -410,12 +410,8 @@ fn bad_catalog_input_is_refused_with_its_field_and_changes_nothing() {
     let h = demo_hall();
     let sys = Caller::system("t");
     let base = item(&h, "SC-001").fields;
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&mut onetrip_core::catalog::ItemFields)>,
-        ErrorCode,
-        &str,
-    )> = vec![
+    type Edit = Box<dyn Fn(&mut onetrip_core::catalog::ItemFields)>;
+    let cases: Vec<(&str, Edit, ErrorCode, &str)> = vec![
         (
             "promise beyond statute",
             Box::new(|f| f.promised_days = 4),
