@@ -46,6 +46,36 @@ fn accept(h: &Hall, c: &Caller, code: &str, at: Timestamp) -> CaseDetail {
         .response
 }
 
+fn mine(
+    h: &Hall,
+    c: &Caller,
+    open_only: bool,
+) -> onetrip_core::Result<Vec<onetrip_core::cases::CaseSummary>> {
+    list(h, c, CaseScope::Mine, open_only)
+}
+
+fn list(
+    h: &Hall,
+    c: &Caller,
+    scope: CaseScope,
+    open_only: bool,
+) -> onetrip_core::Result<Vec<onetrip_core::cases::CaseSummary>> {
+    h.store
+        .execute(
+            c,
+            t0(),
+            ListCases {
+                scope,
+                open_only,
+                level: None,
+                item_id: None,
+                owner_id: None,
+                query: None,
+            },
+        )
+        .map(|o| o.response)
+}
+
 fn act(
     h: &Hall,
     c: &Caller,
@@ -87,63 +117,19 @@ fn a_case_is_numbered_and_counts_down_from_acceptance() {
     let b = accept(&h, &c, "BDC-002", t0());
     assert_eq!(b.case.number, "330106-2026-000002");
     // "My cases" lists them, most urgent first (BDC-002 is due sooner).
-    let mine = h
-        .store
-        .execute(
-            &c,
-            t0(),
-            ListCases {
-                scope: CaseScope::Mine,
-                open_only: true,
-                level: None,
-                item_id: None,
-                owner_id: None,
-                query: None,
-            },
-        )
-        .unwrap()
-        .response;
+    let listed = mine(&h, &c, true).unwrap();
     assert_eq!(
-        mine.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(),
+        listed.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(),
         ["330106-2026-000002", "330106-2026-000001"]
     );
     // Another clerk sees neither, and cannot act on them.
     let other = h.as_token(&h.sign_in("lina", Some(4)));
-    let theirs = h
-        .store
-        .execute(
-            &other,
-            t0(),
-            ListCases {
-                scope: CaseScope::Mine,
-                open_only: false,
-                level: None,
-                item_id: None,
-                owner_id: None,
-                query: None,
-            },
-        )
-        .unwrap()
-        .response;
+    let theirs = mine(&h, &other, false).unwrap();
     assert!(theirs.is_empty());
     let dump = h.dump();
     let err = act(&h, &other, &a.case.id, t0(), CaseAction::Start).unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
-    let err = h
-        .store
-        .execute(
-            &other,
-            t0(),
-            ListCases {
-                scope: CaseScope::Hall,
-                open_only: true,
-                level: None,
-                item_id: None,
-                owner_id: None,
-                query: None,
-            },
-        )
-        .unwrap_err();
+    let err = list(&h, &other, CaseScope::Hall, true).unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
     assert_eq!(h.dump(), dump, "refusals change nothing");
 }

@@ -316,6 +316,33 @@ fn extension_left(row: &store::CaseRow, replay: &events::Replay) -> u32 {
     row.extension_days.saturating_sub(replay.extended_days)
 }
 
+/// An extension of `days` must fit in what the item still allows and be decided before the
+/// statutory deadline (行政许可法 art. 42). Checked at the request and again at the approval.
+fn check_extension(
+    cx: &Cx<'_>,
+    id: &str,
+    row: &store::CaseRow,
+    state: &events::Replay,
+    days: u32,
+) -> Result<()> {
+    let left = extension_left(row, state);
+    if days > left {
+        return Err(CoreError::new(
+            ErrorCode::ExtensionExceeded,
+            format!("该事项最多还可延长 {left} 个工作日"),
+        )
+        .field("days")
+        .param("left", left));
+    }
+    if views::deadlines_of(cx, id, row)?.statutory.overdue {
+        return Err(CoreError::new(
+            ErrorCode::DeadlinePassed,
+            "法定期限已过，不能再延期（延期须在法定期限内决定）",
+        ));
+    }
+    Ok(())
+}
+
 impl Operation for ActOnCase {
     const NAME: &'static str = "case.act";
     const ACCESS: Access = Access::Staff;
@@ -351,22 +378,7 @@ impl Operation for ActOnCase {
                 let days = validate::range_i64("days", "延长工作日", days.into(), 1, 365)? as u32;
                 let reason = validate::text("reason", "延期理由", &reason, 200)?;
                 let state = events::replay(&store::events(cx.tx, &id)?)?;
-                let left = extension_left(&row, &state);
-                if days > left {
-                    return Err(CoreError::new(
-                        ErrorCode::ExtensionExceeded,
-                        format!("该事项最多还可延长 {left} 个工作日"),
-                    )
-                    .field("days")
-                    .param("left", left));
-                }
-                let d = views::deadlines_of(cx, &id, &row)?;
-                if d.statutory.overdue {
-                    return Err(CoreError::new(
-                        ErrorCode::DeadlinePassed,
-                        "法定期限已过，不能再申请延期（延期须在法定期限内决定）",
-                    ));
-                }
+                check_extension(cx, &id, &row, &state, days)?;
                 CaseEvent::ExtensionRequested { days, reason }
             }
             CaseAction::Decide { outcome, note: n } => CaseEvent::Decided {
@@ -433,20 +445,7 @@ impl Operation for DecideExtension {
                 )
                 .field("applicant_told"));
             }
-            let left = extension_left(&row, &state);
-            if days > left {
-                return Err(CoreError::new(
-                    ErrorCode::ExtensionExceeded,
-                    format!("该事项最多还可延长 {left} 个工作日"),
-                )
-                .param("left", left));
-            }
-            if views::deadlines_of(cx, &id, &row)?.statutory.overdue {
-                return Err(CoreError::new(
-                    ErrorCode::DeadlinePassed,
-                    "法定期限已过，不能再批准延期",
-                ));
-            }
+            check_extension(cx, &id, &row, &state, days)?;
             CaseEvent::Extended {
                 days,
                 reason: if note.is_empty() {
