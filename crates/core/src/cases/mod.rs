@@ -127,24 +127,8 @@ fn recompute(tx: &Connection, cal: &WorkCalendar, now: Timestamp) -> Result<(usi
 
 /// Recompute one case after an event.
 fn refresh(cx: &Cx<'_>, case_id: &str) -> Result<Deadlines> {
-    let settings = load_settings(cx.tx)?;
-    let day = business_day(cx.tx, &settings)?;
     let cal = cx.calendar()?;
-    let row = store::get(cx.tx, case_id, settings.thresholds)?;
-    let log = store::events(cx.tx, case_id)?;
-    let state = events::replay(&log)?;
-    let d = deadlines::compute(&log, &cal, &row.rules, &day, cx.now)?;
-    store::save_derived(
-        cx.tx,
-        case_id,
-        state.status,
-        row.level,
-        &d,
-        &cal,
-        &day,
-        cx.now,
-    )?;
-    Ok(d)
+    refresh_with(cx.tx, &cal, cx.now, case_id)
 }
 
 fn clerk(cx: &Cx<'_>) -> Result<StaffActor> {
@@ -171,19 +155,40 @@ pub struct AcceptCase {
     pub ticket_id: Option<String>,
 }
 
-/// Create a case (the acceptance itself); shared by direct acceptance and, with the catalog's
-/// checklist, acceptance after a supplement or by deemed acceptance.
+/// Who accepts a case: the clerk at the window, or (deemed acceptance) the clerk who received
+/// the materials.
+#[derive(Debug, Clone)]
+pub(crate) struct Acceptor {
+    pub staff_id: String,
+    pub name: String,
+    pub window_id: Option<String>,
+}
+
+impl From<&StaffActor> for Acceptor {
+    fn from(s: &StaffActor) -> Self {
+        Acceptor {
+            staff_id: s.staff_id.clone(),
+            name: s.name.clone(),
+            window_id: s.window_id.clone(),
+        }
+    }
+}
+
+/// Create a case (the acceptance itself), numbered in this transaction; shared by direct
+/// acceptance, acceptance after a supplement and deemed acceptance. The caller audits.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn create(
-    cx: &mut Cx<'_>,
+pub(crate) fn insert(
+    tx: &Connection,
+    cal: &WorkCalendar,
+    now: Timestamp,
+    by: &Acceptor,
     item_id: &str,
     applicant: (&str, &str, &str),
     ticket_id: Option<&str>,
     received_at: Timestamp,
     basis: AcceptBasis,
-) -> Result<String> {
-    let me = clerk(cx)?;
-    let item = crate::catalog::get(cx.tx, item_id)?;
+) -> Result<(String, String, Deadlines)> {
+    let item = crate::catalog::get_tx(tx, item_id)?;
     if !item.active {
         return Err(CoreError::new(
             ErrorCode::ItemInactive,
@@ -191,13 +196,12 @@ pub(crate) fn create(
         )
         .field("item_id"));
     }
-    let hall = crate::hall::load_hall(cx.tx)?;
-    let year = hall_date(cx.now).year();
-    let seq = store::next_number(cx.tx, "case", &year.to_string())?;
+    let hall = crate::hall::load_hall_tx(tx)?;
+    let year = hall_date(now).year();
+    let seq = store::next_number(tx, "case", &year.to_string())?;
     let number = format!("{}-{year}-{seq:06}", hall.code);
     let id = new_id();
-    let settings = load_settings(cx.tx)?;
-    cx.tx.execute(
+    tx.execute(
         "INSERT INTO cases (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
             ticket_id, window_id, accepted_by, owner_id, received_at, accepted_at, status, level,
             provisional, calendar_version, created_at, updated_at)
@@ -210,36 +214,39 @@ pub(crate) fn create(
             applicant.1,
             applicant.2,
             ticket_id,
-            me.window_id,
-            me.staff_id,
+            by.window_id,
+            by.staff_id,
             to_ms(received_at),
-            cx.ms()
+            to_ms(now)
         ],
     )?;
     store::append(
-        cx.tx,
+        tx,
         &id,
         &CaseEvent::Accepted { received_at, basis },
-        cx.now,
-        Some(&me.staff_id),
-        &me.name,
+        now,
+        Some(&by.staff_id),
+        &by.name,
     )?;
-    let _ = settings;
-    let d = refresh(cx, &id)?;
-    cx.record(
-        Topic::Case,
-        AuditDraft::new(
-            "case",
-            Some(&id),
-            format!(
-                "受理 {number}：{}，申请人 {}，承诺 {} 前办结",
-                item.fields.name,
-                validate::mask_name(applicant.0),
-                d.promised.due_date
-            ),
-        ),
-    )?;
-    Ok(id)
+    let d = refresh_with(tx, cal, now, &id)?;
+    Ok((id, number, d))
+}
+
+/// Recompute one case's derived columns.
+pub(crate) fn refresh_with(
+    tx: &Connection,
+    cal: &WorkCalendar,
+    now: Timestamp,
+    case_id: &str,
+) -> Result<Deadlines> {
+    let settings = load_settings(tx)?;
+    let day = business_day(tx, &settings)?;
+    let row = store::get(tx, case_id, settings.thresholds)?;
+    let log = store::events(tx, case_id)?;
+    let state = events::replay(&log)?;
+    let d = deadlines::compute(&log, cal, &row.rules, &day, now)?;
+    store::save_derived(tx, case_id, state.status, row.level, &d, cal, &day, now)?;
+    Ok(d)
 }
 
 impl Operation for AcceptCase {
@@ -263,13 +270,29 @@ impl Operation for AcceptCase {
             Some(t) if !t.trim().is_empty() => Some(validate::id("ticket_id", "号票", t)?),
             _ => None,
         };
-        let id = create(
-            cx,
+        let cal = cx.calendar()?;
+        let (id, number, d) = insert(
+            cx.tx,
+            &cal,
+            cx.now,
+            &Acceptor::from(&me),
             &item_id,
             (&name, &id_number, &phone),
             ticket.as_deref(),
             cx.now,
             AcceptBasis::Direct,
+        )?;
+        cx.record(
+            Topic::Case,
+            AuditDraft::new(
+                "case",
+                Some(&id),
+                format!(
+                    "受理 {number}：申请人 {}，承诺 {} 前办结",
+                    validate::mask_name(&name),
+                    d.promised.due_date
+                ),
+            ),
         )?;
         views::detail(cx, &id)
     }

@@ -249,7 +249,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ServiceItem> {
     })
 }
 
-fn materials_of(tx: &Transaction<'_>, item_id: &str) -> Result<Vec<Material>> {
+fn materials_of(tx: &rusqlite::Connection, item_id: &str) -> Result<Vec<Material>> {
     let mut stmt = tx.prepare_cached(
         "SELECT name, form, copies, medium, requirement, condition, standard, notes
          FROM materials WHERE item_id = ?1 ORDER BY position",
@@ -285,6 +285,11 @@ fn materials_of(tx: &Transaction<'_>, item_id: &str) -> Result<Vec<Material>> {
 
 /// One item with its materials.
 pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<ServiceItem> {
+    get_tx(tx, id)
+}
+
+/// The same on any connection (the sweep's deemed acceptance).
+pub(crate) fn get_tx(tx: &rusqlite::Connection, id: &str) -> Result<ServiceItem> {
     let mut item = tx
         .query_row(
             &format!("SELECT {ITEM_COLUMNS} FROM service_items WHERE id = ?1"),
