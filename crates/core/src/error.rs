@@ -96,6 +96,16 @@ pub enum ErrorCode {
     ExtensionExceeded,
     /// The statutory deadline has already passed; an extension must be decided before it.
     DeadlinePassed,
+    /// Some required or conditional materials are not checked yet (`params.names`).
+    MaterialsUnchecked,
+    /// Materials are missing: the application cannot be accepted; issue the one-time notice (`params.names`).
+    MaterialsIncomplete,
+    /// Every material is there: accept the application instead of asking for more.
+    MaterialsComplete,
+    /// This material cannot take that state (a required one is never 'not applicable'; after a notice only the missing ones are checked again).
+    InvalidMaterialState,
+    /// The notice template does not render (`params.line`, `params.message`); the previous one stays.
+    TemplateInvalid,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -147,6 +157,11 @@ impl ErrorCode {
         Self::ItemInactive,
         Self::ExtensionExceeded,
         Self::DeadlinePassed,
+        Self::MaterialsUnchecked,
+        Self::MaterialsIncomplete,
+        Self::MaterialsComplete,
+        Self::InvalidMaterialState,
+        Self::TemplateInvalid,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -194,6 +209,11 @@ impl ErrorCode {
             Self::ItemInactive => "item_inactive",
             Self::ExtensionExceeded => "extension_exceeded",
             Self::DeadlinePassed => "deadline_passed",
+            Self::MaterialsUnchecked => "materials_unchecked",
+            Self::MaterialsIncomplete => "materials_incomplete",
+            Self::MaterialsComplete => "materials_complete",
+            Self::InvalidMaterialState => "invalid_material_state",
+            Self::TemplateInvalid => "template_invalid",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

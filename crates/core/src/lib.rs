@@ -15,12 +15,16 @@
 //! - [`catalog`]: service items and their materials.
 //! - [`cases`]: accepted cases, their append-only event log, alerts and figures.
 //! - [`deadlines`]: the pure deadline and warning-level function (限时办结).
+//! - [`applications`]: materials checked at the window, the one-time notice, acceptance,
+//!   rejection, supplements and the art. 32 five-day clock.
+//! - [`notices`]: issued notices (numbers, archive copies), templates, printing settings.
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
 //!
 //! Every operation is listed once, in [`for_each_operation!`]; the Tauri commands, the
 //! TypeScript bindings and the JSON dispatcher ([`execute_json`]) are generated from that list.
 
+pub mod applications;
 pub mod audit;
 pub mod bindings;
 pub mod calendar;
@@ -33,6 +37,7 @@ pub mod error;
 pub mod event;
 pub mod hall;
 pub mod ids;
+pub mod notices;
 pub mod op;
 pub mod queue;
 pub mod staff;
@@ -117,6 +122,17 @@ macro_rules! for_each_operation {
             case_stats => $crate::cases::GetCaseStats,
             case_alerts => $crate::cases::ListAlerts,
             case_dismiss_alert => $crate::cases::DismissAlert,
+            application_open => $crate::applications::OpenApplication,
+            application_mark => $crate::applications::MarkMaterial,
+            application_decide => $crate::applications::DecideApplication,
+            application_return => $crate::applications::ReturnWithSupplement,
+            application_get => $crate::applications::GetApplication,
+            application_list => $crate::applications::ListApplications,
+            document_preview => $crate::notices::PreviewDocument,
+            notice_settings => $crate::notices::GetNoticeSettings,
+            notice_update_settings => $crate::notices::UpdateNoticeSettings,
+            notice_templates => $crate::notices::ListTemplates,
+            notice_update_template => $crate::notices::UpdateTemplate,
         }
     };
 }

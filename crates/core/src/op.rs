@@ -185,6 +185,8 @@ pub struct Cx<'a> {
     pub now: Timestamp,
     pub source: Option<String>,
     calendars: &'a crate::calendar::CalendarCache,
+    /// The folder holding the database: notices are archived beside it.
+    pub(crate) data_dir: &'a std::path::Path,
     op: &'static str,
     audits: u32,
     events: Vec<HallEvent>,
@@ -276,6 +278,7 @@ impl Store {
                 now,
                 source: caller.source.clone(),
                 calendars: &self.calendars,
+                data_dir: self.data_dir(),
                 op: O::NAME,
                 audits: 0,
                 events: vec![],

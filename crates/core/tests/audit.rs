@@ -289,6 +289,48 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         .expect("a one-day item raises a reminder in office hours");
     run(&c, did("case.dismiss_alert"), json!({"id": alert.id}));
 
+    // An application: checked, one-time notice, supplement, accepted; templates and settings.
+    let app = run(
+        &c,
+        did("application.open"),
+        json!({"item_id": item_id, "applicant_name": "李四",
+               "applicant_id_number": "11010519491231002X", "applicant_phone": "13800000000"}),
+    );
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let n = app["materials"].as_array().unwrap().len();
+    for p in 0..n {
+        run(
+            &c,
+            if p == 0 {
+                did("application.mark")
+            } else {
+                "application.mark"
+            },
+            json!({"id": app_id, "position": p, "state": "missing", "note": ""}),
+        );
+    }
+    let decided = run(
+        &c,
+        did("application.decide"),
+        json!({"id": app_id, "decision": {"kind": "supplement"}}),
+    );
+    run(
+        &c,
+        did("document.preview"),
+        json!({"id": decided["document"]["id"]}),
+    );
+    run(&c, did("application.return"), json!({"id": app_id}));
+    run(&c, did("application.get"), json!({"id": app_id}));
+    run(&c, did("application.list"), json!({}));
+    let ns = run(&a, did("notice.settings"), json!({}));
+    run(&a, did("notice.update_settings"), json!({"settings": ns}));
+    let templates = run(&a, did("notice.templates"), json!({}));
+    run(
+        &a,
+        did("notice.update_template"),
+        json!({"kind": "service_card", "source": templates[3]["source"]}),
+    );
+
     // Reads leave nothing.
     for name in [
         "hall.get",

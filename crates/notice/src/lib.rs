@@ -261,7 +261,7 @@ fn first_error(world: &NoticeWorld, errors: &[SourceDiagnostic]) -> NoticeError 
         return NoticeError::Pdf("未知错误".into());
     };
     let (line, column) = world
-        .range(e.span.clone())
+        .range(e.span)
         .map(|r| {
             let lines = world.main.lines();
             (

@@ -573,6 +573,8 @@ impl Operation for UpdateDeadlineSettings {
 pub struct SweepReport {
     pub recomputed: u32,
     pub raised: u32,
+    /// Applications deemed accepted (art. 32(4)): "application → case" numbers.
+    pub deemed: Vec<String>,
     /// Alerts delivered now (the shell shows a desktop notification for each).
     pub delivered: Vec<CaseAlert>,
 }
@@ -584,15 +586,38 @@ impl crate::Store {
     pub fn sweep_deadlines(&self, now: Timestamp) -> Result<(SweepReport, Vec<crate::HallEvent>)> {
         self.write(|tx| {
             let cal = crate::calendar::current(tx, &self.calendars)?;
+            let deemed = crate::applications::deem_lapsed(tx, &cal, self.data_dir(), now)?;
+            if !deemed.is_empty() {
+                crate::audit::append(
+                    tx,
+                    &crate::applications::deemed_actor(),
+                    Some("sweep"),
+                    "application.deemed",
+                    now,
+                    AuditDraft::new(
+                        "application",
+                        None,
+                        format!(
+                            "逾期未出具一次性告知，视为自收到材料之日起受理（行政许可法第三十二条）：{}",
+                            deemed
+                                .iter()
+                                .map(|(a, c)| format!("{a} → {c}"))
+                                .collect::<Vec<_>>()
+                                .join("，")
+                        ),
+                    ),
+                )?;
+            }
             let (recomputed, raised) = recompute(tx, &cal, now)?;
             let delivered = views::deliver_due_alerts(tx, now)?;
             let report = SweepReport {
                 recomputed: recomputed as u32,
                 raised: raised as u32,
+                deemed: deemed.iter().map(|(a, c)| format!("{a} → {c}")).collect(),
                 delivered,
             };
             let mut events = vec![];
-            if report.raised > 0 || !report.delivered.is_empty() {
+            if report.raised > 0 || !report.delivered.is_empty() || !report.deemed.is_empty() {
                 let actor = Actor::System("限时办结监察".into());
                 crate::audit::append(
                     tx,

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "calendar_catalog_cases",
         sql: include_str!("migrations/0003_calendar_catalog_cases.sql"),
     },
+    Migration {
+        version: 4,
+        name: "applications_notices",
+        sql: include_str!("migrations/0004_applications_notices.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -130,6 +135,14 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The folder of the database file (archive copies of notices live below it).
+    pub fn data_dir(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
     }
 
     /// Run `f` in one IMMEDIATE transaction (takes the write lock up front, so two writers never

@@ -1,0 +1,467 @@
+//! Notices (文书) as issued records: numbering, rendering through the hall's template, the
+//! archive copy, templates and printing settings.
+//!
+//! Contract:
+//! - A notice is issued inside the writing transaction of the decision it documents: its number
+//!   (`{hall code}-WS-{year}-{seq:06}`) is allocated there, the PDF/A-2b is rendered from the
+//!   exact data and template version stored in `documents`, and the archive copy
+//!   `archive/YYYY/MM/<number>.pdf` beside the database is written and synced before the commit.
+//!   (A rolled-back decision can leave an orphan file; never a record without its file.)
+//! - `documents` rows are never changed (database triggers); a notice can be rendered again
+//!   byte for byte from its row.
+//! - Templates: the newest saved version of a kind, else the build's default. A template that
+//!   does not render its sample data is refused with its line and message; the previous stays.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use jiff::Timestamp;
+use onetrip_notice::{Issued, NoticeError, NoticeKind, Paper};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::audit::AuditDraft;
+use crate::clock::{from_ms, hall_date, hall_tz, to_ms};
+use crate::error::{CoreError, ErrorCode, Result};
+use crate::event::Topic;
+use crate::ids::{new_id, sha256_hex};
+use crate::op::{Access, Cx, Operation};
+use crate::validate;
+
+/// A Chinese civil date for a notice ("2026年11月23日").
+pub fn cn_date(d: jiff::civil::Date) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+pub fn cn_date_of(t: Timestamp) -> String {
+    cn_date(hall_date(t))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NoticeSettings {
+    /// `a4` or `a5`.
+    pub paper: String,
+    /// The CUPS queue notices print on ('' = none set up).
+    pub printer: String,
+    /// Working days the applicant is given to supplement.
+    pub supplement_days: u32,
+    /// 行政复议机关, named on rejection notices.
+    pub review_body: String,
+    /// 行政诉讼管辖法院, named on rejection notices.
+    pub court: String,
+}
+
+pub(crate) fn load_settings(tx: &Connection) -> Result<NoticeSettings> {
+    Ok(tx.query_row(
+        "SELECT paper, printer, supplement_days, review_body, court FROM notice_settings",
+        [],
+        |r| {
+            Ok(NoticeSettings {
+                paper: r.get(0)?,
+                printer: r.get(1)?,
+                supplement_days: r.get(2)?,
+                review_body: r.get(3)?,
+                court: r.get(4)?,
+            })
+        },
+    )?)
+}
+
+fn paper_of(s: &str) -> Paper {
+    if s == "a5" { Paper::A5 } else { Paper::A4 }
+}
+
+/// The template in force for a kind: (version, source); version 0 is the build's default.
+pub(crate) fn template_for(tx: &Connection, kind: NoticeKind) -> Result<(i64, String)> {
+    let row: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT version, source FROM notice_templates WHERE kind = ?1 ORDER BY version DESC LIMIT 1",
+            [kind.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(row.unwrap_or_else(|| (0, kind.default_template().to_owned())))
+}
+
+fn template_version(tx: &Connection, kind: NoticeKind, version: i64) -> Result<String> {
+    if version == 0 {
+        return Ok(kind.default_template().to_owned());
+    }
+    Ok(tx.query_row(
+        "SELECT source FROM notice_templates WHERE kind = ?1 AND version = ?2",
+        params![kind.as_str(), version],
+        |r| r.get(0),
+    )?)
+}
+
+pub(crate) fn notice_error(e: NoticeError) -> CoreError {
+    match e {
+        NoticeError::Template {
+            line,
+            column,
+            message,
+        } => CoreError::new(
+            ErrorCode::TemplateInvalid,
+            format!("文书模板第 {line} 行第 {column} 列有误：{message}"),
+        )
+        .field("source")
+        .param("line", line)
+        .param("message", message),
+        other => CoreError::new(ErrorCode::PrintFailed, other.to_string()),
+    }
+}
+
+fn issued(t: Timestamp) -> Issued {
+    let z = t.to_zoned(jiff::tz::TimeZone::UTC);
+    Issued {
+        year: i32::from(z.year()),
+        month: z.month() as u8,
+        day: z.day() as u8,
+        hour: z.hour() as u8,
+        minute: z.minute() as u8,
+        second: z.second() as u8,
+    }
+}
+
+/// A notice as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DocumentRef {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub title: String,
+    pub paper: String,
+    pub archive_path: String,
+    pub issued_at: Timestamp,
+}
+
+const DOC_SELECT: &str = "SELECT id, number, kind, paper, archive_path, issued_at FROM documents";
+
+fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRef> {
+    let kind: String = r.get(2)?;
+    Ok(DocumentRef {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        title: NoticeKind::parse(&kind)
+            .map_or("", |k| k.title())
+            .to_owned(),
+        kind,
+        paper: r.get(3)?,
+        archive_path: r.get(4)?,
+        issued_at: from_ms(r.get(5)?),
+    })
+}
+
+pub(crate) fn documents_of(tx: &Connection, application_id: &str) -> Result<Vec<DocumentRef>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "{DOC_SELECT} WHERE application_id = ?1 ORDER BY issued_at, number"
+    ))?;
+    Ok(stmt
+        .query_map([application_id], doc_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Write a file and make it durable before the transaction commits.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Issue a notice: number it, render it, archive it, record it. The caller audits the decision.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn issue(
+    tx: &Connection,
+    data_dir: &Path,
+    now: Timestamp,
+    kind: NoticeKind,
+    application_id: &str,
+    case_id: Option<&str>,
+    qr: &str,
+    mut data: serde_json::Value,
+    issued_by: &str,
+) -> Result<DocumentRef> {
+    let hall = crate::hall::load_hall_tx(tx)?;
+    let year = hall_date(now).year();
+    let seq = crate::cases::store::next_number(tx, "document", &year.to_string())?;
+    let number = format!("{}-WS-{year}-{seq:06}", hall.code);
+    data["number"] = number.clone().into();
+    data["issued_date"] = cn_date_of(now).into();
+    data["hall"] = serde_json::json!({
+        "name": hall.name, "code": hall.code, "address": hall.address, "phone": hall.phone
+    });
+    let settings = load_settings(tx)?;
+    let (version, source) = template_for(tx, kind)?;
+    let pdf = onetrip_notice::render_pdf(
+        &source,
+        &data,
+        paper_of(&settings.paper),
+        qr,
+        &number,
+        issued(now),
+    )
+    .map_err(notice_error)?;
+    let z = now.to_zoned(hall_tz());
+    let rel = PathBuf::from("archive")
+        .join(format!("{:04}", z.year()))
+        .join(format!("{:02}", z.month()))
+        .join(format!("{number}.pdf"));
+    write_synced(&data_dir.join(&rel), &pdf)?;
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO documents (id, number, kind, application_id, case_id, paper, template_version, data,
+                                archive_path, sha256, issued_at, issued_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            id,
+            number,
+            kind.as_str(),
+            application_id,
+            case_id,
+            settings.paper,
+            version,
+            data.to_string(),
+            rel.to_string_lossy(),
+            sha256_hex(&pdf),
+            to_ms(now),
+            issued_by
+        ],
+    )?;
+    Ok(tx.query_row(&format!("{DOC_SELECT} WHERE id = ?1"), [&id], doc_row)?)
+}
+
+/// The absolute path of a document's archive copy, for printing.
+pub fn archive_file(store: &crate::Store, document_id: &str) -> Result<(PathBuf, String)> {
+    let (rel, printer): (String, String) = store.read(|tx| {
+        let rel: String = tx
+            .query_row(
+                "SELECT archive_path FROM documents WHERE id = ?1",
+                [document_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| CoreError::not_found("文书", document_id))?;
+        Ok((rel, load_settings(tx)?.printer))
+    })?;
+    Ok((store.data_dir().join(rel), printer))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct PreviewDocument {
+    pub id: String,
+}
+
+/// The first page as a PNG data URL (the in-app preview before printing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Preview {
+    pub number: String,
+    pub title: String,
+    pub png_data_url: String,
+}
+
+pub(crate) fn png_url(png: &[u8]) -> String {
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+impl Operation for PreviewDocument {
+    const NAME: &'static str = "document.preview";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = Preview;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Preview> {
+        let id = validate::id("id", "文书", &self.id)?;
+        type Stored = (String, String, String, i64, String, Option<String>, String);
+        let row: Option<Stored> = cx
+            .tx
+            .query_row(
+                "SELECT d.number, d.kind, d.paper, d.template_version, d.data, c.number, a.number
+                 FROM documents d JOIN applications a ON a.id = d.application_id
+                 LEFT JOIN cases c ON c.id = d.case_id WHERE d.id = ?1",
+                [&id],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((number, kind, paper, version, data, case_number, app_number)) = row else {
+            return Err(CoreError::not_found("文书", &id));
+        };
+        let kind = NoticeKind::parse(&kind).ok_or_else(|| CoreError::internal("未知文书类型"))?;
+        let source = template_version(cx.tx, kind, version)?;
+        let data: serde_json::Value = serde_json::from_str(&data)?;
+        let qr = case_number.unwrap_or(app_number);
+        let png = onetrip_notice::render_png(&source, &data, paper_of(&paper), &qr, 1.5)
+            .map_err(notice_error)?;
+        Ok(Preview {
+            title: kind.title().into(),
+            number,
+            png_data_url: png_url(&png),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct GetNoticeSettings {}
+
+impl Operation for GetNoticeSettings {
+    const NAME: &'static str = "notice.settings";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = NoticeSettings;
+    fn run(self, cx: &mut Cx<'_>) -> Result<NoticeSettings> {
+        load_settings(cx.tx)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UpdateNoticeSettings {
+    pub settings: NoticeSettings,
+}
+
+impl Operation for UpdateNoticeSettings {
+    const NAME: &'static str = "notice.update_settings";
+    const ACCESS: Access = Access::Admin;
+    const WRITES: bool = true;
+    type Response = NoticeSettings;
+    fn run(self, cx: &mut Cx<'_>) -> Result<NoticeSettings> {
+        let s = self.settings;
+        if s.paper != "a4" && s.paper != "a5" {
+            return Err(
+                CoreError::new(ErrorCode::InvalidFormat, "纸张应为 A4 或 A5").field("paper"),
+            );
+        }
+        let printer = validate::optional_text("printer", "打印机", &s.printer, 60)?;
+        if printer
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        {
+            return Err(CoreError::new(
+                ErrorCode::InvalidFormat,
+                "打印机队列名只能包含字母、数字、- 和 _",
+            )
+            .field("printer"));
+        }
+        let days = validate::range_i64(
+            "supplement_days",
+            "补正期限",
+            s.supplement_days.into(),
+            1,
+            180,
+        )?;
+        let review = validate::text("review_body", "行政复议机关", &s.review_body, 60)?;
+        let court = validate::text("court", "管辖法院", &s.court, 60)?;
+        let before = load_settings(cx.tx)?;
+        cx.tx.execute(
+            "UPDATE notice_settings SET paper = ?1, printer = ?2, supplement_days = ?3, review_body = ?4, court = ?5, updated_at = ?6",
+            params![s.paper, printer, days, review, court, cx.ms()],
+        )?;
+        let after = load_settings(cx.tx)?;
+        cx.record(
+            Topic::Hall,
+            AuditDraft::new("notice_settings", None, "修改文书与打印设置")
+                .before(&before)
+                .after(&after),
+        )?;
+        Ok(after)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NoticeTemplate {
+    pub kind: String,
+    pub title: String,
+    /// 0: the build's default.
+    pub version: i64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct ListTemplates {}
+
+impl Operation for ListTemplates {
+    const NAME: &'static str = "notice.templates";
+    const ACCESS: Access = Access::Admin;
+    const WRITES: bool = false;
+    type Response = Vec<NoticeTemplate>;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Vec<NoticeTemplate>> {
+        NoticeKind::ALL
+            .into_iter()
+            .map(|k| {
+                let (version, source) = template_for(cx.tx, k)?;
+                Ok(NoticeTemplate {
+                    kind: k.as_str().into(),
+                    title: k.title().into(),
+                    version,
+                    source,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Save a new version of a template, after it has rendered its sample data.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UpdateTemplate {
+    pub kind: String,
+    pub source: String,
+}
+
+impl Operation for UpdateTemplate {
+    const NAME: &'static str = "notice.update_template";
+    const ACCESS: Access = Access::Admin;
+    const WRITES: bool = true;
+    type Response = NoticeTemplate;
+    fn run(self, cx: &mut Cx<'_>) -> Result<NoticeTemplate> {
+        let kind = NoticeKind::parse(&self.kind).ok_or_else(|| {
+            CoreError::new(
+                ErrorCode::InvalidFormat,
+                format!("未知文书类型 {}", self.kind),
+            )
+            .field("kind")
+        })?;
+        if self.source.trim().is_empty() || self.source.len() > 100_000 {
+            return Err(
+                CoreError::new(ErrorCode::OutOfRange, "模板不能为空，且不超过 100 KB")
+                    .field("source"),
+            );
+        }
+        onetrip_notice::check_template(kind, &self.source).map_err(notice_error)?;
+        let (current, _) = template_for(cx.tx, kind)?;
+        let version = current + 1;
+        cx.tx.execute(
+            "INSERT INTO notice_templates (kind, version, source, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind.as_str(), version, self.source, cx.ms(), cx.actor.display_name()],
+        )?;
+        cx.record(
+            Topic::Hall,
+            AuditDraft::new(
+                "notice_template",
+                None,
+                format!("修改文书模板：{}（第 {version} 版）", kind.title()),
+            ),
+        )?;
+        Ok(NoticeTemplate {
+            kind: kind.as_str().into(),
+            title: kind.title().into(),
+            version,
+            source: self.source,
+        })
+    }
+}
