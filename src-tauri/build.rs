@@ -17,6 +17,7 @@ const EXTRA_COMMANDS: &[(&str, bool)] = &[
     ("app_info", true),
     ("print_ticket", true),
     ("announce_call", true),
+    ("print_notice", false),
 ];
 
 fn main() {

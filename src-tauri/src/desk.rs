@@ -124,7 +124,7 @@ macro_rules! commands {
         )*
 
         fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call]
+            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call, print_notice]
         }
     };
 }
@@ -180,6 +180,54 @@ async fn print_ticket(
     Ok(PrintResult {
         printed: true,
         target: Some(format!("{:?}", p.target)),
+    })
+}
+
+/// Print an issued notice (`document`: its archive copy) or an item's service card (`card`) on
+/// the hall's notice printer (a CUPS queue chosen in settings). The notice is already issued and
+/// archived: a failed print says so and loses nothing.
+#[tauri::command]
+async fn print_notice(
+    desk: State<'_, Desk>,
+    app: AppHandle,
+    window: WebviewWindow,
+    token: Option<String>,
+    kind: String,
+    id: String,
+) -> Result<PrintResult, CoreError> {
+    use onetrip_core::notices::{GetDocumentFile, ServiceCard};
+    let file = match kind.as_str() {
+        "document" => desk.run(&app, &window, token, GetDocumentFile { id })?,
+        _ => {
+            desk.run(&app, &window, token, ServiceCard { item_id: id })?
+                .file
+        }
+    };
+    if file.printer.is_empty() {
+        return Ok(PrintResult {
+            printed: false,
+            target: None,
+        });
+    }
+    let bytes = std::fs::read(&file.path).map_err(|e| {
+        CoreError::new(
+            ErrorCode::PrintFailed,
+            format!("读取 {} 失败：{e}", file.path),
+        )
+        .param("number", &file.number)
+    })?;
+    PrinterTarget::Cups(file.printer.clone())
+        .send(&bytes)
+        .map_err(|e| {
+            CoreError::new(
+                ErrorCode::PrintFailed,
+                format!("文书 {} 打印失败：{e}", file.number),
+            )
+            .param("number", &file.number)
+        })?;
+    Ok(PrintResult {
+        printed: true,
+        target: Some(format!("cups:{}", file.printer)),
     })
 }
 

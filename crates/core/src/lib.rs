@@ -129,6 +129,8 @@ macro_rules! for_each_operation {
             application_get => $crate::applications::GetApplication,
             application_list => $crate::applications::ListApplications,
             document_preview => $crate::notices::PreviewDocument,
+            document_file => $crate::notices::GetDocumentFile,
+            catalog_service_card => $crate::notices::ServiceCard,
             notice_settings => $crate::notices::GetNoticeSettings,
             notice_update_settings => $crate::notices::UpdateNoticeSettings,
             notice_templates => $crate::notices::ListTemplates,

@@ -319,6 +319,12 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         did("document.preview"),
         json!({"id": decided["document"]["id"]}),
     );
+    run(
+        &c,
+        did("document.file"),
+        json!({"id": decided["document"]["id"]}),
+    );
+    run(&c, did("catalog.service_card"), json!({"item_id": item_id}));
     run(&c, did("application.return"), json!({"id": app_id}));
     run(&c, did("application.get"), json!({"id": app_id}));
     run(&c, did("application.list"), json!({}));

@@ -1,4 +1,5 @@
-//! Cases and their countdown on the real window: accept a case at the counter → it appears in
+//! Cases and their countdown on the real window: accept a case at the counter (through the
+//! materials checklist) → it appears in
 //! "my cases" with its countdown → suspend it → the countdown shows it paused → resume → request
 //! an extension → a supervisor approves it in the admin window → the counter shows the longer
 //! limit. Screenshots under target/e2e-shots/. `#[ignore]`d; `make e2e` runs it under Xvfb.
@@ -23,16 +24,34 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
     sign_in_at_window(&app, "zhangwei", 1).await;
     let counter = c.window().await.unwrap();
 
-    // Accept: 户口迁入 (promised 7, statutory 20, extension up to 10 working days).
+    // Accept through the checklist: 户口迁入 (promised 7, statutory 20, extension up to 10).
     app.click("[data-testid=area-cases]").await;
-    app.wait_text("[data-testid=accept-item]", "HJ-001").await;
-    select_option(&app, "[data-testid=accept-item]", "HJ-001").await;
-    app.wait_text("[data-testid=accept-limits]", "承诺 7 个工作日")
+    app.wait_text("[data-testid=app-item]", "HJ-001").await;
+    select_option(&app, "[data-testid=app-item]", "HJ-001").await;
+    type_into(&app, "[data-testid=app-name]", "王小明").await;
+    type_into(&app, "[data-testid=app-id]", "11010519491231002X").await;
+    type_into(&app, "[data-testid=app-phone]", "13800000000").await;
+    app.click("[data-testid=app-open]").await;
+    app.wait_text("[data-testid=app-number]", "户口迁入").await;
+    for (position, state) in [
+        (0, "received"),
+        (1, "received"),
+        (2, "received"),
+        (3, "received"),
+        (4, "not_applicable"),
+    ] {
+        app.click(&format!(
+            "[data-testid=app-material][data-position='{position}'] [data-testid=mark-{state}]"
+        ))
         .await;
-    type_into(&app, "[data-testid=accept-name]", "王小明").await;
-    type_into(&app, "[data-testid=accept-id]", "11010519491231002X").await;
-    type_into(&app, "[data-testid=accept-phone]", "13800000000").await;
-    app.click("[data-testid=accept-submit]").await;
+        app.wait_for(&format!(
+            "[data-testid=app-material][data-position='{position}'].st-{state}"
+        ))
+        .await;
+    }
+    app.click("[data-testid=app-accept]").await;
+    app.wait_text("[data-testid=doc-title]", "受理通知书").await;
+    app.click("[data-testid=app-case]").await;
     app.wait_text("[data-testid=case-number]", "330106-2026-000001")
         .await;
     app.wait_text("[data-testid=case-status]", "已受理").await;

@@ -78,3 +78,13 @@ export async function printTicket(ticketId: string): Promise<{ printed: boolean;
 export async function announceCall(number: string, window: number, times: number): Promise<boolean> {
   return invoke<boolean>('announce_call', { number, window, times });
 }
+
+/** Print an issued notice (`document`) or an item's service card (`card`) on the hall's notice
+ * printer. `printed` is false when no printer is set up (the PDF is archived either way). */
+export async function printNotice(kind: 'document' | 'card', id: string): Promise<{ printed: boolean; target: string | null }> {
+  try {
+    return await invoke('print_notice', { token, kind, id });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}

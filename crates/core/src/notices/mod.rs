@@ -465,3 +465,106 @@ impl Operation for UpdateTemplate {
         })
     }
 }
+
+/// A notice to print: its archive copy and this hall's notice printer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Printable {
+    pub number: String,
+    /// Absolute path of the PDF.
+    pub path: String,
+    /// CUPS queue ('' = none set up).
+    pub printer: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct GetDocumentFile {
+    pub id: String,
+}
+
+impl Operation for GetDocumentFile {
+    const NAME: &'static str = "document.file";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = Printable;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Printable> {
+        let id = validate::id("id", "文书", &self.id)?;
+        let (number, rel): (String, String) = cx
+            .tx
+            .query_row(
+                "SELECT number, archive_path FROM documents WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| CoreError::not_found("文书", &id))?;
+        Ok(Printable {
+            number,
+            path: cx.data_dir.join(rel).to_string_lossy().into_owned(),
+            printer: load_settings(cx.tx)?.printer,
+        })
+    }
+}
+
+/// The service card (便民卡) of an item, printable without any case: rendered to
+/// `cards/<code>.pdf` beside the database, with a preview.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ServiceCard {
+    pub item_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ServiceCardFile {
+    pub file: Printable,
+    pub png_data_url: String,
+}
+
+impl Operation for ServiceCard {
+    const NAME: &'static str = "catalog.service_card";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = ServiceCardFile;
+    fn run(self, cx: &mut Cx<'_>) -> Result<ServiceCardFile> {
+        let id = validate::id("item_id", "事项", &self.item_id)?;
+        let item = crate::catalog::get(cx.tx, &id)?;
+        let hall = crate::hall::load_hall(cx.tx)?;
+        let f = &item.fields;
+        let req = |r: crate::catalog::Requirement| match r {
+            crate::catalog::Requirement::Required => "必交",
+            crate::catalog::Requirement::Optional => "选交",
+            crate::catalog::Requirement::Conditional => "条件性",
+        };
+        let form = |m: crate::catalog::MaterialForm| match m {
+            crate::catalog::MaterialForm::Original => "原件",
+            crate::catalog::MaterialForm::Copy => "复印件",
+            crate::catalog::MaterialForm::OriginalAndCopy => "原件及复印件",
+        };
+        let data = serde_json::json!({
+            "hall": {"name": hall.name, "code": hall.code, "address": hall.address, "phone": hall.phone},
+            "number": f.code,
+            "item": {"code": f.code, "name": f.name, "department": f.department, "kind": f.kind,
+                      "legal_basis": f.legal_basis, "promised_days": f.promised_days, "statutory_days": f.statutory_days,
+                      "fees": f.fees, "phone": f.phone, "location": f.location, "visits_needed": f.visits_needed},
+            "materials": f.materials.iter().map(|m| serde_json::json!({
+                "name": m.name, "form": form(m.form), "copies": m.copies, "requirement": req(m.requirement),
+                "condition": m.condition, "standard": m.standard})).collect::<Vec<_>>(),
+        });
+        let settings = load_settings(cx.tx)?;
+        let (_, source) = template_for(cx.tx, NoticeKind::ServiceCard)?;
+        let paper = paper_of(&settings.paper);
+        let pdf =
+            onetrip_notice::render_pdf(&source, &data, paper, &f.code, &f.code, issued(cx.now))
+                .map_err(notice_error)?;
+        let png = onetrip_notice::render_png(&source, &data, paper, &f.code, 1.5)
+            .map_err(notice_error)?;
+        let path = cx.data_dir.join("cards").join(format!("{}.pdf", f.code));
+        write_synced(&path, &pdf)?;
+        Ok(ServiceCardFile {
+            file: Printable {
+                number: f.code.clone(),
+                path: path.to_string_lossy().into_owned(),
+                printer: settings.printer,
+            },
+            png_data_url: png_url(&png),
+        })
+    }
+}

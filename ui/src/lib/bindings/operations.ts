@@ -4,6 +4,9 @@ import type { AcceptCase } from "./AcceptCase";
 import type { ActOnCase } from "./ActOnCase";
 import type { AddOverride } from "./AddOverride";
 import type { AddWorkdays } from "./AddWorkdays";
+import type { AppMaterial } from "./AppMaterial";
+import type { Application } from "./Application";
+import type { ApplicationStatus } from "./ApplicationStatus";
 import type { AuditPage } from "./AuditPage";
 import type { CalendarStatus } from "./CalendarStatus";
 import type { CallBack } from "./CallBack";
@@ -27,18 +30,24 @@ import type { CreateWindow } from "./CreateWindow";
 import type { DayInfo } from "./DayInfo";
 import type { DeadlineSettings } from "./DeadlineSettings";
 import type { Deadlines } from "./Deadlines";
+import type { DecideApplication } from "./DecideApplication";
 import type { DecideExtension } from "./DecideExtension";
+import type { Decided } from "./Decided";
 import type { DismissAlert } from "./DismissAlert";
+import type { DocumentRef } from "./DocumentRef";
 import type { FinishTicket } from "./FinishTicket";
 import type { Followup } from "./Followup";
+import type { GetApplication } from "./GetApplication";
 import type { GetCalendarStatus } from "./GetCalendarStatus";
 import type { GetCase } from "./GetCase";
 import type { GetCaseBoard } from "./GetCaseBoard";
 import type { GetCaseStats } from "./GetCaseStats";
 import type { GetCounter } from "./GetCounter";
 import type { GetDeadlineSettings } from "./GetDeadlineSettings";
+import type { GetDocumentFile } from "./GetDocumentFile";
 import type { GetHall } from "./GetHall";
 import type { GetHallBoard } from "./GetHallBoard";
+import type { GetNoticeSettings } from "./GetNoticeSettings";
 import type { GetQueueBoard } from "./GetQueueBoard";
 import type { GetQueueSettings } from "./GetQueueSettings";
 import type { GetTicketSlip } from "./GetTicketSlip";
@@ -49,6 +58,7 @@ import type { ImportYear } from "./ImportYear";
 import type { IssueTicket } from "./IssueTicket";
 import type { IssuedTicket } from "./IssuedTicket";
 import type { ListAlerts } from "./ListAlerts";
+import type { ListApplications } from "./ListApplications";
 import type { ListAudit } from "./ListAudit";
 import type { ListCases } from "./ListCases";
 import type { ListCategories } from "./ListCategories";
@@ -56,13 +66,22 @@ import type { ListDays } from "./ListDays";
 import type { ListFollowups } from "./ListFollowups";
 import type { ListItems } from "./ListItems";
 import type { ListStaff } from "./ListStaff";
+import type { ListTemplates } from "./ListTemplates";
 import type { ListWindows } from "./ListWindows";
+import type { MarkMaterial } from "./MarkMaterial";
 import type { Material } from "./Material";
 import type { MaterialForm } from "./MaterialForm";
+import type { MaterialState } from "./MaterialState";
 import type { Me } from "./Me";
 import type { Medium } from "./Medium";
 import type { NoShow } from "./NoShow";
+import type { NoticeSettings } from "./NoticeSettings";
+import type { NoticeTemplate } from "./NoticeTemplate";
+import type { OpenApplication } from "./OpenApplication";
 import type { PauseWindow } from "./PauseWindow";
+import type { Preview } from "./Preview";
+import type { PreviewDocument } from "./PreviewDocument";
+import type { Printable } from "./Printable";
 import type { QueueBoard } from "./QueueBoard";
 import type { QueueSettings } from "./QueueSettings";
 import type { RateTicket } from "./RateTicket";
@@ -73,8 +92,11 @@ import type { ReleaseWindow } from "./ReleaseWindow";
 import type { Requirement } from "./Requirement";
 import type { ResetStaffPassword } from "./ResetStaffPassword";
 import type { ResumeWindow } from "./ResumeWindow";
+import type { ReturnWithSupplement } from "./ReturnWithSupplement";
 import type { RevokeOverride } from "./RevokeOverride";
 import type { Role } from "./Role";
+import type { ServiceCard } from "./ServiceCard";
+import type { ServiceCardFile } from "./ServiceCardFile";
 import type { ServiceItem } from "./ServiceItem";
 import type { SessionInfo } from "./SessionInfo";
 import type { SetCategoryActive } from "./SetCategoryActive";
@@ -93,8 +115,10 @@ import type { UpdateCategory } from "./UpdateCategory";
 import type { UpdateDeadlineSettings } from "./UpdateDeadlineSettings";
 import type { UpdateHall } from "./UpdateHall";
 import type { UpdateItem } from "./UpdateItem";
+import type { UpdateNoticeSettings } from "./UpdateNoticeSettings";
 import type { UpdateQueueSettings } from "./UpdateQueueSettings";
 import type { UpdateStaff } from "./UpdateStaff";
+import type { UpdateTemplate } from "./UpdateTemplate";
 import type { UpdateWindow } from "./UpdateWindow";
 import type { WarningLevel } from "./WarningLevel";
 import type { WhoAmI } from "./WhoAmI";
@@ -168,6 +192,19 @@ export type Operations = {
   "case.stats": { request: GetCaseStats; response: CaseStats };
   "case.alerts": { request: ListAlerts; response: Array<CaseAlert> };
   "case.dismiss_alert": { request: DismissAlert; response: null };
+  "application.open": { request: OpenApplication; response: Application };
+  "application.mark": { request: MarkMaterial; response: Application };
+  "application.decide": { request: DecideApplication; response: Decided };
+  "application.return": { request: ReturnWithSupplement; response: Application };
+  "application.get": { request: GetApplication; response: Application };
+  "application.list": { request: ListApplications; response: Array<Application> };
+  "document.preview": { request: PreviewDocument; response: Preview };
+  "document.file": { request: GetDocumentFile; response: Printable };
+  "catalog.service_card": { request: ServiceCard; response: ServiceCardFile };
+  "notice.settings": { request: GetNoticeSettings; response: NoticeSettings };
+  "notice.update_settings": { request: UpdateNoticeSettings; response: NoticeSettings };
+  "notice.templates": { request: ListTemplates; response: Array<NoticeTemplate> };
+  "notice.update_template": { request: UpdateTemplate; response: NoticeTemplate };
 };
 
 export type OperationName = keyof Operations;
@@ -239,6 +276,19 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "case.stats": { command: "case_stats", access: "supervisor", writes: false },
   "case.alerts": { command: "case_alerts", access: "staff", writes: false },
   "case.dismiss_alert": { command: "case_dismiss_alert", access: "staff", writes: true },
+  "application.open": { command: "application_open", access: "staff", writes: true },
+  "application.mark": { command: "application_mark", access: "staff", writes: true },
+  "application.decide": { command: "application_decide", access: "staff", writes: true },
+  "application.return": { command: "application_return", access: "staff", writes: true },
+  "application.get": { command: "application_get", access: "staff", writes: false },
+  "application.list": { command: "application_list", access: "staff", writes: false },
+  "document.preview": { command: "document_preview", access: "staff", writes: false },
+  "document.file": { command: "document_file", access: "staff", writes: false },
+  "catalog.service_card": { command: "catalog_service_card", access: "staff", writes: false },
+  "notice.settings": { command: "notice_settings", access: "staff", writes: false },
+  "notice.update_settings": { command: "notice_update_settings", access: "admin", writes: true },
+  "notice.templates": { command: "notice_templates", access: "admin", writes: false },
+  "notice.update_template": { command: "notice_update_template", access: "admin", writes: true },
 };
 
 /** Every error code, for exhaustive translation checks. */
@@ -283,6 +333,11 @@ export const ERROR_CODES = [
   "item_inactive",
   "extension_exceeded",
   "deadline_passed",
+  "materials_unchecked",
+  "materials_incomplete",
+  "materials_complete",
+  "invalid_material_state",
+  "template_invalid",
   "schema_too_new",
   "storage",
   "internal",

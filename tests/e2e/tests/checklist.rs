@@ -1,0 +1,149 @@
+//! One trip, on the real window: call a ticket → open the item → mark two materials missing →
+//! the one-time notice (一次性告知单) is issued, archived and previewed → the applicant returns →
+//! only the missing materials are checked → accept → the acceptance notice (受理通知书).
+//! Screenshots under target/e2e-shots/. `#[ignore]`d; `make e2e` runs it under Xvfb.
+
+use std::process::Command;
+
+use onetrip_e2e::{App, sign_in_at_window, type_into};
+
+async fn select_option(app: &App, css: &str, starts_with: &str) {
+    let js = format!(
+        "const s = document.querySelector('{css}');
+         const o = [...s.options].find(o => o.text.startsWith('{starts_with}'));
+         s.value = o.value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return o.parentElement.label;"
+    );
+    let group = app.client.execute(&js, vec![]).await.unwrap();
+    assert_eq!(
+        group.as_str(),
+        Some("当前号的业务"),
+        "the item is suggested from the ticket's category"
+    );
+}
+
+async fn mark(app: &App, position: u32, state: &str) {
+    app.click(&format!(
+        "[data-testid=app-material][data-position='{position}'] [data-testid=mark-{state}]"
+    ))
+    .await;
+    app.wait_for(&format!(
+        "[data-testid=app-material][data-position='{position}'].st-{state}"
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver and the built app: run `make e2e`"]
+async fn call_check_notify_return_accept() {
+    let app = App::start("counter").await;
+    // An applicant took a 户籍 (C) ticket at the kiosk.
+    let cli = |args: &[&str]| {
+        let out = Command::new(onetrip_e2e::workspace_root().join("target/debug/onetrip"))
+            .arg("--db")
+            .arg(&app.db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let cats = cli(&["op", "category.list"]);
+    let c = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["prefix"] == "C")
+        .unwrap();
+    let ticket = cli(&[
+        "op",
+        "ticket.issue",
+        &serde_json::json!({"category_id": c["id"]}).to_string(),
+    ]);
+    assert_eq!(ticket["ticket"]["number"], "C001");
+
+    sign_in_at_window(&app, "wangfang", 5).await;
+    app.click("[data-testid=counter-call-next]").await;
+    app.wait_text("[data-testid=counter-current-number]", "C001")
+        .await;
+
+    // Open the item: 户口迁入, suggested from the ticket's category.
+    app.click("[data-testid=area-cases]").await;
+    app.wait_text("[data-testid=app-item]", "HJ-001").await;
+    select_option(&app, "[data-testid=app-item]", "HJ-001").await;
+    type_into(&app, "[data-testid=app-name]", "李明").await;
+    type_into(&app, "[data-testid=app-id]", "11010519491231002X").await;
+    type_into(&app, "[data-testid=app-phone]", "13800000000").await;
+    app.click("[data-testid=app-open]").await;
+    app.wait_text("[data-testid=app-number]", "330106-SQ-2026-000001")
+        .await;
+    app.wait_text("[data-testid=app-visits]", "第 1 次到窗")
+        .await;
+
+    // Two materials missing, one with a note.
+    mark(&app, 0, "received").await;
+    mark(&app, 1, "missing").await;
+    mark(&app, 2, "missing").await;
+    type_into(
+        &app,
+        "[data-testid=app-material][data-position='2'] [data-testid=mark-note]",
+        "复印件不清晰\n",
+    )
+    .await;
+    mark(&app, 3, "received").await;
+    mark(&app, 4, "not_applicable").await;
+    // Accepting is refused while materials are missing.
+    app.click("[data-testid=app-accept]").await;
+    app.wait_text("[data-testid=app-error]", "户口簿").await;
+    app.shot("checklist-marked").await;
+
+    // The one-time notice: issued, archived, previewed, sent to print.
+    app.click("[data-testid=app-supplement]").await;
+    app.click("[data-testid=app-supplement-issue]").await;
+    app.wait_text("[data-testid=doc-title]", "补正材料通知书")
+        .await;
+    app.wait_text("[data-testid=doc-title]", "330106-WS-2026-000001")
+        .await;
+    app.wait_text("[data-testid=app-status]", "待补正").await;
+    let archived = app
+        .db
+        .parent()
+        .unwrap()
+        .join("archive")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .flat_map(|y| std::fs::read_dir(y.path()).unwrap().flatten())
+        .flat_map(|m| std::fs::read_dir(m.path()).unwrap().flatten())
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(archived, vec!["330106-WS-2026-000001.pdf"]);
+    app.click("[data-testid=doc-print]").await;
+    app.wait_text("[data-testid=doc-print-state]", "未设置文书打印机")
+        .await;
+    app.shot("checklist-notice").await;
+
+    // The applicant comes back with the supplement: only the missing ones are checked again.
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=doc-preview] button:last-child').click()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.click("[data-testid=app-return]").await;
+    app.wait_text("[data-testid=app-visits]", "第 2 次到窗")
+        .await;
+    mark(&app, 1, "received").await;
+    mark(&app, 2, "received").await;
+    app.click("[data-testid=app-accept]").await;
+    app.wait_text("[data-testid=doc-title]", "受理通知书").await;
+    app.wait_text("[data-testid=app-status]", "已受理").await;
+    app.wait_text("[data-testid=app-case]", "330106-2026-000001")
+        .await;
+    app.shot("checklist-accepted").await;
+    app.close().await;
+}
