@@ -244,10 +244,8 @@ pub async fn choose_window(app: &App, number: u32) {
 pub async fn type_into(app: &App, css: &str, text: &str) {
     let el = app.wait_for(css).await;
     // Clear through an input event so the page's bound state sees it, then type for real.
-    let js = format!(
-        "const e = document.querySelector('{css}'); e.value = ''; e.dispatchEvent(new Event('input', {{ bubbles: true }}));"
-    );
-    app.client.execute(&js, vec![]).await.unwrap();
+    let js = "const e = document.querySelector(arguments[0]); e.value = ''; e.dispatchEvent(new Event('input', { bubbles: true }));";
+    app.client.execute(js, vec![css.into()]).await.unwrap();
     el.send_keys(text).await.unwrap();
 }
 

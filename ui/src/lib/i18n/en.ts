@@ -459,4 +459,5 @@ export const en: Record<string, string> = {
   'field.paper': "Paper",
   'field.review_body': "Review body",
   'field.court': "Court",
+  'app.new': "Next applicant",
 };

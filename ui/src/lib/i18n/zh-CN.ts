@@ -460,4 +460,5 @@ export const zhCN: Record<string, string> = {
   'field.paper': "纸张",
   'field.review_body': "行政复议机关",
   'field.court': "管辖法院",
+  'app.new': "接待下一位",
 };
