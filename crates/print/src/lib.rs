@@ -39,6 +39,8 @@ pub enum PrinterTarget {
     Cups(String),
 }
 
+pub use onetrip_core::validate::cups_queue as valid_queue;
+
 impl PrinterTarget {
     pub fn parse(s: &str) -> Result<PrinterTarget, PrintError> {
         let s = s.trim();
@@ -50,10 +52,7 @@ impl PrinterTarget {
                 return Ok(PrinterTarget::Tcp(addr.to_owned()));
             }
         } else if let Some(queue) = s.strip_prefix("cups:")
-            && !queue.is_empty()
-            && queue
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && valid_queue(queue)
         {
             return Ok(PrinterTarget::Cups(queue.to_owned()));
         } else if let Some(path) = s.strip_prefix("file:")
@@ -89,8 +88,13 @@ impl PrinterTarget {
             }
             PrinterTarget::Cups(queue) => {
                 // `lp` reads the document from stdin; CUPS converts the PDF for the printer.
-                let mut child = std::process::Command::new("lp")
-                    .args(["-d", queue, "-t", "OneTrip ticket", "-"])
+                let mut cmd = std::process::Command::new("lp");
+                match queue.split_once('@') {
+                    Some((q, server)) => cmd.args(["-h", server, "-d", q]),
+                    None => cmd.args(["-d", queue]),
+                };
+                let mut child = cmd
+                    .args(["-t", "OneTrip", "-"])
                     .stdin(std::process::Stdio::piped())
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::piped())
