@@ -460,4 +460,10 @@ export const en: Record<string, string> = {
   'field.review_body': "Review body",
   'field.court': "Court",
   'app.new': "Next applicant",
+  'notice.templateSaved': "Saved as version {version}; new notices use it",
+  'notice.defaultTemplate': "The built-in default is in use",
+  'notice.templateVersion': "Version {version} is in use",
+  'notice.saveTemplate': "Check and save",
+  'catalog.card': "Service card",
+  'admin.tab.notices': "Notices",
 };

@@ -461,4 +461,10 @@ export const zhCN: Record<string, string> = {
   'field.review_body': "行政复议机关",
   'field.court': "管辖法院",
   'app.new': "接待下一位",
+  'notice.templateSaved': "模板已保存（第 {version} 版），此后出具的文书使用新模板",
+  'notice.defaultTemplate': "当前使用内置默认模板",
+  'notice.templateVersion': "当前使用第 {version} 版",
+  'notice.saveTemplate': "检查并保存模板",
+  'catalog.card': "便民卡",
+  'admin.tab.notices': "文书",
 };
