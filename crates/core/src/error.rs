@@ -106,6 +106,8 @@ pub enum ErrorCode {
     InvalidMaterialState,
     /// The notice template does not render (`params.line`, `params.message`); the previous one stays.
     TemplateInvalid,
+    /// An import has bad rows; nothing was imported (`params.count`, `params.errors`: JSON list of {sheet, row, field, reason}).
+    ImportInvalid,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -162,6 +164,7 @@ impl ErrorCode {
         Self::MaterialsComplete,
         Self::InvalidMaterialState,
         Self::TemplateInvalid,
+        Self::ImportInvalid,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -214,6 +217,7 @@ impl ErrorCode {
             Self::MaterialsComplete => "materials_complete",
             Self::InvalidMaterialState => "invalid_material_state",
             Self::TemplateInvalid => "template_invalid",
+            Self::ImportInvalid => "import_invalid",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

@@ -113,6 +113,8 @@ macro_rules! for_each_operation {
             catalog_create => $crate::catalog::CreateItem,
             catalog_update => $crate::catalog::UpdateItem,
             catalog_set_active => $crate::catalog::SetItemActive,
+            catalog_export => $crate::catalog::ExportCatalog,
+            catalog_import => $crate::catalog::ImportCatalog,
             case_accept => $crate::cases::AcceptCase,
             case_act => $crate::cases::ActOnCase,
             case_decide_extension => $crate::cases::DecideExtension,

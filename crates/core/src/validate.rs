@@ -231,6 +231,28 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// A CUPS queue, optionally on another print server: `QUEUE` or `QUEUE@HOST:PORT` (the hall's
+/// print server in hall mode; a private test server).
+pub fn cups_queue(q: &str) -> bool {
+    let (queue, server) = match q.split_once('@') {
+        Some((queue, server)) => (queue, Some(server)),
+        None => (q, None),
+    };
+    let name_ok = !queue.is_empty()
+        && queue
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let server_ok = server.is_none_or(|s| {
+        s.rsplit_once(':').is_some_and(|(h, p)| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && p.parse::<u16>().is_ok()
+        })
+    });
+    name_ok && server_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,26 +353,4 @@ mod tests {
         assert_eq!(mask_name("欧阳娜娜"), "欧***");
         assert_eq!(mask_name("李"), "李*");
     }
-}
-
-/// A CUPS queue, optionally on another print server: `QUEUE` or `QUEUE@HOST:PORT` (the hall's
-/// print server in hall mode; a private test server).
-pub fn cups_queue(q: &str) -> bool {
-    let (queue, server) = match q.split_once('@') {
-        Some((queue, server)) => (queue, Some(server)),
-        None => (q, None),
-    };
-    let name_ok = !queue.is_empty()
-        && queue
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let server_ok = server.is_none_or(|s| {
-        s.rsplit_once(':').is_some_and(|(h, p)| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                && p.parse::<u16>().is_ok()
-        })
-    });
-    name_ok && server_ok
 }

@@ -245,6 +245,12 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         did("catalog.set_active"),
         json!({"id": created["id"], "active": false}),
     );
+    let file = run(&a, did("catalog.export"), json!({"format": "json"}));
+    run(
+        &a,
+        did("catalog.import"),
+        json!({"format": "json", "content": file["content"]}),
+    );
     let case = run(
         &c,
         did("case.accept"),

@@ -11,6 +11,12 @@
 //! - An item may override the hall's warning thresholds.
 //! - Items are deactivated, never deleted: cases keep pointing at them.
 
+pub mod transfer;
+
+pub use transfer::{
+    CatalogFile, ExportCatalog, ImportCatalog, ImportReport, RowError, TransferFormat,
+};
+
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -302,7 +308,7 @@ pub(crate) fn get_tx(tx: &rusqlite::Connection, id: &str) -> Result<ServiceItem>
     Ok(item)
 }
 
-fn list(tx: &Transaction<'_>) -> Result<Vec<ServiceItem>> {
+pub(crate) fn list(tx: &Transaction<'_>) -> Result<Vec<ServiceItem>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {ITEM_COLUMNS} FROM service_items ORDER BY active DESC, code"
     ))?;
@@ -323,7 +329,13 @@ fn enum_str<T: Serialize>(v: T) -> String {
 }
 
 /// Write an item's row and its materials (replacing the old list).
-fn save(tx: &Transaction<'_>, id: &str, f: &ItemFields, now_ms: i64, insert: bool) -> Result<()> {
+pub(crate) fn save(
+    tx: &Transaction<'_>,
+    id: &str,
+    f: &ItemFields,
+    now_ms: i64,
+    insert: bool,
+) -> Result<()> {
     let dup: Option<String> = tx
         .query_row(
             "SELECT id FROM service_items WHERE code = ?1 AND id <> ?2",

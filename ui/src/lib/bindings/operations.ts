@@ -18,6 +18,7 @@ import type { CaseDetail } from "./CaseDetail";
 import type { CaseStats } from "./CaseStats";
 import type { CaseStatus } from "./CaseStatus";
 import type { CaseSummary } from "./CaseSummary";
+import type { CatalogFile } from "./CatalogFile";
 import type { Category } from "./Category";
 import type { CategoryRef } from "./CategoryRef";
 import type { ChangePassword } from "./ChangePassword";
@@ -35,6 +36,7 @@ import type { DecideExtension } from "./DecideExtension";
 import type { Decided } from "./Decided";
 import type { DismissAlert } from "./DismissAlert";
 import type { DocumentRef } from "./DocumentRef";
+import type { ExportCatalog } from "./ExportCatalog";
 import type { FinishTicket } from "./FinishTicket";
 import type { Followup } from "./Followup";
 import type { GetApplication } from "./GetApplication";
@@ -54,6 +56,8 @@ import type { GetTicketSlip } from "./GetTicketSlip";
 import type { Hall } from "./Hall";
 import type { HallBoard } from "./HallBoard";
 import type { HoldTicket } from "./HoldTicket";
+import type { ImportCatalog } from "./ImportCatalog";
+import type { ImportReport } from "./ImportReport";
 import type { ImportYear } from "./ImportYear";
 import type { IssueTicket } from "./IssueTicket";
 import type { IssuedTicket } from "./IssuedTicket";
@@ -183,6 +187,8 @@ export type Operations = {
   "catalog.create": { request: CreateItem; response: ServiceItem };
   "catalog.update": { request: UpdateItem; response: ServiceItem };
   "catalog.set_active": { request: SetItemActive; response: ServiceItem };
+  "catalog.export": { request: ExportCatalog; response: CatalogFile };
+  "catalog.import": { request: ImportCatalog; response: ImportReport };
   "case.accept": { request: AcceptCase; response: CaseDetail };
   "case.act": { request: ActOnCase; response: CaseDetail };
   "case.decide_extension": { request: DecideExtension; response: CaseDetail };
@@ -267,6 +273,8 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "catalog.create": { command: "catalog_create", access: "admin", writes: true },
   "catalog.update": { command: "catalog_update", access: "admin", writes: true },
   "catalog.set_active": { command: "catalog_set_active", access: "admin", writes: true },
+  "catalog.export": { command: "catalog_export", access: "supervisor", writes: false },
+  "catalog.import": { command: "catalog_import", access: "admin", writes: true },
   "case.accept": { command: "case_accept", access: "staff", writes: true },
   "case.act": { command: "case_act", access: "staff", writes: true },
   "case.decide_extension": { command: "case_decide_extension", access: "supervisor", writes: true },
@@ -338,6 +346,7 @@ export const ERROR_CODES = [
   "materials_complete",
   "invalid_material_state",
   "template_invalid",
+  "import_invalid",
   "schema_too_new",
   "storage",
   "internal",
