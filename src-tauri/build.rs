@@ -18,6 +18,7 @@ const EXTRA_COMMANDS: &[(&str, bool)] = &[
     ("print_ticket", true),
     ("announce_call", true),
     ("print_notice", false),
+    ("export_catalog", false),
 ];
 
 fn main() {

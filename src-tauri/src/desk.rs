@@ -124,7 +124,7 @@ macro_rules! commands {
         )*
 
         fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call, print_notice]
+            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call, print_notice, export_catalog]
         }
     };
 }
@@ -229,6 +229,39 @@ async fn print_notice(
         printed: true,
         target: Some(format!("cups:{}", file.printer)),
     })
+}
+
+/// Export the catalog to this PC's Downloads folder (or beside the database when there is none)
+/// and say where.
+#[tauri::command]
+async fn export_catalog(
+    desk: State<'_, Desk>,
+    app: AppHandle,
+    window: WebviewWindow,
+    token: Option<String>,
+    format: onetrip_core::catalog::TransferFormat,
+) -> Result<String, CoreError> {
+    use base64::Engine;
+    let file = desk.run(
+        &app,
+        &window,
+        token,
+        onetrip_core::catalog::ExportCatalog { format },
+    )?;
+    let bytes = match format {
+        onetrip_core::catalog::TransferFormat::Json => file.content.into_bytes(),
+        onetrip_core::catalog::TransferFormat::Xlsx => base64::engine::general_purpose::STANDARD
+            .decode(file.content)
+            .map_err(|e| CoreError::internal(e.to_string()))?,
+    };
+    let dir = directories::UserDirs::new()
+        .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))
+        .unwrap_or_else(|| desk.store.data_dir().to_path_buf());
+    let stamp = desk.clock.now().strftime("%Y%m%d-%H%M%S").to_string();
+    let path = dir.join(format!("onetrip-{stamp}-{}", file.filename));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(&path, bytes)?;
+    Ok(path.display().to_string())
 }
 
 /// Announce a call on this PC's speaker ("请A001号到3号窗口办理"), after any still playing.

@@ -88,3 +88,12 @@ export async function printNotice(kind: 'document' | 'card', id: string): Promis
     throw toApiError(e);
   }
 }
+
+/** Export the catalog as a file on this PC; resolves to where it was written. */
+export async function exportCatalog(format: 'json' | 'xlsx'): Promise<string> {
+  try {
+    return await invoke<string>('export_catalog', { token, format });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
