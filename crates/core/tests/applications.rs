@@ -317,6 +317,36 @@ fn two_missing_materials_one_notice_then_the_supplement_is_accepted() {
     assert!(text.contains("受理通知书") && text.contains(&case_number));
     // The clock starts on the supplement day: 7 working days after Thursday 11-26.
     assert!(text.contains("2026年12月7日"), "{text}");
+    // The hall watches trips: this case took two visits for an item that needs one.
+    let case_id = ok.application.case_id.clone().unwrap();
+    let sup = h.sign_in_at("zhouhong", None, bj(date(2026, 11, 27), 8, 30));
+    h.store
+        .execute(
+            &sup,
+            bj(date(2026, 11, 27), 10, 0),
+            onetrip_core::cases::ActOnCase {
+                id: case_id,
+                action: onetrip_core::cases::CaseAction::Decide {
+                    outcome: onetrip_core::cases::DecisionOutcome::Approved,
+                    note: String::new(),
+                },
+            },
+        )
+        .unwrap();
+    let stats = h
+        .store
+        .execute(
+            &sup,
+            bj(date(2026, 11, 27), 11, 0),
+            onetrip_core::cases::GetCaseStats {
+                from: "2026-11-01".into(),
+                to: "2026-11-30".into(),
+            },
+        )
+        .unwrap()
+        .response;
+    assert_eq!(stats.by_item[0].average_visits, Some(2.0));
+    assert_eq!(stats.by_item[0].visits_needed, Some(1));
     // Documents cannot be edited.
     let conn = rusqlite::Connection::open(h.path()).unwrap();
     assert!(

@@ -180,6 +180,9 @@ pub struct Application {
     /// Last day to issue the one-time notice (art. 32(4)).
     #[ts(type = "string")]
     pub notice_due: jiff::civil::Date,
+    /// Working days left to issue the notice while the materials are being checked on the first
+    /// visit (0: due today; negative: lapsed); `None` once it no longer applies.
+    pub notice_days_left: Option<i32>,
     pub visits: u32,
     pub visits_needed: u32,
     pub materials: Vec<AppMaterial>,
@@ -281,6 +284,7 @@ fn load(tx: &Connection, id: &str) -> Result<Row> {
                         outcome: r.get(9)?,
                         received_at: from_ms(r.get(10)?),
                         notice_due: due.parse().unwrap_or_default(),
+                        notice_days_left: None,
                         visits: r.get(12)?,
                         visits_needed: r.get(13)?,
                         materials: vec![],
@@ -304,6 +308,20 @@ fn load(tx: &Connection, id: &str) -> Result<Row> {
     row.app.materials = materials_of(tx, id)?;
     row.app.documents = notices::documents_of(tx, id)?;
     Ok(row)
+}
+
+/// Fill in the five-day countdown (the warning before it lapses), on this calendar at `now`.
+fn with_countdown(cx: &Cx<'_>, mut app: Application) -> Result<Application> {
+    if app.status == ApplicationStatus::Checking && app.visits == 1 {
+        let cal = cx.calendar()?;
+        let today = hall_date(cx.now);
+        app.notice_days_left = Some(if today <= app.notice_due {
+            cal.count_workdays(today, app.notice_due)? as i32
+        } else {
+            -(cal.count_workdays(app.notice_due, today)? as i32)
+        });
+    }
+    Ok(app)
 }
 
 fn ensure_status(app: &Application, allowed: &[ApplicationStatus], action: &str) -> Result<()> {
@@ -423,7 +441,7 @@ impl Operation for OpenApplication {
                 ),
             ),
         )?;
-        Ok(load(cx.tx, &id)?.app)
+        with_countdown(cx, load(cx.tx, &id)?.app)
     }
 }
 
@@ -799,7 +817,7 @@ impl Operation for GetApplication {
     type Response = Application;
     fn run(self, cx: &mut Cx<'_>) -> Result<Application> {
         let id = validate::id("id", "申请", &self.id)?;
-        Ok(load(cx.tx, &id)?.app)
+        with_countdown(cx, load(cx.tx, &id)?.app)
     }
 }
 
@@ -839,7 +857,9 @@ impl Operation for ListApplications {
                     .collect::<rusqlite::Result<_>>()?
             }
         };
-        ids.iter().map(|id| Ok(load(cx.tx, id)?.app)).collect()
+        ids.iter()
+            .map(|id| with_countdown(cx, load(cx.tx, id)?.app))
+            .collect()
     }
 }
 

@@ -395,14 +395,22 @@ pub struct StatsRow {
     /// 提前办结率: early / decided, in percent.
     pub early_rate: Option<f64>,
     pub average_workdays: Option<f64>,
+    /// Trips the applicants actually made per case (every visit of its application).
+    pub average_visits: Option<f64>,
+    /// The item's "visits needed" (item rows only).
+    pub visits_needed: Option<u32>,
     #[serde(skip)]
     #[ts(skip)]
     workdays_sum: u64,
+    #[serde(skip)]
+    #[ts(skip)]
+    visits_sum: u64,
 }
 
 impl StatsRow {
-    fn add(&mut self, timing: Timing, days: u32) {
+    fn add(&mut self, timing: Timing, days: u32, visits: u32) {
         self.decided += 1;
+        self.visits_sum += u64::from(visits);
         match timing {
             Timing::Early => self.early += 1,
             Timing::OnTime => self.on_time += 1,
@@ -417,6 +425,7 @@ impl StatsRow {
             self.on_time_rate = Some(pct(self.early + self.on_time));
             self.early_rate = Some(pct(self.early));
             self.average_workdays = Some((self.workdays_sum as f64 * 10.0 / n).round() / 10.0);
+            self.average_visits = Some((self.visits_sum as f64 * 10.0 / n).round() / 10.0);
         }
         self
     }
@@ -462,7 +471,8 @@ impl Operation for GetCaseStats {
             .map_err(|e| CoreError::internal(e.to_string()))?
             .timestamp();
         let mut stmt = cx.tx.prepare(
-            "SELECT c.item_id, i.name, c.owner_id, s.name, c.timing, c.workdays_used
+            "SELECT c.item_id, i.name, c.owner_id, s.name, c.timing, c.workdays_used, i.visits_needed,
+                    COALESCE((SELECT a.visits FROM applications a WHERE a.case_id = c.id), 1)
              FROM cases c JOIN service_items i ON i.id = c.item_id JOIN staff s ON s.id = c.owner_id
              WHERE c.timing IS NOT NULL AND EXISTS (
                 SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind = 'decided'
@@ -477,6 +487,8 @@ impl Operation for GetCaseStats {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, Option<u32>>(5)?,
+                    r.get::<_, u32>(6)?,
+                    r.get::<_, u32>(7)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -487,22 +499,23 @@ impl Operation for GetCaseStats {
         };
         let mut by_item: BTreeMap<String, StatsRow> = BTreeMap::new();
         let mut by_clerk: BTreeMap<String, StatsRow> = BTreeMap::new();
-        for (item, item_name, owner, owner_name, timing, days) in rows {
+        for (item, item_name, owner, owner_name, timing, days, needed, visits) in rows {
             let timing = match timing.as_str() {
                 "early" => Timing::Early,
                 "on_time" => Timing::OnTime,
                 _ => Timing::Late,
             };
             let days = days.unwrap_or(0);
-            total.add(timing, days);
+            total.add(timing, days, visits);
             by_item
                 .entry(item.clone())
                 .or_insert_with(|| StatsRow {
                     key: item,
                     name: item_name,
+                    visits_needed: Some(needed),
                     ..Default::default()
                 })
-                .add(timing, days);
+                .add(timing, days, visits);
             by_clerk
                 .entry(owner.clone())
                 .or_insert_with(|| StatsRow {
@@ -510,7 +523,7 @@ impl Operation for GetCaseStats {
                     name: owner_name,
                     ..Default::default()
                 })
-                .add(timing, days);
+                .add(timing, days, visits);
         }
         let done = |m: BTreeMap<String, StatsRow>| {
             let mut v: Vec<_> = m.into_values().map(StatsRow::finish).collect();

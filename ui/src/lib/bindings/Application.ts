@@ -11,4 +11,9 @@ outcome: string | null, received_at: string,
 /**
  * Last day to issue the one-time notice (art. 32(4)).
  */
-notice_due: string, visits: number, visits_needed: number, materials: Array<AppMaterial>, documents: Array<DocumentRef>, case_id: string | null, case_number: string | null, };
+notice_due: string, 
+/**
+ * Working days left to issue the notice while the materials are being checked on the first
+ * visit (0: due today; negative: lapsed); `None` once it no longer applies.
+ */
+notice_days_left: number | null, visits: number, visits_needed: number, materials: Array<AppMaterial>, documents: Array<DocumentRef>, case_id: string | null, case_number: string | null, };

@@ -11,4 +11,12 @@ on_time_rate: number | null,
 /**
  * 提前办结率: early / decided, in percent.
  */
-early_rate: number | null, average_workdays: number | null, };
+early_rate: number | null, average_workdays: number | null, 
+/**
+ * Trips the applicants actually made per case (every visit of its application).
+ */
+average_visits: number | null, 
+/**
+ * The item's "visits needed" (item rows only).
+ */
+visits_needed: number | null, };

@@ -483,4 +483,8 @@ export const en: Record<string, string> = {
   'catalog.field': "Field",
   'catalog.reason': "Problem",
   'error.import_invalid': "{count} problems in the file; nothing was imported (see below)",
+  'app.noticeLeft': "{n} working days left to notify",
+  'app.noticeToday': "Notice due today",
+  'app.noticeLapsed': "Lapsed: deemed accepted",
+  'case.stats.visits': "Visits made / needed",
 };

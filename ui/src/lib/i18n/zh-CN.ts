@@ -484,4 +484,8 @@ export const zhCN: Record<string, string> = {
   'catalog.field': "字段",
   'catalog.reason': "问题",
   'error.import_invalid': "导入文件有 {count} 处问题，未导入任何内容（见下表）",
+  'app.noticeLeft': "告知期限剩 {n} 个工作日",
+  'app.noticeToday': "今天是告知期限",
+  'app.noticeLapsed': "已逾期，将视为受理",
+  'case.stats.visits': "平均跑动次数 / 应跑",
 };
