@@ -253,6 +253,25 @@ pub fn cups_queue(q: &str) -> bool {
     name_ok && server_ok
 }
 
+/// An applicant as a window takes them down: name, resident ID (GB 11643), phone, and the queue
+/// ticket being served (optional). Returns them normalised, or the first field at fault.
+pub fn applicant(
+    name: &str,
+    id_number: &str,
+    phone_number: &str,
+    ticket_id: Option<&str>,
+) -> Result<(String, String, String, Option<String>)> {
+    Ok((
+        text("applicant_name", "申请人姓名", name, 60)?,
+        resident_id("applicant_id_number", id_number)?,
+        phone("applicant_phone", phone_number)?,
+        match ticket_id.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(id("ticket_id", "号票", t)?),
+            None => None,
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

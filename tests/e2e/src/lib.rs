@@ -261,3 +261,19 @@ pub async fn sign_in_at_window(app: &App, login: &str, window: u32) {
     app.wait_text("[data-testid=counter-window]", &format!("{window}号窗口"))
         .await;
 }
+
+/// Choose the option of a `<select>` whose text starts with `starts_with` (as a clerk does) and
+/// return the label of its option group.
+pub async fn select_option(app: &App, css: &str, starts_with: &str) -> Option<String> {
+    let js = "const s = document.querySelector(arguments[0]);
+         const o = [...s.options].find(o => o.text.startsWith(arguments[1]));
+         s.value = o.value; s.dispatchEvent(new Event('change', { bubbles: true }));
+         return [o.text, o.parentElement.label ?? null];";
+    let v = app
+        .client
+        .execute(js, vec![css.into(), starts_with.into()])
+        .await
+        .unwrap();
+    assert!(v[0].as_str().unwrap().starts_with(starts_with));
+    v[1].as_str().map(str::to_owned)
+}

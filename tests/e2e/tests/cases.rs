@@ -4,17 +4,7 @@
 //! an extension → a supervisor approves it in the admin window → the counter shows the longer
 //! limit. Screenshots under target/e2e-shots/. `#[ignore]`d; `make e2e` runs it under Xvfb.
 
-use onetrip_e2e::{App, sign_in_at_window, type_into};
-
-async fn select_option(app: &App, css: &str, starts_with: &str) {
-    let js = format!(
-        "const s = document.querySelector('{css}');
-         const o = [...s.options].find(o => o.text.startsWith('{starts_with}'));
-         s.value = o.value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return o.text;"
-    );
-    let label = app.client.execute(&js, vec![]).await.unwrap();
-    assert!(label.as_str().unwrap().starts_with(starts_with));
-}
+use onetrip_e2e::{App, select_option, sign_in_at_window, type_into};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver and the built app: run `make e2e`"]

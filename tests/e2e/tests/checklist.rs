@@ -5,21 +5,7 @@
 
 use std::process::Command;
 
-use onetrip_e2e::{App, sign_in_at_window, type_into};
-
-async fn select_option(app: &App, css: &str, starts_with: &str) {
-    let js = format!(
-        "const s = document.querySelector('{css}');
-         const o = [...s.options].find(o => o.text.startsWith('{starts_with}'));
-         s.value = o.value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return o.parentElement.label;"
-    );
-    let group = app.client.execute(&js, vec![]).await.unwrap();
-    assert_eq!(
-        group.as_str(),
-        Some("当前号的业务"),
-        "the item is suggested from the ticket's category"
-    );
-}
+use onetrip_e2e::{App, select_option, sign_in_at_window, type_into};
 
 async fn mark(app: &App, position: u32, state: &str) {
     app.click(&format!(
@@ -73,7 +59,12 @@ async fn call_check_notify_return_accept() {
     // Open the item: 户口迁入, suggested from the ticket's category.
     app.click("[data-testid=area-cases]").await;
     app.wait_text("[data-testid=app-item]", "HJ-001").await;
-    select_option(&app, "[data-testid=app-item]", "HJ-001").await;
+    let group = select_option(&app, "[data-testid=app-item]", "HJ-001").await;
+    assert_eq!(
+        group.as_deref(),
+        Some("当前号的业务"),
+        "the item is suggested from the ticket's category"
+    );
     type_into(&app, "[data-testid=app-name]", "李明").await;
     type_into(&app, "[data-testid=app-id]", "11010519491231002X").await;
     type_into(&app, "[data-testid=app-phone]", "13800000000").await;

@@ -390,13 +390,12 @@ impl Operation for OpenApplication {
             ));
         }
         let item_id = validate::id("item_id", "事项", &self.item_id)?;
-        let name = validate::text("applicant_name", "申请人姓名", &self.applicant_name, 60)?;
-        let id_number = validate::resident_id("applicant_id_number", &self.applicant_id_number)?;
-        let phone = validate::phone("applicant_phone", &self.applicant_phone)?;
-        let ticket = match &self.ticket_id {
-            Some(t) if !t.trim().is_empty() => Some(validate::id("ticket_id", "号票", t)?),
-            _ => None,
-        };
+        let (name, id_number, phone, ticket) = validate::applicant(
+            &self.applicant_name,
+            &self.applicant_id_number,
+            &self.applicant_phone,
+            self.ticket_id.as_deref(),
+        )?;
         let item = crate::catalog::get(cx.tx, &item_id)?;
         if !item.active {
             return Err(CoreError::new(
