@@ -39,6 +39,16 @@ pub const BACKUP_PAIRS: &[(&str, &str)] = &[
     ("zhaolei", "huangmin"),
 ];
 
+/// (window number, A, B): the posts of the demo windows, from [`BACKUP_PAIRS`].
+const POSTS: &[(u32, &str, &str)] = &[
+    (1, "zhangwei", "liuyang"),
+    (2, "liuyang", "zhangwei"),
+    (3, "wangfang", "lina"),
+    (4, "lina", "wangfang"),
+    (5, "chenjing", "yangqiang"),
+    (6, "yangqiang", "chenjing"),
+];
+
 /// (prefix, name, daily cap, issue from, issue until)
 const CATEGORIES: &[(&str, &str, u32, &str, &str)] = &[
     ("A", "不动产登记", 300, "08:30", "16:30"),
@@ -90,6 +100,8 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
         },
     )?;
     let mut cats = Vec::new();
+    let mut window_ids: Vec<(u32, String)> = Vec::new();
+    let mut staff_ids: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
     for (prefix, name, cap, from, until) in CATEGORIES {
         let c = store.execute(
             &me,
@@ -116,7 +128,7 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
                     .expect("demo windows use demo prefixes")
             })
             .collect();
-        store.execute(
+        let w = store.execute(
             &me,
             now,
             hall::CreateWindow {
@@ -127,9 +139,10 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
                 },
             },
         )?;
+        window_ids.push((*number, w.response.id));
     }
     for (login, name, role) in ACCOUNTS {
-        store.execute(
+        let s = store.execute(
             &me,
             now,
             staff::CreateStaff {
@@ -137,6 +150,32 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
                 name: (*name).into(),
                 role: *role,
                 initial_password: DEMO_PASSWORD.into(),
+            },
+        )?;
+        staff_ids.insert(*login, s.response.id);
+    }
+    // Each window is a post; each pair of clerks holds two posts and backs up the other's.
+    for (number, a, b) in POSTS {
+        let window = window_ids
+            .iter()
+            .find(|(n, _)| n == number)
+            .map(|(_, id)| id.clone());
+        let p = store.execute(
+            &me,
+            now,
+            crate::posts::CreatePost {
+                name: format!("{number}号窗口岗"),
+                window_id: window,
+            },
+        )?;
+        store.execute(
+            &me,
+            now,
+            crate::posts::AssignPost {
+                post_id: p.response.id,
+                primary_id: staff_ids[a].clone(),
+                backup_id: staff_ids[b].clone(),
+                reason: "演示大厅初始 AB 岗".into(),
             },
         )?;
     }

@@ -108,6 +108,10 @@ pub enum ErrorCode {
     TemplateInvalid,
     /// An import has bad rows; nothing was imported (`params.count`, `params.errors`: JSON list of {sheet, row, field, reason}).
     ImportInvalid,
+    /// A and B of a post would be away at the same time (`params.post`, `params.partner`); a supervisor must name a third person first.
+    BothAway,
+    /// A planned absence inside the notice period (`params.need`, `params.ahead` working days) needs a supervisor's override.
+    NoticePeriod,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -165,6 +169,8 @@ impl ErrorCode {
         Self::InvalidMaterialState,
         Self::TemplateInvalid,
         Self::ImportInvalid,
+        Self::BothAway,
+        Self::NoticePeriod,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -218,6 +224,8 @@ impl ErrorCode {
             Self::InvalidMaterialState => "invalid_material_state",
             Self::TemplateInvalid => "template_invalid",
             Self::ImportInvalid => "import_invalid",
+            Self::BothAway => "both_away",
+            Self::NoticePeriod => "notice_period",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

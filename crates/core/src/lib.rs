@@ -17,6 +17,7 @@
 //! - [`deadlines`]: the pure deadline and warning-level function (限时办结).
 //! - [`applications`]: materials checked at the window, the one-time notice, acceptance,
 //!   rejection, supplements and the art. 32 five-day clock.
+//! - [`posts`]: posts, A/B assignments, absences and the AB guard (handover in progress).
 //! - [`notices`]: issued notices (numbers, archive copies), templates, printing settings.
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
@@ -39,6 +40,7 @@ pub mod hall;
 pub mod ids;
 pub mod notices;
 pub mod op;
+pub mod posts;
 pub mod queue;
 pub mod staff;
 pub mod store;
@@ -137,6 +139,14 @@ macro_rules! for_each_operation {
             notice_update_settings => $crate::notices::UpdateNoticeSettings,
             notice_templates => $crate::notices::ListTemplates,
             notice_update_template => $crate::notices::UpdateTemplate,
+            post_list => $crate::posts::ListPosts,
+            post_create => $crate::posts::CreatePost,
+            post_assign => $crate::posts::AssignPost,
+            post_name_cover => $crate::posts::NameCover,
+            post_coverage => $crate::posts::GetCoverage,
+            absence_request => $crate::posts::RequestAbsence,
+            absence_decide => $crate::posts::DecideAbsence,
+            absence_list => $crate::posts::ListAbsences,
         }
     };
 }

@@ -343,6 +343,40 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         json!({"kind": "service_card", "source": templates[3]["source"]}),
     );
 
+    // Posts and absences.
+    let posts = run(&a, did("post.list"), json!({}));
+    let np = run(&a, did("post.create"), json!({"name": "综合咨询岗"}));
+    run(
+        &sc0,
+        did("post.assign"),
+        json!({"post_id": np["id"], "primary_id": posts[0]["primary_id"], "backup_id": posts[2]["primary_id"], "reason": "新设岗位"}),
+    );
+    run(
+        &sc0,
+        did("post.name_cover"),
+        json!({"post_id": np["id"], "staff_id": posts[4]["primary_id"], "starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z", "reason": "测试"}),
+    );
+    let ab = run(
+        &sc0,
+        did("absence.request"),
+        json!({"staff_id": posts[4]["backup_id"], "kind": "training", "starts_at": "2026-12-07T00:00:00Z", "ends_at": "2026-12-08T00:00:00Z", "reason": "业务培训"}),
+    );
+    run(
+        &sc0,
+        did("absence.decide"),
+        json!({"id": ab["id"], "approve": true}),
+    );
+    run(
+        &sc0,
+        did("absence.list"),
+        json!({"from": "2026-12-01T00:00:00Z", "to": "2026-12-31T00:00:00Z"}),
+    );
+    run(
+        &sc0,
+        did("post.coverage"),
+        json!({"from": "2026-12-07", "days": 3}),
+    );
+
     // Reads leave nothing.
     for name in [
         "hall.get",

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "applications_notices",
         sql: include_str!("migrations/0004_applications_notices.sql"),
     },
+    Migration {
+        version: 5,
+        name: "posts",
+        sql: include_str!("migrations/0005_posts.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -487,4 +487,6 @@ export const en: Record<string, string> = {
   'app.noticeToday': "Notice due today",
   'app.noticeLapsed': "Lapsed: deemed accepted",
   'case.stats.visits': "Visits made / needed",
+  'error.both_away': "{partner} of post “{post}” is away at the same time: a supervisor must name a third person first",
+  'error.notice_period': "A planned absence needs {need} working days of notice (only {ahead}); a supervisor must allow it",
 };

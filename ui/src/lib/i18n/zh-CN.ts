@@ -488,4 +488,6 @@ export const zhCN: Record<string, string> = {
   'app.noticeToday': "今天是告知期限",
   'app.noticeLapsed': "已逾期，将视为受理",
   'case.stats.visits': "平均跑动次数 / 应跑",
+  'error.both_away': "岗位“{post}”的 {partner} 同时不在岗：A、B 岗不能同时离岗，请先指定第三人",
+  'error.notice_period': "计划离岗须提前 {need} 个工作日报备（现在只提前 {ahead} 个），须分管领导准许",
 };
