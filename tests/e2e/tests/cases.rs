@@ -120,6 +120,10 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
     app.click("[data-testid=tab-calendar]").await;
     app.wait_text("[data-testid=calendar-grid]", "一").await;
     app.shot("calendar-admin").await;
+    app.click("[data-testid=tab-posts]").await;
+    app.wait_text("[data-testid=coverage]", "1号窗口岗").await;
+    app.wait_text("[data-testid=coverage]", "张伟").await;
+    app.shot("posts-coverage").await;
     app.click("[data-testid=tab-catalog]").await;
     app.wait_text("[data-testid=catalog]", "不动产转移登记")
         .await;
