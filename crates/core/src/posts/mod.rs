@@ -287,6 +287,12 @@ fn absences(tx: &Connection, where_: &str, p: &[&dyn rusqlite::ToSql]) -> Result
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+fn absence(tx: &Connection, id: &str) -> Result<Absence> {
+    absences(tx, "a.id = ?1", &[&id])?
+        .pop()
+        .ok_or_else(|| CoreError::not_found("离岗申请", id))
+}
+
 /// Everything the guard needs, from the database.
 fn guard_inputs(
     tx: &Connection,
@@ -494,9 +500,7 @@ impl Operation for RequestAbsence {
                 ),
             ),
         )?;
-        absences(cx.tx, "a.id = ?1", &[&id])?
-            .pop()
-            .ok_or_else(|| CoreError::internal("离岗记录未找到"))
+        absence(cx.tx, &id)
     }
 }
 
@@ -514,9 +518,7 @@ impl Operation for DecideAbsence {
     type Response = Absence;
     fn run(self, cx: &mut Cx<'_>) -> Result<Absence> {
         let id = validate::id("id", "离岗申请", &self.id)?;
-        let a = absences(cx.tx, "a.id = ?1", &[&id])?
-            .pop()
-            .ok_or_else(|| CoreError::not_found("离岗申请", &id))?;
+        let a = absence(cx.tx, &id)?;
         if a.status != "requested" {
             return Err(
                 CoreError::new(ErrorCode::InvalidTransition, "该离岗申请已处理")
@@ -553,9 +555,7 @@ impl Operation for DecideAbsence {
                 ),
             ),
         )?;
-        absences(cx.tx, "a.id = ?1", &[&id])?
-            .pop()
-            .ok_or_else(|| CoreError::internal("离岗记录未找到"))
+        absence(cx.tx, &id)
     }
 }
 
