@@ -25,7 +25,7 @@ use ts_rs::TS;
 use crate::audit::AuditDraft;
 use crate::calendar::WorkCalendar;
 use crate::cases::{AcceptBasis, Acceptor};
-use crate::catalog::Requirement;
+use crate::catalog::{Requirement, enum_str};
 use crate::clock::{from_ms, hall_date, to_ms};
 use crate::error::{CoreError, ErrorCode, Result};
 use crate::event::Topic;
@@ -191,19 +191,9 @@ pub struct Application {
     pub case_number: Option<String>,
 }
 
-fn enum_label<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn form_label(form: &str) -> &'static str {
-    match form {
-        "original" => "原件",
-        "copy" => "复印件",
-        _ => "原件及复印件",
-    }
+    serde_json::from_value::<crate::catalog::MaterialForm>(form.into())
+        .map_or("原件及复印件", crate::catalog::MaterialForm::label)
 }
 
 fn materials_of(tx: &Connection, id: &str) -> Result<Vec<AppMaterial>> {
@@ -332,13 +322,13 @@ fn ensure_status(app: &Application, allowed: &[ApplicationStatus], action: &str)
         ErrorCode::InvalidTransition,
         format!("申请 {} 当前状态不能{action}", app.number),
     )
-    .param("status", enum_label(app.status))
+    .param("status", enum_str(app.status))
     .param("action", action))
 }
 
 /// The facts every notice about this application prints.
 fn base_data(tx: &Connection, r: &Row) -> Result<serde_json::Value> {
-    let item = crate::catalog::get_tx(tx, &r.app.item_id)?;
+    let item = crate::catalog::get(tx, &r.app.item_id)?;
     let f = &item.fields;
     let window = r
         .window_number
@@ -421,7 +411,7 @@ impl Operation for OpenApplication {
             cx.tx.execute(
                 "INSERT INTO application_materials (application_id, position, name, form, copies, requirement, condition, standard, state)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
-                params![id, i as u32, m.name, enum_label(m.form), m.copies, enum_label(m.requirement), m.condition, m.standard],
+                params![id, i as u32, m.name, enum_str(m.form), m.copies, enum_str(m.requirement), m.condition, m.standard],
             )?;
         }
         cx.tx.execute(

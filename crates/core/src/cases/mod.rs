@@ -188,7 +188,7 @@ pub(crate) fn insert(
     received_at: Timestamp,
     basis: AcceptBasis,
 ) -> Result<(String, String, Deadlines)> {
-    let item = crate::catalog::get_tx(tx, item_id)?;
+    let item = crate::catalog::get(tx, item_id)?;
     if !item.active {
         return Err(CoreError::new(
             ErrorCode::ItemInactive,
@@ -196,7 +196,7 @@ pub(crate) fn insert(
         )
         .field("item_id"));
     }
-    let hall = crate::hall::load_hall_tx(tx)?;
+    let hall = crate::hall::load_hall(tx)?;
     let year = hall_date(now).year();
     let seq = store::next_number(tx, "case", &year.to_string())?;
     let number = format!("{}-{year}-{seq:06}", hall.code);

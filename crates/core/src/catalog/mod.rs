@@ -59,6 +59,37 @@ pub enum Requirement {
     Conditional,
 }
 
+impl MaterialForm {
+    /// How notices and spreadsheets write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            MaterialForm::Original => "原件",
+            MaterialForm::Copy => "复印件",
+            MaterialForm::OriginalAndCopy => "原件及复印件",
+        }
+    }
+}
+
+impl Medium {
+    pub fn label(self) -> &'static str {
+        match self {
+            Medium::Paper => "纸质",
+            Medium::Electronic => "电子",
+            Medium::Either => "纸质或电子",
+        }
+    }
+}
+
+impl Requirement {
+    pub fn label(self) -> &'static str {
+        match self {
+            Requirement::Required => "必交",
+            Requirement::Optional => "选交",
+            Requirement::Conditional => "条件性",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Material {
     pub name: String,
@@ -290,12 +321,7 @@ fn materials_of(tx: &rusqlite::Connection, item_id: &str) -> Result<Vec<Material
 }
 
 /// One item with its materials.
-pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<ServiceItem> {
-    get_tx(tx, id)
-}
-
-/// The same on any connection (the sweep's deemed acceptance).
-pub(crate) fn get_tx(tx: &rusqlite::Connection, id: &str) -> Result<ServiceItem> {
+pub(crate) fn get(tx: &rusqlite::Connection, id: &str) -> Result<ServiceItem> {
     let mut item = tx
         .query_row(
             &format!("SELECT {ITEM_COLUMNS} FROM service_items WHERE id = ?1"),
@@ -321,7 +347,8 @@ pub(crate) fn list(tx: &Transaction<'_>) -> Result<Vec<ServiceItem>> {
     Ok(items)
 }
 
-fn enum_str<T: Serialize>(v: T) -> String {
+/// The serde (snake_case) name of a unit enum value, as stored in the database.
+pub(crate) fn enum_str<T: Serialize>(v: T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -70,28 +70,6 @@ const MATERIAL_HEADERS: [&str; 10] = [
     "备注",
 ];
 
-fn form_cn(f: MaterialForm) -> &'static str {
-    match f {
-        MaterialForm::Original => "原件",
-        MaterialForm::Copy => "复印件",
-        MaterialForm::OriginalAndCopy => "原件及复印件",
-    }
-}
-fn medium_cn(m: Medium) -> &'static str {
-    match m {
-        Medium::Paper => "纸质",
-        Medium::Electronic => "电子",
-        Medium::Either => "纸质或电子",
-    }
-}
-fn req_cn(r: Requirement) -> &'static str {
-    match r {
-        Requirement::Required => "必交",
-        Requirement::Optional => "选交",
-        Requirement::Conditional => "条件性",
-    }
-}
-
 /// A catalog file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CatalogFile {
@@ -192,15 +170,13 @@ impl Operation for ExportCatalog {
                         sheet.write_string(row, 0, &i.fields.code).map_err(xerr)?;
                         sheet.write_number(row, 1, (k + 1) as f64).map_err(xerr)?;
                         sheet.write_string(row, 2, &m.name).map_err(xerr)?;
-                        sheet.write_string(row, 3, form_cn(m.form)).map_err(xerr)?;
+                        sheet.write_string(row, 3, m.form.label()).map_err(xerr)?;
                         sheet
                             .write_number(row, 4, f64::from(m.copies))
                             .map_err(xerr)?;
+                        sheet.write_string(row, 5, m.medium.label()).map_err(xerr)?;
                         sheet
-                            .write_string(row, 5, medium_cn(m.medium))
-                            .map_err(xerr)?;
-                        sheet
-                            .write_string(row, 6, req_cn(m.requirement))
+                            .write_string(row, 6, m.requirement.label())
                             .map_err(xerr)?;
                         sheet.write_string(row, 7, &m.condition).map_err(xerr)?;
                         sheet.write_string(row, 8, &m.standard).map_err(xerr)?;

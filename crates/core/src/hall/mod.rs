@@ -125,11 +125,7 @@ pub fn default_hours() -> Vec<TimeSpan> {
     ]
 }
 
-pub(crate) fn load_hall(tx: &Transaction<'_>) -> Result<Hall> {
-    load_hall_tx(tx)
-}
-
-pub(crate) fn load_hall_tx(tx: &rusqlite::Connection) -> Result<Hall> {
+pub(crate) fn load_hall(tx: &rusqlite::Connection) -> Result<Hall> {
     let row = tx
         .query_row(
             "SELECT id, name, code, address, phone, business_hours, updated_at FROM hall",

@@ -187,7 +187,7 @@ pub(crate) fn issue(
     mut data: serde_json::Value,
     issued_by: &str,
 ) -> Result<DocumentRef> {
-    let hall = crate::hall::load_hall_tx(tx)?;
+    let hall = crate::hall::load_hall(tx)?;
     let year = hall_date(now).year();
     let seq = crate::cases::store::next_number(tx, "document", &year.to_string())?;
     let number = format!("{}-WS-{year}-{seq:06}", hall.code);
@@ -528,16 +528,6 @@ impl Operation for ServiceCard {
         let item = crate::catalog::get(cx.tx, &id)?;
         let hall = crate::hall::load_hall(cx.tx)?;
         let f = &item.fields;
-        let req = |r: crate::catalog::Requirement| match r {
-            crate::catalog::Requirement::Required => "必交",
-            crate::catalog::Requirement::Optional => "选交",
-            crate::catalog::Requirement::Conditional => "条件性",
-        };
-        let form = |m: crate::catalog::MaterialForm| match m {
-            crate::catalog::MaterialForm::Original => "原件",
-            crate::catalog::MaterialForm::Copy => "复印件",
-            crate::catalog::MaterialForm::OriginalAndCopy => "原件及复印件",
-        };
         let data = serde_json::json!({
             "hall": {"name": hall.name, "code": hall.code, "address": hall.address, "phone": hall.phone},
             "number": f.code,
@@ -545,7 +535,7 @@ impl Operation for ServiceCard {
                       "legal_basis": f.legal_basis, "promised_days": f.promised_days, "statutory_days": f.statutory_days,
                       "fees": f.fees, "phone": f.phone, "location": f.location, "visits_needed": f.visits_needed},
             "materials": f.materials.iter().map(|m| serde_json::json!({
-                "name": m.name, "form": form(m.form), "copies": m.copies, "requirement": req(m.requirement),
+                "name": m.name, "form": m.form.label(), "copies": m.copies, "requirement": m.requirement.label(),
                 "condition": m.condition, "standard": m.standard})).collect::<Vec<_>>(),
         });
         let settings = load_settings(cx.tx)?;
