@@ -47,7 +47,7 @@ cargo-tools:
 
 ## ---- build ----
 bindings:
-	cargo test -q -p onetrip-core --test bindings
+	cargo test -q -p onetrip-core --test core -- bindings::
 
 # The real app: UI built into ui/dist and served through the tauri:// protocol
 # (never the dev-server binary). Built once and reused by every e2e suite.
@@ -73,7 +73,7 @@ fmt-check:
 
 bindings-check:
 	rm -rf target/bindings-check
-	ONETRIP_BINDINGS_DIR=$(CURDIR)/target/bindings-check cargo test -q -p onetrip-core --test bindings
+	ONETRIP_BINDINGS_DIR=$(CURDIR)/target/bindings-check cargo test -q -p onetrip-core --test core -- bindings::
 	@diff -r target/bindings-check ui/src/lib/bindings || { echo "bindings drift: run 'make bindings' and commit ui/src/lib/bindings"; exit 1; }
 	@echo "bindings: no drift"
 

@@ -1,8 +1,8 @@
 //! Sign-in, sessions, window occupancy and release, first-admin bootstrap.
 
-mod common;
+use crate::common;
 
-use common::{demo_hall, t0};
+use crate::common::{demo_hall, t0};
 use onetrip_core::hall::GetHall;
 use onetrip_core::staff::auth::{self, ChangePassword, ReleaseWindow, SignOut, WhoAmI};
 use onetrip_core::staff::{ListStaff, SetStaffActive};

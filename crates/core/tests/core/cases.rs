@@ -1,9 +1,9 @@
 //! Cases on a real SQLite file: acceptance, the event log, who may act, extensions, recomputation
 //! after a calendar change, alerts that wait for business hours, and the figures.
 
-mod common;
+use crate::common;
 
-use common::{Hall, demo_hall, t0};
+use crate::common::{Hall, demo_hall, t0};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use onetrip_core::calendar::AddOverride;

@@ -1,10 +1,10 @@
 //! Catalog export and import as JSON and xlsx: round trips, and bad files reported row by row
 //! with nothing changed.
 
-mod common;
+use crate::common;
 
+use crate::common::{Hall, demo_hall, t0};
 use base64::Engine;
-use common::{Hall, demo_hall, t0};
 use onetrip_core::catalog::{
     ExportCatalog, ImportCatalog, ItemFields, ListItems, RowError, TransferFormat,
 };

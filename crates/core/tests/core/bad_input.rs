@@ -1,8 +1,8 @@
 //! Bad input to hall setup gets its coded error, and the database is byte-for-byte unchanged.
 
-mod common;
+use crate::common;
 
-use common::{demo_hall, file_bytes, t0};
+use crate::common::{demo_hall, file_bytes, t0};
 use onetrip_core::{ErrorCode, execute_json};
 use serde_json::json;
 

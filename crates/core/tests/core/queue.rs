@@ -1,11 +1,11 @@
 //! The queue on a real SQLite file: numbering and its daily reset, limits, the calling rule,
 //! every action's allowed and refused transitions, ratings, and many windows calling at once.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
-use common::{Hall, demo_hall, t0};
+use crate::common::{Hall, demo_hall, t0};
 use jiff::{SignedDuration, Timestamp};
 use onetrip_core::hall::{CategoryFields, UpdateCategory};
 use onetrip_core::queue::rating::Rating;

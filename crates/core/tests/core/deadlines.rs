@@ -1,7 +1,7 @@
 //! Deadline tables for the pure function, warning levels with an injected clock, and alerts
 //! that wait for business hours.
 
-mod common;
+use crate::common;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, date};

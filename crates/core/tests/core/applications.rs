@@ -2,9 +2,9 @@
 //! five-day clock with deemed acceptance, rejection, archive copies and templates — on a real
 //! SQLite file, with the PDFs read back by `pdftotext`.
 
-mod common;
+use crate::common;
 
-use common::{Hall, demo_hall, t0};
+use crate::common::{Hall, demo_hall, t0};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use onetrip_core::applications::{

@@ -1,8 +1,8 @@
 //! Storage: migrations, refusing newer databases, backups before migrating, pragmas.
 
-mod common;
+use crate::common;
 
-use common::{file_bytes, t0};
+use crate::common::{file_bytes, t0};
 use onetrip_core::ErrorCode;
 use onetrip_core::store::{self, MIGRATIONS, SCHEMA_VERSION, Store};
 
@@ -84,7 +84,7 @@ fn released_migrations_are_append_only() {
     assert_eq!(
         pinned.lines().count(),
         MIGRATIONS.len(),
-        "pin the checksum of every new migration in tests/migrations.sha256"
+        "pin the checksum of every new migration in tests/core/migrations.sha256"
     );
 }
 

@@ -1,8 +1,8 @@
 //! Roles are enforced inside the core operations: a forbidden call changes nothing.
 
-mod common;
+use crate::common;
 
-use common::{demo_hall, file_bytes, t0};
+use crate::common::{demo_hall, file_bytes, t0};
 use onetrip_core::{Access, Caller, DeviceKind, ErrorCode, OPERATIONS, execute_json};
 use serde_json::json;
 

@@ -1,11 +1,11 @@
 //! Every write operation leaves exactly one audit row; reads leave none; the chain verifies,
 //! the database refuses to edit it, and tampering is detected.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{demo_hall, t0};
+use crate::common::{demo_hall, t0};
 use onetrip_core::audit::{self, ListAudit};
 use onetrip_core::{Caller, OPERATIONS, Topic, execute_json};
 use serde_json::json;

@@ -3,14 +3,14 @@
 //! several times. After every kill the database must hold every acknowledged number, no number
 //! twice, no gap in any category's daily sequence, and an intact audit chain.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::t0;
+use crate::common::t0;
 use jiff::SignedDuration;
 use onetrip_core::queue::IssueTicket;
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Store, audit, demo};
@@ -72,7 +72,7 @@ fn sigkill_while_issuing_loses_no_committed_number() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "crash_child_issues_tickets_until_killed",
+                "crash::crash_child_issues_tickets_until_killed",
                 "--nocapture",
                 "--test-threads=1",
             ])

@@ -1,9 +1,9 @@
 //! The working-day calendar against the published notices, December/January crossings,
 //! provisional years, overrides and versioning.
 
-mod common;
+use crate::common;
 
-use common::{demo_hall, t0};
+use crate::common::{demo_hall, t0};
 use jiff::civil::{Date, date};
 use onetrip_core::calendar::data::{self, HolidayYear};
 use onetrip_core::calendar::{

@@ -1,0 +1,21 @@
+//! The core's integration tests, one binary: each module is a suite on a real SQLite file.
+//!
+//! One binary instead of one per file because every test binary links the whole core (Typst
+//! included): fifteen of them cost CI gigabytes of disk and minutes of linking for nothing.
+
+mod common;
+
+mod applications;
+mod audit;
+mod auth;
+mod bad_input;
+mod bindings;
+mod calendar;
+mod cases;
+mod catalog_transfer;
+mod crash;
+mod deadlines;
+mod posts;
+mod queue;
+mod roles;
+mod store;
