@@ -71,3 +71,10 @@ pub fn hall_minute(t: Timestamp) -> u16 {
     let z = t.to_zoned(hall_tz());
     (z.hour() as u16) * 60 + z.minute() as u16
 }
+
+/// Midnight at the start of a civil date, Beijing time (the bounds of a reporting period).
+pub fn day_start(d: jiff::civil::Date) -> crate::error::Result<Timestamp> {
+    Ok(d.to_zoned(hall_tz())
+        .map_err(|e| crate::error::CoreError::internal(e.to_string()))?
+        .timestamp())
+}

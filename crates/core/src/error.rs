@@ -112,6 +112,8 @@ pub enum ErrorCode {
     BothAway,
     /// A planned absence inside the notice period (`params.need`, `params.ahead` working days) needs a supervisor's override.
     NoticePeriod,
+    /// The post already has a handover that is not finished (`params.number`, `params.status`).
+    HandoverOpen,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -171,6 +173,7 @@ impl ErrorCode {
         Self::ImportInvalid,
         Self::BothAway,
         Self::NoticePeriod,
+        Self::HandoverOpen,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -226,6 +229,7 @@ impl ErrorCode {
             Self::ImportInvalid => "import_invalid",
             Self::BothAway => "both_away",
             Self::NoticePeriod => "notice_period",
+            Self::HandoverOpen => "handover_open",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

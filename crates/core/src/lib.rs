@@ -37,6 +37,7 @@ pub mod demo;
 pub mod error;
 pub mod event;
 pub mod hall;
+pub mod handover;
 pub mod ids;
 pub mod notices;
 pub mod op;
@@ -147,6 +148,21 @@ macro_rules! for_each_operation {
             absence_request => $crate::posts::RequestAbsence,
             absence_decide => $crate::posts::DecideAbsence,
             absence_list => $crate::posts::ListAbsences,
+            post_settings => $crate::posts::GetPostSettings,
+            post_update_settings => $crate::posts::UpdatePostSettings,
+            handover_prepare => $crate::handover::PrepareHandover,
+            handover_emergency => $crate::handover::StartEmergencyTakeover,
+            handover_acknowledge => $crate::handover::AcknowledgeHandover,
+            handover_annotate => $crate::handover::AnnotateHandover,
+            handover_report => $crate::handover::ReportHandback,
+            handover_accept_return => $crate::handover::AcceptHandback,
+            handover_cancel => $crate::handover::CancelHandover,
+            handover_get => $crate::handover::GetHandover,
+            handover_list => $crate::handover::ListHandovers,
+            handover_file => $crate::handover::HandoverFile,
+            handover_figures => $crate::handover::GetHandoverFigures,
+            inbox_list => $crate::handover::ListNotices,
+            inbox_read => $crate::handover::MarkNoticesRead,
         }
     };
 }

@@ -37,14 +37,17 @@ pub enum NoticeKind {
     AcceptanceNotice,
     RejectionNotice,
     ServiceCard,
+    /// 岗位交接单 (with the hand-back report once B has reported): an internal record of the hall.
+    HandoverSheet,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 4] = [
+    pub const ALL: [NoticeKind; 5] = [
         NoticeKind::SupplementNotice,
         NoticeKind::AcceptanceNotice,
         NoticeKind::RejectionNotice,
         NoticeKind::ServiceCard,
+        NoticeKind::HandoverSheet,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,6 +55,7 @@ impl NoticeKind {
             NoticeKind::AcceptanceNotice => "acceptance_notice",
             NoticeKind::RejectionNotice => "rejection_notice",
             NoticeKind::ServiceCard => "service_card",
+            NoticeKind::HandoverSheet => "handover_sheet",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -63,6 +67,7 @@ impl NoticeKind {
             NoticeKind::AcceptanceNotice => "受理通知书",
             NoticeKind::RejectionNotice => "不予受理通知书",
             NoticeKind::ServiceCard => "便民服务卡",
+            NoticeKind::HandoverSheet => "岗位交接单",
         }
     }
     /// The template shipped with this build.
@@ -72,6 +77,7 @@ impl NoticeKind {
             NoticeKind::AcceptanceNotice => include_str!("../templates/acceptance_notice.typ"),
             NoticeKind::RejectionNotice => include_str!("../templates/rejection_notice.typ"),
             NoticeKind::ServiceCard => include_str!("../templates/service_card.typ"),
+            NoticeKind::HandoverSheet => include_str!("../templates/handover_sheet.typ"),
         }
     }
     /// Data a template is checked against before it may be saved.

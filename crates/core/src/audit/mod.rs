@@ -29,6 +29,8 @@ pub struct AuditDraft {
     pub summary: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+    /// The actor stood in for this person (AB岗 takeover): logged as "李娜（代张伟）".
+    pub on_behalf_of: Option<String>,
 }
 
 impl AuditDraft {
@@ -43,7 +45,12 @@ impl AuditDraft {
             summary: summary.into(),
             before: None,
             after: None,
+            on_behalf_of: None,
         }
+    }
+    pub fn on_behalf_of(mut self, absent_name: Option<&str>) -> Self {
+        self.on_behalf_of = absent_name.map(str::to_owned);
+        self
     }
     pub fn before(mut self, v: impl Serialize) -> Self {
         self.before = serde_json::to_value(v).ok();
@@ -114,7 +121,10 @@ pub(crate) fn append(
     let id = new_id();
     let at = to_ms(now);
     let actor_id = actor.id();
-    let actor_name = actor.display_name();
+    let actor_name = match &d.on_behalf_of {
+        Some(a) => format!("{}（代{a}）", actor.display_name()),
+        None => actor.display_name(),
+    };
     let before = d.before.map(|v| v.to_string());
     let after = d.after.map(|v| v.to_string());
     let hash = row_hash(

@@ -89,6 +89,13 @@ pub enum CaseEvent {
     Completed {
         note: String,
     },
+    /// The case changed hands (AB岗 hand-back: B keeps a case A handed over). The clocks keep
+    /// running; only who answers for the case changes.
+    Reassigned {
+        from_name: String,
+        to_name: String,
+        reason: String,
+    },
 }
 
 impl CaseEvent {
@@ -103,6 +110,7 @@ impl CaseEvent {
             CaseEvent::Extended { .. } => "extended",
             CaseEvent::Decided { .. } => "decided",
             CaseEvent::Completed { .. } => "completed",
+            CaseEvent::Reassigned { .. } => "reassigned",
         }
     }
 }
@@ -220,6 +228,7 @@ pub fn step(state: Option<Replay>, event: &CaseEvent) -> Result<Replay> {
             s.pending_extension = None;
         }
         CaseEvent::Completed { .. } if s.status == S::Decided => s.status = S::Completed,
+        CaseEvent::Reassigned { .. } if s.status != S::Completed => {}
         _ => return Err(refuse(Some(s.status), event)),
     }
     Ok(s)
@@ -256,5 +265,6 @@ pub fn event_label(event: &CaseEvent) -> &'static str {
         CaseEvent::Extended { .. } => "批准延期",
         CaseEvent::Decided { .. } => "作出决定",
         CaseEvent::Completed { .. } => "办结送达",
+        CaseEvent::Reassigned { .. } => "移交承办",
     }
 }

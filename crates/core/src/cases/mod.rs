@@ -13,7 +13,8 @@
 //!   item still allows, and must be decided before the statutory deadline.
 //! - When a case's level rises an alert is raised; it is delivered only in business hours on a
 //!   working day ([`crate::deadlines::next_business_moment`]).
-//! - Only the owner and supervisors act on a case (AB-post takeovers come with handover).
+//! - Only the owner, supervisors, and the backup clerk during an active takeover of the owner's
+//!   post act on a case ([`crate::handover`]); the backup's actions are logged "B（代A）".
 
 pub mod events;
 pub(crate) mod store;
@@ -135,12 +136,24 @@ fn clerk(cx: &Cx<'_>) -> Result<StaffActor> {
     Ok(cx.actor.staff()?.clone())
 }
 
-/// May this actor act on the case? The owner, or a supervisor/admin.
-fn may_act(actor: &StaffActor, owner_id: &str) -> Result<()> {
+/// May this actor act on the case? The owner, a supervisor/admin, or the backup clerk during an
+/// active takeover of the owner's post — then `Some(takeover)`: they act on the owner's behalf.
+/// Once the takeover has ended, the backup may still read the case but not act.
+pub(crate) fn may_act(
+    tx: &Connection,
+    actor: &StaffActor,
+    owner_id: &str,
+) -> Result<Option<crate::handover::Takeover>> {
     if actor.staff_id == owner_id || actor.role >= Role::Supervisor {
-        return Ok(());
+        return Ok(None);
     }
-    Err(CoreError::forbidden("只有承办人或分管领导可以处理此办件").param("op", "case"))
+    if let Some(t) = crate::handover::authority(tx, &actor.staff_id, owner_id)? {
+        return Ok(Some(t));
+    }
+    Err(
+        CoreError::forbidden("只有承办人、顶岗中的 B 岗或分管领导可以处理此办件")
+            .param("op", "case"),
+    )
 }
 
 /// Accept an application whose materials are complete: the case is created and its clocks start.
@@ -375,7 +388,7 @@ impl Operation for ActOnCase {
         let id = validate::id("id", "办件", &self.id)?;
         let settings = load_settings(cx.tx)?;
         let row = store::get(cx.tx, &id, settings.thresholds)?;
-        may_act(&me, &row.owner_id)?;
+        let takeover = may_act(cx.tx, &me, &row.owner_id)?;
         let event = match self.action {
             CaseAction::Start => CaseEvent::Started,
             CaseAction::Suspend {
@@ -412,11 +425,21 @@ impl Operation for ActOnCase {
             },
         };
         let label = events::event_label(&event);
-        store::append(cx.tx, &id, &event, cx.now, Some(&me.staff_id), &me.name)?;
+        store::append_as(
+            cx.tx,
+            &id,
+            &event,
+            cx.now,
+            Some(&me.staff_id),
+            &me.name,
+            takeover.as_ref(),
+        )?;
         refresh(cx, &id)?;
         cx.record(
             Topic::Case,
-            AuditDraft::new("case", Some(&id), format!("{label}：{}", row.number)).after(&event),
+            AuditDraft::new("case", Some(&id), format!("{label}：{}", row.number))
+                .after(&event)
+                .on_behalf_of(takeover.as_ref().map(|t| t.absent_name.as_str())),
         )?;
         views::detail(cx, &id)
     }
@@ -576,6 +599,8 @@ pub struct SweepReport {
     pub deemed: Vec<String>,
     /// Alerts delivered now (the shell shows a desktop notification for each).
     pub delivered: Vec<CaseAlert>,
+    /// Staff notices added (uncovered posts, levels rising during an absence).
+    pub notices: u32,
 }
 
 impl crate::Store {
@@ -609,14 +634,34 @@ impl crate::Store {
             }
             let (recomputed, raised) = recompute(tx, &cal, now)?;
             let delivered = views::deliver_due_alerts(tx, now)?;
+            let before: u32 =
+                tx.query_row("SELECT count(*) FROM staff_notices", [], |r| r.get(0))?;
+            crate::handover::notify_uncovered(tx, now)?;
+            let notices =
+                tx.query_row("SELECT count(*) FROM staff_notices", [], |r| r.get::<_, u32>(0))?
+                    - before;
             let report = SweepReport {
                 recomputed: recomputed as u32,
                 raised: raised as u32,
                 deemed: deemed.iter().map(|(a, c)| format!("{a} → {c}")).collect(),
                 delivered,
+                notices,
             };
             let mut events = vec![];
-            if report.raised > 0 || !report.delivered.is_empty() || !report.deemed.is_empty() {
+            if notices > 0 {
+                events.push(crate::HallEvent {
+                    topic: Topic::Staff,
+                    op: "deadline.sweep".into(),
+                    subject_id: None,
+                    source: Some("sweep".into()),
+                    at: now,
+                });
+            }
+            if report.raised > 0
+                || !report.delivered.is_empty()
+                || !report.deemed.is_empty()
+                || notices > 0
+            {
                 let actor = Actor::System("限时办结监察".into());
                 crate::audit::append(
                     tx,
@@ -628,9 +673,10 @@ impl crate::Store {
                         "case",
                         None,
                         format!(
-                            "预警巡检：新预警 {} 条，送达提醒 {} 条",
+                            "预警巡检：新预警 {} 条，送达提醒 {} 条，工作通知 {} 条",
                             report.raised,
-                            report.delivered.len()
+                            report.delivered.len(),
+                            report.notices
                         ),
                     ),
                 )?;

@@ -145,6 +145,25 @@ pub(crate) fn append(
     actor_id: Option<&str>,
     actor_name: &str,
 ) -> Result<super::events::Replay> {
+    append_as(tx, case_id, event, at, actor_id, actor_name, None)
+}
+
+/// [`append`], by a backup clerk standing in for the owner under a takeover: the event names
+/// both ("李娜（代张伟）") and records whom and under which handover.
+pub(crate) fn append_as(
+    tx: &Connection,
+    case_id: &str,
+    event: &CaseEvent,
+    at: Timestamp,
+    actor_id: Option<&str>,
+    actor_name: &str,
+    on_behalf: Option<&crate::handover::Takeover>,
+) -> Result<super::events::Replay> {
+    let actor_name = match on_behalf {
+        Some(t) => format!("{actor_name}（代{}）", t.absent_name),
+        None => actor_name.to_owned(),
+    };
+    let actor_name = actor_name.as_str();
     let mut log = events(tx, case_id)?;
     let before = if log.is_empty() {
         None
@@ -154,8 +173,8 @@ pub(crate) fn append(
     let after = super::events::step(before, event)?;
     let seq = log.len() as u32 + 1;
     tx.execute(
-        "INSERT INTO case_events (id, case_id, seq, kind, at, actor_id, actor_name, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO case_events (id, case_id, seq, kind, at, actor_id, actor_name, data, on_behalf_id, handover_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             new_id(),
             case_id,
@@ -164,7 +183,9 @@ pub(crate) fn append(
             to_ms(at),
             actor_id,
             actor_name,
-            serde_json::to_string(event)?
+            serde_json::to_string(event)?,
+            on_behalf.map(|t| t.absent_id.as_str()),
+            on_behalf.map(|t| t.handover_id.as_str())
         ],
     )?;
     log.push(LoggedEvent {
@@ -213,6 +234,7 @@ pub(crate) fn save_derived(
             "INSERT INTO case_alerts (id, case_id, level, raised_at, deliver_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![new_id(), case_id, d.level.as_str(), to_ms(now), to_ms(deliver_at)],
         )?;
+        crate::handover::level_rose_during_absence(tx, case_id, d.level, now)?;
     }
     Ok(rose)
 }

@@ -38,6 +38,8 @@ pub struct CaseSummary {
     pub deadlines: Deadlines,
     /// Working days of a request waiting for a supervisor.
     pub pending_extension: Option<u32>,
+    /// 代办: the caller handles this case for its owner (AB岗 takeover); the owner's name.
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -78,7 +80,17 @@ fn summary(row: &store::CaseRow, log: &[LoggedEvent], d: Deadlines) -> Result<Ca
         accepted_at: row.accepted_at,
         deadlines: d,
         pending_extension: state.pending_extension,
+        on_behalf_of: None,
     })
+}
+
+/// One case with live deadlines, and its log (for the handover sheet).
+pub(crate) fn summary_now(cx: &Cx<'_>, id: &str) -> Result<(CaseSummary, Vec<LoggedEvent>)> {
+    let settings = load_settings(cx.tx)?;
+    let row = store::get(cx.tx, id, settings.thresholds)?;
+    let log = store::events(cx.tx, id)?;
+    let d = deadlines_of(cx, id, &row)?;
+    Ok((summary(&row, &log, d)?, log))
 }
 
 /// Actions the state machine allows now, checked by trying each on the replayed state.
@@ -134,23 +146,42 @@ pub(crate) fn detail(cx: &Cx<'_>, id: &str) -> Result<CaseDetail> {
     let settings = load_settings(cx.tx)?;
     let row = store::get(cx.tx, id, settings.thresholds)?;
     let is_supervisor = me.role >= Role::Supervisor;
-    if row.owner_id != me.staff_id && !is_supervisor {
-        return Err(CoreError::forbidden("只能查看本人承办的办件").param("op", "case.get"));
+    let owner = row.owner_id == me.staff_id;
+    if !owner
+        && !is_supervisor
+        && !crate::handover::carried_to(cx.tx, &me.staff_id, id, &row.owner_id)?
+    {
+        return Err(
+            CoreError::forbidden("只能查看本人承办或顶岗接手的办件").param("op", "case.get")
+        );
     }
+    // A backup reads a handed-over case for good, but acts on it only during the takeover.
+    let takeover = if owner || is_supervisor {
+        None
+    } else {
+        crate::handover::authority(cx.tx, &me.staff_id, &row.owner_id)?
+    };
+    let may_act = owner || is_supervisor || takeover.is_some();
     let log = store::events(cx.tx, id)?;
     let d = deadlines_of(cx, id, &row)?;
     let state = events::replay(&log)?;
-    let mut allowed = allowed_actions(&log)?;
+    let mut allowed = if may_act {
+        allowed_actions(&log)?
+    } else {
+        vec![]
+    };
     if row.extension_days.saturating_sub(state.extended_days) == 0 {
         allowed.retain(|a| a != "request_extension");
     }
+    let mut case = summary(&row, &log, d)?;
+    case.on_behalf_of = takeover.map(|t| t.absent_name);
     Ok(CaseDetail {
         applicant_id_number: row.applicant_id_number.clone(),
         applicant_phone: row.applicant_phone.clone(),
         may_decide_extension: is_supervisor && state.pending_extension.is_some(),
         extension_left: row.extension_days.saturating_sub(state.extended_days),
         allowed,
-        case: summary(&row, &log, d)?,
+        case,
         events: log,
     })
 }
@@ -208,9 +239,16 @@ fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
     let cal = cx.calendar()?;
     let mut sql = format!("{} WHERE 1 = 1", store::CASE_SELECT);
     let mut args: Vec<String> = vec![];
+    // Mine: my own cases, and those of clerks I stand in for (代办).
+    let standing_in = crate::handover::standing_in_for(cx.tx, &me.staff_id)?;
     if req.scope == CaseScope::Mine {
         args.push(me.staff_id.clone());
-        sql.push_str(&format!(" AND c.owner_id = ?{}", args.len()));
+        let mut owners = vec![format!("?{}", args.len())];
+        for a in &standing_in {
+            args.push(a.clone());
+            owners.push(format!("?{}", args.len()));
+        }
+        sql.push_str(&format!(" AND c.owner_id IN ({})", owners.join(", ")));
     }
     if req.open_only {
         sql.push_str(" AND c.status IN ('accepted', 'in_progress', 'suspended')");
@@ -250,7 +288,11 @@ fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
         if req.level.is_some_and(|l| l != d.level) {
             continue;
         }
-        out.push(summary(&row, &log, d)?);
+        let mut c = summary(&row, &log, d)?;
+        if standing_in.contains(&c.owner_id) {
+            c.on_behalf_of = Some(c.owner_name.clone());
+        }
+        out.push(c);
     }
     out.sort_by(|a, b| {
         let open = |c: &CaseSummary| !c.status.is_open();
@@ -614,7 +656,8 @@ impl Operation for ListAlerts {
         let mut stmt = cx.tx.prepare(&format!(
             "{ALERT_SELECT} WHERE a.delivered_at IS NOT NULL AND a.dismissed_at IS NULL
                AND c.status IN ('accepted', 'in_progress', 'suspended')
-               AND (?1 OR c.owner_id = ?2)
+               AND (?1 OR c.owner_id = ?2 OR c.owner_id IN
+                    (SELECT absent_id FROM handovers WHERE status = 'active' AND taker_id = ?2))
              ORDER BY a.raised_at DESC LIMIT 50"
         ))?;
         Ok(stmt
@@ -640,7 +683,10 @@ impl Operation for DismissAlert {
             .tx
             .query_row(&format!("{ALERT_SELECT} WHERE a.id = ?1"), [&id], alert_row)
             .map_err(|_| CoreError::not_found("预警", &id))?;
-        if alert.owner_id != me.staff_id && me.role < Role::Supervisor {
+        if alert.owner_id != me.staff_id
+            && me.role < Role::Supervisor
+            && crate::handover::authority(cx.tx, &me.staff_id, &alert.owner_id)?.is_none()
+        {
             return Err(
                 CoreError::forbidden("只能处理本人办件的预警").param("op", "case.dismiss_alert")
             );

@@ -558,3 +558,94 @@ impl Operation for ServiceCard {
         })
     }
 }
+
+/// The handover sheet (and, once reported, the hand-back report) as a PDF:
+/// `handovers/<number>-<status>.pdf` beside the database, one file per stage, with a preview.
+pub(crate) fn handover_file(
+    cx: &Cx<'_>,
+    s: &crate::handover::HandoverSheet,
+) -> Result<ServiceCardFile> {
+    use crate::handover::HandoverKind;
+    let hall = crate::hall::load_hall(cx.tx)?;
+    let when = |t: Option<Timestamp>, who: Option<&str>| match t {
+        Some(t) => format!(
+            "{} {}",
+            who.unwrap_or(""),
+            t.to_zoned(crate::clock::hall_tz())
+                .strftime("%Y年%-m月%-d日 %H:%M")
+        ),
+        None => "—".into(),
+    };
+    let status = s.status.label();
+    let cases: Vec<serde_json::Value> = s
+        .cases
+        .iter()
+        .map(|c| {
+            let d = &c.case.deadlines;
+            let left = if c.case.status.is_open() {
+                if d.promised.overdue {
+                    "已超期".to_owned()
+                } else {
+                    format!("剩 {} 个工作日", d.promised.working_days_left)
+                }
+            } else {
+                String::new()
+            };
+            serde_json::json!({
+                "number": c.case.number, "item": c.case.item_name,
+                "applicant": validate::mask_name(&c.case.applicant_name),
+                "due": cn_date(d.promised.due_date), "left": left,
+                "state": c.case.status.label(), "level": d.level.label(),
+                "note": c.note, "materials_at": c.materials_at, "back_note": c.back_note,
+                "disposition": match c.disposition.as_deref() {
+                    Some("kept") => "留 B 岗办理", Some("returned") => "交回 A 岗", _ => "" },
+                "during": c.during.iter().map(|e| format!(
+                    "{} {} {}",
+                    e.at.to_zoned(crate::clock::hall_tz()).strftime("%m-%d %H:%M"),
+                    crate::cases::events::event_label(&e.event),
+                    e.actor_name)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "hall": {"name": hall.name, "code": hall.code, "address": hall.address, "phone": hall.phone},
+        "number": s.number,
+        "kind": match s.kind { HandoverKind::Planned => "计划离岗", HandoverKind::Emergency => "紧急顶岗" },
+        "status": status, "post": s.post_name, "reason": s.reason,
+        "absent": s.absent_name, "taker": s.taker_name,
+        "prepared": when(Some(s.prepared_at), Some(&s.prepared_by)),
+        "started": when(s.started_at, s.started_by.as_deref()),
+        "queue": {
+            "window": s.queue.window_number.map(|n| format!("{n}号窗口：")).unwrap_or_default(),
+            "categories": s.queue.categories.join("、"),
+            "held": if s.queue.held_tickets.is_empty() { "无".to_owned() } else { s.queue.held_tickets.join("、") },
+        },
+        "queue_note": s.queue_note, "materials_note": s.materials_note, "absent_note": s.absent_note,
+        "cases": cases,
+        "report": s.reported_at.map(|t| serde_json::json!({
+            "at": when(Some(t), None).trim().to_owned(),
+            "note": s.report_note.clone().unwrap_or_default(),
+        })),
+    });
+    let settings = load_settings(cx.tx)?;
+    let (_, source) = template_for(cx.tx, NoticeKind::HandoverSheet)?;
+    let paper = paper_of(&settings.paper);
+    let pdf =
+        onetrip_notice::render_pdf(&source, &data, paper, &s.number, &s.number, issued(cx.now))
+            .map_err(notice_error)?;
+    let png =
+        onetrip_notice::render_png(&source, &data, paper, &s.number, 1.5).map_err(notice_error)?;
+    let path = cx
+        .data_dir
+        .join("handovers")
+        .join(format!("{}-{}.pdf", s.number, s.status_str()));
+    write_synced(&path, &pdf)?;
+    Ok(ServiceCardFile {
+        file: Printable {
+            number: s.number.clone(),
+            path: path.to_string_lossy().into_owned(),
+            printer: settings.printer,
+        },
+        png_data_url: png_url(&png),
+    })
+}

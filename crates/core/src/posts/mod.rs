@@ -12,7 +12,7 @@
 //!    overlap the partner's is refused, unless the supervisor has named a third person for that
 //!    post over the whole overlap.
 //!
-//! Handover sheets, takeovers and hand-back build on this (issue 6, in progress).
+//! Handover sheets, takeovers and hand-back build on this: see [`crate::handover`].
 
 pub mod guard;
 
@@ -141,7 +141,7 @@ impl Operation for CreatePost {
     }
 }
 
-fn staff_name(tx: &Connection, id: &str) -> Result<String> {
+pub(crate) fn staff_name(tx: &Connection, id: &str) -> Result<String> {
     tx.query_row(
         "SELECT name FROM staff WHERE id = ?1 AND active = 1",
         [id],
@@ -265,7 +265,11 @@ pub struct Absence {
     pub notice_override: bool,
 }
 
-fn absences(tx: &Connection, where_: &str, p: &[&dyn rusqlite::ToSql]) -> Result<Vec<Absence>> {
+pub(crate) fn absences(
+    tx: &Connection,
+    where_: &str,
+    p: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Absence>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT a.id, a.staff_id, s.name, a.kind, a.starts_at, a.ends_at, a.reason, a.status, a.notice_override
          FROM absences a JOIN staff s ON s.id = a.staff_id WHERE {where_} ORDER BY a.starts_at"
@@ -287,7 +291,7 @@ fn absences(tx: &Connection, where_: &str, p: &[&dyn rusqlite::ToSql]) -> Result
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-fn absence(tx: &Connection, id: &str) -> Result<Absence> {
+pub(crate) fn absence(tx: &Connection, id: &str) -> Result<Absence> {
     absences(tx, "a.id = ?1", &[&id])?
         .pop()
         .ok_or_else(|| CoreError::not_found("离岗申请", id))
@@ -381,20 +385,98 @@ fn check_guard(
     Ok(())
 }
 
+/// Where the queue of an absent clerk's window goes while B has taken over (a hall setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TakeoverRouting {
+    /// A's window's categories (and tickets held or transferred there) are called at B's window.
+    ToBackupWindow,
+    /// B moves to A's window and works it; nothing is rerouted.
+    BackupAtAWindow,
+}
+
+impl TakeoverRouting {
+    fn as_str(self) -> &'static str {
+        match self {
+            TakeoverRouting::ToBackupWindow => "to_backup_window",
+            TakeoverRouting::BackupAtAWindow => "backup_at_a_window",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PostSettings {
     /// Working days' notice a planned absence needs.
     pub notice_days: u32,
+    pub routing: TakeoverRouting,
 }
 
-fn settings(tx: &Connection) -> Result<PostSettings> {
+pub(crate) fn settings(tx: &Connection) -> Result<PostSettings> {
     Ok(
-        tx.query_row("SELECT notice_days FROM post_settings", [], |r| {
+        tx.query_row("SELECT notice_days, routing FROM post_settings", [], |r| {
             Ok(PostSettings {
                 notice_days: r.get(0)?,
+                routing: if r.get::<_, String>(1)? == "backup_at_a_window" {
+                    TakeoverRouting::BackupAtAWindow
+                } else {
+                    TakeoverRouting::ToBackupWindow
+                },
             })
         })?,
     )
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct GetPostSettings {}
+
+impl Operation for GetPostSettings {
+    const NAME: &'static str = "post.settings";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = PostSettings;
+    fn run(self, cx: &mut Cx<'_>) -> Result<PostSettings> {
+        settings(cx.tx)
+    }
+}
+
+/// The notice period and the takeover routing (supervisors).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UpdatePostSettings {
+    pub settings: PostSettings,
+}
+
+impl Operation for UpdatePostSettings {
+    const NAME: &'static str = "post.update_settings";
+    const ACCESS: Access = Access::Supervisor;
+    const WRITES: bool = true;
+    type Response = PostSettings;
+    fn run(self, cx: &mut Cx<'_>) -> Result<PostSettings> {
+        let s = self.settings;
+        validate::range_i64("notice_days", "提前报备工作日", s.notice_days.into(), 0, 30)?;
+        let before = settings(cx.tx)?;
+        cx.tx.execute(
+            "UPDATE post_settings SET notice_days = ?1, routing = ?2, updated_at = ?3",
+            params![s.notice_days, s.routing.as_str(), cx.ms()],
+        )?;
+        cx.record(
+            Topic::Staff,
+            AuditDraft::new(
+                "post_settings",
+                None,
+                format!(
+                    "AB岗设置：提前 {} 个工作日报备；顶岗时{}",
+                    s.notice_days,
+                    match s.routing {
+                        TakeoverRouting::ToBackupWindow => "A 岗窗口的业务转到 B 岗窗口",
+                        TakeoverRouting::BackupAtAWindow => "B 岗到 A 岗窗口办理",
+                    }
+                ),
+            )
+            .before(before)
+            .after(s),
+        )?;
+        settings(cx.tx)
+    }
 }
 
 /// Request an absence (a clerk for themselves, a supervisor for anyone). Planned absences wait for

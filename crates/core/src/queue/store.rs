@@ -163,7 +163,7 @@ pub(crate) fn heads(tx: &Transaction<'_>, window_id: &str, day: &str) -> Result<
     )?;
     let categories: Vec<(String, i32)> = tx
         .prepare_cached(
-            "SELECT category_id, rank FROM window_categories WHERE window_id = ?1 ORDER BY rank",
+            "SELECT category_id, rank FROM window_serving WHERE window_id = ?1 ORDER BY rank",
         )?
         .query_map([window_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
@@ -187,7 +187,8 @@ pub(crate) fn heads(tx: &Transaction<'_>, window_id: &str, day: &str) -> Result<
     }
     let mut targeted = tx.prepare_cached(
         "SELECT id, priority IS NOT NULL, queue_key, seq FROM tickets
-         WHERE target_window_id = ?1 AND status = 'waiting' AND day = ?2
+         WHERE target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
+           AND status = 'waiting' AND day = ?2
          ORDER BY queue_key, seq",
     )?;
     let rows = targeted.query_map(params![window_id, day], |r| {
@@ -302,6 +303,17 @@ pub(crate) fn waiting_counts(
         .query_row(params![day, category_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
+/// The other windows whose queues this window calls during a takeover (AB岗: A's window routed
+/// to B's, when the hall routes that way).
+pub(crate) fn routed_from(tx: &Transaction<'_>, window_id: &str) -> Result<Vec<String>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT from_window_id FROM window_routes WHERE window_id = ?1 AND routed = 1",
+        )?
+        .query_map([window_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 /// Windows now able to call a category: active, a clerk signed in, not paused.
 pub(crate) fn windows_open_for(
     tx: &Transaction<'_>,
@@ -310,7 +322,7 @@ pub(crate) fn windows_open_for(
 ) -> Result<u32> {
     Ok(tx
         .prepare_cached(
-            "SELECT count(DISTINCT wc.window_id) FROM window_categories wc
+            "SELECT count(DISTINCT wc.window_id) FROM window_serving wc
              JOIN windows w ON w.id = wc.window_id AND w.active = 1
              JOIN sessions s ON s.window_id = wc.window_id AND s.ended_at IS NULL AND s.expires_at > ?2
              WHERE wc.category_id = ?1

@@ -282,17 +282,19 @@ impl Operation for GetCounter {
         .next();
         let held = store::select(
             cx.tx,
-            "t.window_id = ?1 AND t.status = 'held' AND t.day = ?2 ORDER BY t.issued_at",
+            "t.window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
+             AND t.status = 'held' AND t.day = ?2 ORDER BY t.issued_at",
             params![window_id, day],
         )?;
         const SERVED_HERE: &str = "t.day = ?2 AND t.status = 'waiting'
-              AND (t.target_window_id = ?1 OR (t.target_window_id IS NULL
-                   AND t.category_id IN (SELECT category_id FROM window_categories WHERE window_id = ?1)))";
+              AND (t.target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
+                   OR (t.target_window_id IS NULL
+                   AND t.category_id IN (SELECT category_id FROM window_serving WHERE window_id = ?1)))";
         let waiting = store::select(
             cx.tx,
             &format!(
                 "{SERVED_HERE} ORDER BY (t.target_window_id IS NULL), (t.priority IS NULL),
-                 (SELECT rank FROM window_categories WHERE window_id = ?1 AND category_id = t.category_id),
+                 (SELECT rank FROM window_serving WHERE window_id = ?1 AND category_id = t.category_id),
                  t.queue_key, t.seq LIMIT {COUNTER_WAITING}"
             ),
             params![window_id, day],

@@ -222,11 +222,15 @@ impl Operation for CallSpecific {
             return Err(transition_error(&t, "call_specific", "叫号"));
         }
         let serves: bool = cx.tx.query_row(
-            "SELECT count(*) > 0 FROM window_categories WHERE window_id = ?1 AND category_id = ?2",
+            "SELECT count(*) > 0 FROM window_serving WHERE window_id = ?1 AND category_id = ?2",
             params![window_id, t.category.id],
             |r| r.get(0),
         )?;
-        let targeted_here = t.target_window_id.as_deref() == Some(window_id.as_str());
+        let routes = store::routed_from(cx.tx, &window_id)?;
+        let targeted_here = t
+            .target_window_id
+            .as_deref()
+            .is_some_and(|w| w == window_id || routes.iter().any(|r| r == w));
         let targeted_elsewhere = t.target_window_id.is_some() && !targeted_here;
         if !(serves || targeted_here) || targeted_elsewhere {
             return Err(CoreError::new(
@@ -461,15 +465,39 @@ impl Operation for CallBack {
     type Response = Ticket;
     fn run(self, cx: &mut Cx<'_>) -> Result<Ticket> {
         let (staff_id, window_id, wnum) = at_window(cx)?;
+        // A ticket held at the window of a post this clerk has taken over (AB岗) is called back
+        // here: it moves to this window.
+        let id = validate::id("ticket_id", "号票", &self.ticket_id)?;
+        let held_at = store::get(cx.tx, &id)?.window.map(|w| w.id);
+        let routed = held_at
+            .as_deref()
+            .filter(|w| *w != window_id)
+            .map(|w| -> Result<bool> {
+                Ok(store::routed_from(cx.tx, &window_id)?
+                    .iter()
+                    .any(|r| r == w))
+            })
+            .transpose()?
+            .unwrap_or(false);
         let t = for_action(
             cx,
             &self.ticket_id,
             "call_back",
             "回呼",
             &[TicketStatus::Held],
-            &window_id,
+            if routed {
+                held_at.as_deref().unwrap_or(&window_id)
+            } else {
+                &window_id
+            },
         )?;
         ensure_free(cx, &window_id)?;
+        if routed {
+            cx.tx.execute(
+                "UPDATE tickets SET window_id = ?2 WHERE id = ?1",
+                params![t.id, window_id],
+            )?;
+        }
         step(
             cx,
             &t.id,

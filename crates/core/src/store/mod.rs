@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "posts",
         sql: include_str!("migrations/0005_posts.sql"),
     },
+    Migration {
+        version: 6,
+        name: "handover",
+        sql: include_str!("migrations/0006_handover.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -2,8 +2,6 @@
 //! five-day clock with deemed acceptance, rejection, archive copies and templates — on a real
 //! SQLite file, with the PDFs read back by `pdftotext`.
 
-use crate::common;
-
 use crate::common::{Hall, demo_hall, t0};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};

@@ -1,8 +1,6 @@
 //! Every write operation leaves exactly one audit row; reads leave none; the chain verifies,
 //! the database refuses to edit it, and tampering is detected.
 
-use crate::common;
-
 use std::collections::BTreeSet;
 
 use crate::common::{demo_hall, t0};
@@ -376,6 +374,50 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         did("post.coverage"),
         json!({"from": "2026-12-07", "days": 3}),
     );
+
+    // Handover and takeover (张伟, A of window 1's post; 刘洋 its B).
+    let ps = run(&sc0, did("post.settings"), json!({}));
+    run(&sc0, did("post.update_settings"), json!({"settings": ps}));
+    let liu = h.sign_in("liuyang", Some(2));
+    let b = h.as_token(&liu);
+    let hs = run(
+        &c,
+        did("handover.prepare"),
+        json!({"post_id": posts[0]["id"], "reason": "业务培训"}),
+    );
+    run(
+        &c,
+        did("handover.annotate"),
+        json!({"id": hs["id"], "note": "卷宗在 1 号柜"}),
+    );
+    run(&c, did("handover.cancel"), json!({"id": hs["id"]}));
+    let hs = run(
+        &c,
+        "handover.prepare",
+        json!({"post_id": posts[0]["id"], "reason": "业务培训"}),
+    );
+    run(&b, did("handover.acknowledge"), json!({"id": hs["id"]}));
+    run(&b, did("handover.get"), json!({"id": hs["id"]}));
+    run(&b, did("handover.list"), json!({}));
+    run(&b, did("handover.file"), json!({"id": hs["id"]}));
+    run(
+        &b,
+        did("handover.report"),
+        json!({"id": hs["id"], "note": "无"}),
+    );
+    run(&c, did("handover.accept_return"), json!({"id": hs["id"]}));
+    run(
+        &sc0,
+        did("handover.emergency"),
+        json!({"post_id": posts[2]["id"], "reason": "突发疾病"}),
+    );
+    run(
+        &sc0,
+        did("handover.figures"),
+        json!({"from": "2026-11-01", "to": "2026-12-31"}),
+    );
+    run(&b, did("inbox.list"), json!({}));
+    run(&b, did("inbox.read"), json!({}));
 
     // Reads leave nothing.
     for name in [

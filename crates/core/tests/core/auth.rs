@@ -1,7 +1,5 @@
 //! Sign-in, sessions, window occupancy and release, first-admin bootstrap.
 
-use crate::common;
-
 use crate::common::{demo_hall, t0};
 use onetrip_core::hall::GetHall;
 use onetrip_core::staff::auth::{self, ChangePassword, ReleaseWindow, SignOut, WhoAmI};

@@ -1,7 +1,5 @@
 //! Bad input to hall setup gets its coded error, and the database is byte-for-byte unchanged.
 
-use crate::common;
-
 use crate::common::{demo_hall, file_bytes, t0};
 use onetrip_core::{ErrorCode, execute_json};
 use serde_json::json;

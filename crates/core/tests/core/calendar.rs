@@ -1,8 +1,6 @@
 //! The working-day calendar against the published notices, December/January crossings,
 //! provisional years, overrides and versioning.
 
-use crate::common;
-
 use crate::common::{demo_hall, t0};
 use jiff::civil::{Date, date};
 use onetrip_core::calendar::data::{self, HolidayYear};

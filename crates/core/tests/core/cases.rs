@@ -1,8 +1,6 @@
 //! Cases on a real SQLite file: acceptance, the event log, who may act, extensions, recomputation
 //! after a calendar change, alerts that wait for business hours, and the figures.
 
-use crate::common;
-
 use crate::common::{Hall, demo_hall, t0};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};

@@ -1,8 +1,6 @@
 //! Catalog export and import as JSON and xlsx: round trips, and bad files reported row by row
 //! with nothing changed.
 
-use crate::common;
-
 use crate::common::{Hall, demo_hall, t0};
 use base64::Engine;
 use onetrip_core::catalog::{

@@ -3,8 +3,6 @@
 //! several times. After every kill the database must hold every acknowledged number, no number
 //! twice, no gap in any category's daily sequence, and an intact audit chain.
 
-use crate::common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

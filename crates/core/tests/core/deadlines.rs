@@ -1,8 +1,6 @@
 //! Deadline tables for the pure function, warning levels with an injected clock, and alerts
 //! that wait for business hours.
 
-use crate::common;
-
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use onetrip_core::calendar::data::bundled_calendar;

@@ -15,6 +15,7 @@ mod cases;
 mod catalog_transfer;
 mod crash;
 mod deadlines;
+mod handover;
 mod posts;
 mod queue;
 mod roles;

@@ -1,8 +1,6 @@
 //! AB posts on a real SQLite file: the demo's posts, the overlap guard with its third-person
 //! path, the notice-period override, the emergency path, and the coverage view.
 
-use crate::common;
-
 use crate::common::{Hall, demo_hall, t0};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};

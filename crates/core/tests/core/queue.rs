@@ -1,8 +1,6 @@
 //! The queue on a real SQLite file: numbering and its daily reset, limits, the calling rule,
 //! every action's allowed and refused transitions, ratings, and many windows calling at once.
 
-use crate::common;
-
 use std::collections::BTreeMap;
 
 use crate::common::{Hall, demo_hall, t0};

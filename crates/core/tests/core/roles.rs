@@ -1,7 +1,5 @@
 //! Roles are enforced inside the core operations: a forbidden call changes nothing.
 
-use crate::common;
-
 use crate::common::{demo_hall, file_bytes, t0};
 use onetrip_core::{Access, Caller, DeviceKind, ErrorCode, OPERATIONS, execute_json};
 use serde_json::json;

@@ -1,7 +1,5 @@
 //! Storage: migrations, refusing newer databases, backups before migrating, pragmas.
 
-use crate::common;
-
 use crate::common::{file_bytes, t0};
 use onetrip_core::ErrorCode;
 use onetrip_core::store::{self, MIGRATIONS, SCHEMA_VERSION, Store};
@@ -141,36 +139,19 @@ fn foreign_sqlite_file_is_refused() {
 fn existing_database_is_backed_up_before_migrating_and_only_five_kept() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hall.sqlite");
-    // An "older build" database (v0 with data would be empty; simulate by an old user_version
-    // on a file that has a schema). With one migration we emulate a pending one by lowering
-    // user_version and removing the migrations' tables' marker row.
+    // Seven times an older build's database meets this build: each is backed up first.
     for round in 0..7 {
-        if round == 0 {
-            older_build_database(&path, MIGRATIONS.len() - 1);
-            // Give the old file some content so the backup is meaningful.
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute_batch("CREATE TABLE IF NOT EXISTS legacy_marker (x TEXT); INSERT INTO legacy_marker VALUES ('old data');")
-                .unwrap();
-            conn.execute_batch(&format!(
-                "PRAGMA application_id = {};",
-                store::APPLICATION_ID
-            ))
-            .unwrap();
-        } else {
-            // Pretend an older build wrote it again: drop back one version.
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            let last = MIGRATIONS.last().unwrap();
-            for stmt in drop_statements(last.sql) {
-                conn.execute_batch(&stmt).unwrap();
-            }
-            conn.execute(
-                "DELETE FROM schema_migrations WHERE version = ?1",
-                [last.version],
-            )
-            .unwrap();
-            conn.execute_batch(&format!("PRAGMA user_version = {};", last.version - 1))
-                .unwrap();
+        // Each round an older build's file, with some content so the backup is meaningful.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+        older_build_database(&path, MIGRATIONS.len() - 1);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS legacy_marker (x TEXT); INSERT INTO legacy_marker VALUES ('old data');",
+        )
+        .unwrap();
+        drop(conn);
         let at = t0()
             .checked_add(jiff::SignedDuration::from_secs(round * 60))
             .unwrap();
@@ -204,25 +185,6 @@ fn existing_database_is_backed_up_before_migrating_and_only_five_kept() {
 }
 
 /// Undo what the last migration created (for re-running it in the backup test).
-fn drop_statements(sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in sql.lines() {
-        let l = line.trim_start();
-        for (kw, what) in [("CREATE TABLE ", "TABLE"), ("CREATE TRIGGER ", "TRIGGER")] {
-            if let Some(rest) = l.strip_prefix(kw) {
-                let name = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('(');
-                out.push(format!("DROP {what} IF EXISTS {name};"));
-            }
-        }
-    }
-    out.reverse();
-    out
-}
-
 #[test]
 fn pragmas_are_set() {
     let dir = tempfile::tempdir().unwrap();

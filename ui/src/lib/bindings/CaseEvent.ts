@@ -14,4 +14,4 @@ received_at: string, basis: AcceptBasis, } | { "kind": "started" } | { "kind": "
 /**
  * What the applicant was told, in working days.
  */
-expected_days: number, note: string, } | { "kind": "resumed", note: string, } | { "kind": "extension_requested", days: number, reason: string, } | { "kind": "extension_denied", note: string, } | { "kind": "extended", days: number, reason: string, applicant_told: boolean, } | { "kind": "decided", outcome: DecisionOutcome, note: string, } | { "kind": "completed", note: string, };
+expected_days: number, note: string, } | { "kind": "resumed", note: string, } | { "kind": "extension_requested", days: number, reason: string, } | { "kind": "extension_denied", note: string, } | { "kind": "extended", days: number, reason: string, applicant_told: boolean, } | { "kind": "decided", outcome: DecisionOutcome, note: string, } | { "kind": "completed", note: string, } | { "kind": "reassigned", from_name: string, to_name: string, reason: string, };

@@ -6,4 +6,8 @@ export type CaseSummary = { id: string, number: string, item_id: string, item_co
 /**
  * Working days of a request waiting for a supervisor.
  */
-pending_extension: number | null, };
+pending_extension: number | null, 
+/**
+ * 代办: the caller handles this case for its owner (AB岗 takeover); the owner's name.
+ */
+on_behalf_of: string | null, };

@@ -2,9 +2,12 @@
 
 import type { Absence } from "./Absence";
 import type { AcceptCase } from "./AcceptCase";
+import type { AcceptHandback } from "./AcceptHandback";
+import type { AcknowledgeHandover } from "./AcknowledgeHandover";
 import type { ActOnCase } from "./ActOnCase";
 import type { AddOverride } from "./AddOverride";
 import type { AddWorkdays } from "./AddWorkdays";
+import type { AnnotateHandover } from "./AnnotateHandover";
 import type { AppMaterial } from "./AppMaterial";
 import type { Application } from "./Application";
 import type { ApplicationStatus } from "./ApplicationStatus";
@@ -14,6 +17,7 @@ import type { CalendarStatus } from "./CalendarStatus";
 import type { CallBack } from "./CallBack";
 import type { CallNext } from "./CallNext";
 import type { CallSpecific } from "./CallSpecific";
+import type { CancelHandover } from "./CancelHandover";
 import type { CaseAlert } from "./CaseAlert";
 import type { CaseBoard } from "./CaseBoard";
 import type { CaseDetail } from "./CaseDetail";
@@ -56,12 +60,20 @@ import type { GetDeadlineSettings } from "./GetDeadlineSettings";
 import type { GetDocumentFile } from "./GetDocumentFile";
 import type { GetHall } from "./GetHall";
 import type { GetHallBoard } from "./GetHallBoard";
+import type { GetHandover } from "./GetHandover";
+import type { GetHandoverFigures } from "./GetHandoverFigures";
 import type { GetNoticeSettings } from "./GetNoticeSettings";
+import type { GetPostSettings } from "./GetPostSettings";
 import type { GetQueueBoard } from "./GetQueueBoard";
 import type { GetQueueSettings } from "./GetQueueSettings";
 import type { GetTicketSlip } from "./GetTicketSlip";
 import type { Hall } from "./Hall";
 import type { HallBoard } from "./HallBoard";
+import type { HandoverFile } from "./HandoverFile";
+import type { HandoverKind } from "./HandoverKind";
+import type { HandoverRef } from "./HandoverRef";
+import type { HandoverSheet } from "./HandoverSheet";
+import type { HandoverStatus } from "./HandoverStatus";
 import type { HoldTicket } from "./HoldTicket";
 import type { ImportCatalog } from "./ImportCatalog";
 import type { ImportReport } from "./ImportReport";
@@ -76,12 +88,15 @@ import type { ListCases } from "./ListCases";
 import type { ListCategories } from "./ListCategories";
 import type { ListDays } from "./ListDays";
 import type { ListFollowups } from "./ListFollowups";
+import type { ListHandovers } from "./ListHandovers";
 import type { ListItems } from "./ListItems";
+import type { ListNotices } from "./ListNotices";
 import type { ListPosts } from "./ListPosts";
 import type { ListStaff } from "./ListStaff";
 import type { ListTemplates } from "./ListTemplates";
 import type { ListWindows } from "./ListWindows";
 import type { MarkMaterial } from "./MarkMaterial";
+import type { MarkNoticesRead } from "./MarkNoticesRead";
 import type { Material } from "./Material";
 import type { MaterialForm } from "./MaterialForm";
 import type { MaterialState } from "./MaterialState";
@@ -93,7 +108,9 @@ import type { NoticeSettings } from "./NoticeSettings";
 import type { NoticeTemplate } from "./NoticeTemplate";
 import type { OpenApplication } from "./OpenApplication";
 import type { PauseWindow } from "./PauseWindow";
+import type { PostSettings } from "./PostSettings";
 import type { PostView } from "./PostView";
+import type { PrepareHandover } from "./PrepareHandover";
 import type { Preview } from "./Preview";
 import type { PreviewDocument } from "./PreviewDocument";
 import type { Printable } from "./Printable";
@@ -104,6 +121,7 @@ import type { Rating } from "./Rating";
 import type { RatingLevel } from "./RatingLevel";
 import type { Recall } from "./Recall";
 import type { ReleaseWindow } from "./ReleaseWindow";
+import type { ReportHandback } from "./ReportHandback";
 import type { RequestAbsence } from "./RequestAbsence";
 import type { Requirement } from "./Requirement";
 import type { ResetStaffPassword } from "./ResetStaffPassword";
@@ -122,7 +140,10 @@ import type { SetWindowActive } from "./SetWindowActive";
 import type { SignIn } from "./SignIn";
 import type { SignOut } from "./SignOut";
 import type { Staff } from "./Staff";
+import type { StaffNotice } from "./StaffNotice";
+import type { StartEmergencyTakeover } from "./StartEmergencyTakeover";
 import type { StartService } from "./StartService";
+import type { TakeoverFigures } from "./TakeoverFigures";
 import type { Thresholds } from "./Thresholds";
 import type { Ticket } from "./Ticket";
 import type { TicketSlip } from "./TicketSlip";
@@ -132,6 +153,7 @@ import type { UpdateDeadlineSettings } from "./UpdateDeadlineSettings";
 import type { UpdateHall } from "./UpdateHall";
 import type { UpdateItem } from "./UpdateItem";
 import type { UpdateNoticeSettings } from "./UpdateNoticeSettings";
+import type { UpdatePostSettings } from "./UpdatePostSettings";
 import type { UpdateQueueSettings } from "./UpdateQueueSettings";
 import type { UpdateStaff } from "./UpdateStaff";
 import type { UpdateTemplate } from "./UpdateTemplate";
@@ -231,6 +253,21 @@ export type Operations = {
   "absence.request": { request: RequestAbsence; response: Absence };
   "absence.decide": { request: DecideAbsence; response: Absence };
   "absence.list": { request: ListAbsences; response: Array<Absence> };
+  "post.settings": { request: GetPostSettings; response: PostSettings };
+  "post.update_settings": { request: UpdatePostSettings; response: PostSettings };
+  "handover.prepare": { request: PrepareHandover; response: HandoverSheet };
+  "handover.emergency": { request: StartEmergencyTakeover; response: HandoverSheet };
+  "handover.acknowledge": { request: AcknowledgeHandover; response: HandoverSheet };
+  "handover.annotate": { request: AnnotateHandover; response: HandoverSheet };
+  "handover.report": { request: ReportHandback; response: HandoverSheet };
+  "handover.accept_return": { request: AcceptHandback; response: HandoverSheet };
+  "handover.cancel": { request: CancelHandover; response: HandoverSheet };
+  "handover.get": { request: GetHandover; response: HandoverSheet };
+  "handover.list": { request: ListHandovers; response: Array<HandoverRef> };
+  "handover.file": { request: HandoverFile; response: ServiceCardFile };
+  "handover.figures": { request: GetHandoverFigures; response: Array<TakeoverFigures> };
+  "inbox.list": { request: ListNotices; response: Array<StaffNotice> };
+  "inbox.read": { request: MarkNoticesRead; response: number };
 };
 
 export type OperationName = keyof Operations;
@@ -325,6 +362,21 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "absence.request": { command: "absence_request", access: "staff", writes: true },
   "absence.decide": { command: "absence_decide", access: "supervisor", writes: true },
   "absence.list": { command: "absence_list", access: "staff", writes: false },
+  "post.settings": { command: "post_settings", access: "staff", writes: false },
+  "post.update_settings": { command: "post_update_settings", access: "supervisor", writes: true },
+  "handover.prepare": { command: "handover_prepare", access: "staff", writes: true },
+  "handover.emergency": { command: "handover_emergency", access: "staff", writes: true },
+  "handover.acknowledge": { command: "handover_acknowledge", access: "staff", writes: true },
+  "handover.annotate": { command: "handover_annotate", access: "staff", writes: true },
+  "handover.report": { command: "handover_report", access: "staff", writes: true },
+  "handover.accept_return": { command: "handover_accept_return", access: "staff", writes: true },
+  "handover.cancel": { command: "handover_cancel", access: "staff", writes: true },
+  "handover.get": { command: "handover_get", access: "staff", writes: false },
+  "handover.list": { command: "handover_list", access: "staff", writes: false },
+  "handover.file": { command: "handover_file", access: "staff", writes: false },
+  "handover.figures": { command: "handover_figures", access: "supervisor", writes: false },
+  "inbox.list": { command: "inbox_list", access: "staff", writes: false },
+  "inbox.read": { command: "inbox_read", access: "staff", writes: true },
 };
 
 /** Every error code, for exhaustive translation checks. */
@@ -377,6 +429,7 @@ export const ERROR_CODES = [
   "import_invalid",
   "both_away",
   "notice_period",
+  "handover_open",
   "schema_too_new",
   "storage",
   "internal",

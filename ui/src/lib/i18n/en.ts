@@ -489,6 +489,7 @@ export const en: Record<string, string> = {
   'case.stats.visits': "Visits made / needed",
   'error.both_away': "{partner} of post “{post}” is away at the same time: a supervisor must name a third person first",
   'error.notice_period': "A planned absence needs {need} working days of notice (only {ahead}); a supervisor must allow it",
+  'error.handover_open': 'This post already has an unfinished handover ({number})',
   'admin.tab.posts': "A/B posts",
   'posts.coverage': "Coverage, next two weeks (red: uncovered)",
   'posts.post': "Post",
