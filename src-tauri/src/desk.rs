@@ -198,6 +198,15 @@ async fn print_notice(
     use onetrip_core::notices::{GetDocumentFile, ServiceCard};
     let file = match kind.as_str() {
         "document" => desk.run(&app, &window, token, GetDocumentFile { id })?,
+        "handover" => {
+            desk.run(
+                &app,
+                &window,
+                token,
+                onetrip_core::handover::HandoverFile { id },
+            )?
+            .file
+        }
         _ => {
             desk.run(&app, &window, token, ServiceCard { item_id: id })?
                 .file

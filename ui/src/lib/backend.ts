@@ -81,7 +81,7 @@ export async function announceCall(number: string, window: number, times: number
 
 /** Print an issued notice (`document`) or an item's service card (`card`) on the hall's notice
  * printer. `printed` is false when no printer is set up (the PDF is archived either way). */
-export async function printNotice(kind: 'document' | 'card', id: string): Promise<{ printed: boolean; target: string | null }> {
+export async function printNotice(kind: 'document' | 'card' | 'handover', id: string): Promise<{ printed: boolean; target: string | null }> {
   try {
     return await invoke('print_notice', { token, kind, id });
   } catch (e) {
