@@ -19,6 +19,7 @@ const EXTRA_COMMANDS: &[(&str, bool)] = &[
     ("announce_call", true),
     ("print_notice", false),
     ("export_catalog", false),
+    ("desktop_notify", false),
 ];
 
 fn main() {

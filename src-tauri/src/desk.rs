@@ -124,7 +124,7 @@ macro_rules! commands {
         )*
 
         fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call, print_notice, export_catalog]
+            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call, print_notice, export_catalog, desktop_notify]
         }
     };
 }
@@ -385,6 +385,20 @@ fn parse_args() -> Args {
         }
     }
     a
+}
+
+/// Show a staff notice (a takeover requested or started, a hand-back, an uncovered post) as a
+/// desktop notification. The in-app inbox keeps it either way; false when this PC has no
+/// notification daemon.
+#[tauri::command]
+fn desktop_notify(app: AppHandle, title: String, body: String) -> bool {
+    use tauri_plugin_notification::NotificationExt;
+    app.notification()
+        .builder()
+        .title(title)
+        .body(body)
+        .show()
+        .is_ok()
 }
 
 /// Deadline levels change with time alone: every minute, recompute open cases, raise alerts for

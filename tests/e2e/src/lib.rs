@@ -219,6 +219,18 @@ impl App {
         handle
     }
 
+    /// Scroll the element to the middle of the window (before a screenshot of it).
+    pub async fn scroll_to(&self, css: &str) {
+        self.wait_for(css).await;
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+                vec![css.into()],
+            )
+            .await
+            .unwrap();
+    }
+
     pub async fn click(&self, css: &str) {
         self.wait_for(css).await.click().await.unwrap();
     }

@@ -77,7 +77,8 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
         .await;
     app.shot("handover-inbox").await;
     app.click("[data-testid=inbox-item]").await;
-    app.click("[data-testid=handover-row][data-role=b]").await;
+    app.click("[data-testid=handover-row][data-role=b] td")
+        .await;
     app.click("[data-testid=handover-acknowledge]").await;
     app.wait_text("[data-testid=handover-status]", "顶岗中")
         .await;
@@ -90,8 +91,9 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
         .wait_text("[data-testid=case-countdown]", "个工作日")
         .await;
     assert!(countdown.starts_with('剩'), "{countdown}");
+    app.scroll_to("[data-testid=my-cases]").await;
     app.shot("handover-behalf-case").await;
-    app.click("[data-testid=case-row][data-number='330106-2026-000001']")
+    app.click("[data-testid=case-row][data-number='330106-2026-000001'] td")
         .await;
     app.wait_text("[data-testid=case-view-behalf]", "代办（张伟）")
         .await;
@@ -109,7 +111,8 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
 
     // B reports back.
     app.click("[data-testid=area-handover]").await;
-    app.click("[data-testid=handover-row][data-role=b]").await;
+    app.click("[data-testid=handover-row][data-role=b] td")
+        .await;
     app.wait_text("[data-testid=handover-during]", "办结送达")
         .await;
     type_into(&app, "[data-testid=handover-back-note]", "已准予并送达").await;
@@ -122,7 +125,8 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     // 3. A returns and reads the pre-filled hand-back report, then acknowledges it.
     sign_in_at_window(&app, "zhangwei", 1).await;
     app.click("[data-testid=area-handover]").await;
-    app.click("[data-testid=handover-row][data-role=a]").await;
+    app.click("[data-testid=handover-row][data-role=a] td")
+        .await;
     app.wait_text("[data-testid=handover-number]", "交回报告")
         .await;
     let during = app

@@ -79,6 +79,15 @@ export async function announceCall(number: string, window: number, times: number
   return invoke<boolean>('announce_call', { number, window, times });
 }
 
+/** Show a desktop notification on this PC (false when it has no notification daemon). */
+export async function desktopNotify(title: string, body: string): Promise<boolean> {
+  try {
+    return await invoke<boolean>('desktop_notify', { title, body });
+  } catch {
+    return false;
+  }
+}
+
 /** Print an issued notice (`document`) or an item's service card (`card`) on the hall's notice
  * printer. `printed` is false when no printer is set up (the PDF is archived either way). */
 export async function printNotice(kind: 'document' | 'card' | 'handover', id: string): Promise<{ printed: boolean; target: string | null }> {
