@@ -14,6 +14,8 @@ fn each_bad_setup_input_returns_its_code_and_changes_nothing() {
     let w1 = h.window_id(1);
     let unknown = "01900000-0000-7000-8000-000000000000";
     let long_name = "很".repeat(41);
+    let post1 = h.post_id(1);
+    let long_reason = "很".repeat(101);
     let cases: Vec<(&str, &str, serde_json::Value, ErrorCode, Option<&str>)> = vec![
         (
             "duplicate window number",
@@ -217,6 +219,62 @@ fn each_bad_setup_input_returns_its_code_and_changes_nothing() {
             json!({"name":"x","code":"X","address":"","phone":"call me","business_hours":[{"start":"09:00","end":"17:00"}]}),
             ErrorCode::InvalidFormat,
             Some("phone"),
+        ),
+        (
+            "handover without a reason",
+            "handover.prepare",
+            json!({"post_id": post1, "reason": "  "}),
+            ErrorCode::Required,
+            Some("reason"),
+        ),
+        (
+            "takeover reason too long",
+            "handover.emergency",
+            json!({"post_id": post1, "reason": long_reason}),
+            ErrorCode::TooLong,
+            Some("reason"),
+        ),
+        (
+            "handover of an unknown post",
+            "handover.emergency",
+            json!({"post_id": unknown, "reason": "急病"}),
+            ErrorCode::NotFound,
+            None,
+        ),
+        (
+            "acknowledging an unknown handover",
+            "handover.acknowledge",
+            json!({"id": unknown}),
+            ErrorCode::NotFound,
+            None,
+        ),
+        (
+            "takeover figures over a backwards period",
+            "handover.figures",
+            json!({"from": "2026-12-01", "to": "2026-11-01"}),
+            ErrorCode::OutOfRange,
+            Some("to"),
+        ),
+        (
+            "takeover figures with a bad date",
+            "handover.figures",
+            json!({"from": "2026-13-01", "to": "2026-12-01"}),
+            ErrorCode::InvalidFormat,
+            Some("from"),
+        ),
+        (
+            "notice period out of range",
+            "post.update_settings",
+            json!({"settings": {"notice_days": 31, "routing": "to_backup_window"}}),
+            ErrorCode::OutOfRange,
+            Some("notice_days"),
+        ),
+        (
+            "unknown takeover routing",
+            "post.update_settings",
+            json!({"settings": {"notice_days": 1, "routing": "anywhere"}}),
+            ErrorCode::InvalidFormat,
+            None,
         ),
         (
             "request of the wrong shape",

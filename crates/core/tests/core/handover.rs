@@ -17,8 +17,7 @@ use onetrip_core::handover::{
     MarkNoticesRead, PrepareHandover, ReportHandback, StartEmergencyTakeover,
 };
 use onetrip_core::posts::{
-    AbsenceKind, GetPostSettings, ListPosts, PostSettings, RequestAbsence, TakeoverRouting,
-    UpdatePostSettings,
+    AbsenceKind, GetPostSettings, PostSettings, RequestAbsence, TakeoverRouting, UpdatePostSettings,
 };
 use onetrip_core::queue::{
     CallBack, CallNext, FinishTicket, GetCounter, HoldTicket, IssueTicket, StartService,
@@ -44,15 +43,7 @@ impl Two {
         let a = h.sign_in_at("zhangwei", Some(1), t0());
         let b = h.sign_in_at("liuyang", Some(2), t0());
         let sup = h.sign_in_at("zhouhong", None, t0());
-        let post_id = h
-            .store
-            .execute(&Caller::system("t"), t0(), ListPosts {})
-            .unwrap()
-            .response
-            .into_iter()
-            .find(|p| p.window_number == Some(1))
-            .unwrap()
-            .id;
+        let post_id = h.post_id(1);
         Two {
             h,
             a,
@@ -625,18 +616,13 @@ fn emergency_takeover_by_b_or_by_a_supervisor_and_a_adds_notes_later() {
     assert!(t.notices(&t.a, t0()).iter().any(|n| n.contains("紧急顶岗")));
 
     // A supervisor assigns one for window 3's post (王芳 A, 李娜 B): 李娜 is told it started.
-    let post3 = t
-        .run(&Caller::system("t"), t0(), ListPosts {})
-        .unwrap()
-        .into_iter()
-        .find(|p| p.window_number == Some(3))
-        .unwrap();
+    let post3 = t.h.post_id(3);
     let s3 = t
         .run(
             &t.sup,
             t0(),
             StartEmergencyTakeover {
-                post_id: post3.id,
+                post_id: post3,
                 taker_id: None,
                 reason: "王芳家中急事".into(),
             },

@@ -37,6 +37,21 @@ impl Hall {
             .window
             .id
     }
+    /// The post (岗位) of a demo window.
+    pub fn post_id(&self, window: u32) -> String {
+        self.store
+            .execute(
+                &Caller::system("test"),
+                t0(),
+                onetrip_core::posts::ListPosts {},
+            )
+            .unwrap()
+            .response
+            .into_iter()
+            .find(|p| p.window_number == Some(window))
+            .expect("the demo window has a post")
+            .id
+    }
     pub fn sign_in(&self, login: &str, window: Option<u32>) -> SessionInfo {
         self.try_sign_in(login, demo::DEMO_PASSWORD, window)
             .unwrap_or_else(|e| panic!("{login} signs in: {e}"))
