@@ -82,6 +82,13 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     app.click("[data-testid=handover-acknowledge]").await;
     app.wait_text("[data-testid=handover-status]", "顶岗中")
         .await;
+    // Window 1's applicants are sent to window 2 on the public display.
+    let counter = app.client.window().await.unwrap();
+    app.open_window("display").await;
+    app.wait_text("[data-testid=display-window-1-routed]", "请到 2 号窗口办理")
+        .await;
+    app.shot("handover-display-routed").await;
+    app.client.switch_to_window(counter).await.unwrap();
     app.click("[data-testid=area-cases]").await;
     let row = app
         .wait_text("[data-testid=my-cases]", "330106-2026-000001")

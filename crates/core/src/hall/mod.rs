@@ -257,6 +257,8 @@ pub struct BoardWindow {
     pub clerk: Option<String>,
     pub clerk_id: Option<String>,
     pub since: Option<Timestamp>,
+    /// During an AB-post takeover this window's queue is called at that window instead.
+    pub routed_to: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -282,7 +284,8 @@ impl Operation for GetHallBoard {
             .into_iter()
             .map(|w| {
                 let occ = occupancy.iter().find(|o| o.0 == w.id);
-                BoardWindow {
+                Ok(BoardWindow {
+                    routed_to: crate::queue::store::routed_to(cx.tx, &w.id)?,
                     window: WindowRef {
                         id: w.id.clone(),
                         number: w.number,
@@ -293,9 +296,9 @@ impl Operation for GetHallBoard {
                     clerk: occ.map(|o| o.2.clone()),
                     clerk_id: occ.map(|o| o.1.clone()),
                     since: occ.map(|o| o.3),
-                }
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         let categories = category::list(cx.tx, false)?;
         // Open now: inside business hours on a working day of the hall's calendar.
         let open_now = within_hours(&hall.business_hours, cx.now)

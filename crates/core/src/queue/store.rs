@@ -314,6 +314,17 @@ pub(crate) fn routed_from(tx: &Transaction<'_>, window_id: &str) -> Result<Vec<S
         .collect::<rusqlite::Result<_>>()?)
 }
 
+/// The window this window's queue goes to during a takeover, if any (its number).
+pub(crate) fn routed_to(tx: &Transaction<'_>, window_id: &str) -> Result<Option<u32>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT w.number FROM window_routes r JOIN windows w ON w.id = r.window_id
+             WHERE r.from_window_id = ?1 AND r.routed = 1 ORDER BY w.number LIMIT 1",
+        )?
+        .query_row([window_id], |r| r.get(0))
+        .optional()?)
+}
+
 /// Windows now able to call a category: active, a clerk signed in, not paused.
 pub(crate) fn windows_open_for(
     tx: &Transaction<'_>,

@@ -75,6 +75,8 @@ pub struct WindowQueue {
     pub clerk: Option<String>,
     pub paused: Option<String>,
     pub current: Option<CurrentCall>,
+    /// During an AB-post takeover this window's queue is called at that window instead.
+    pub routed_to: Option<u32>,
 }
 
 /// The public display and kiosk's view of the queue.
@@ -191,6 +193,7 @@ impl Operation for GetQueueBoard {
                 clerk: occupancy.iter().find(|o| o.0 == w.id).map(|o| o.2.clone()),
                 paused: store::open_pause(cx.tx, &w.id)?.map(|p| p.1),
                 current,
+                routed_to: store::routed_to(cx.tx, &w.id)?,
                 categories: w.categories,
                 window: TicketWindow {
                     id: w.id,

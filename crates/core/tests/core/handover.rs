@@ -20,7 +20,8 @@ use onetrip_core::posts::{
     AbsenceKind, GetPostSettings, PostSettings, RequestAbsence, TakeoverRouting, UpdatePostSettings,
 };
 use onetrip_core::queue::{
-    CallBack, CallNext, FinishTicket, GetCounter, HoldTicket, IssueTicket, StartService,
+    CallBack, CallNext, FinishTicket, GetCounter, GetQueueBoard, HoldTicket, IssueTicket,
+    StartService,
 };
 use onetrip_core::staff::auth::SignOut;
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation};
@@ -804,6 +805,8 @@ fn queue_routing_during_the_takeover_follows_the_hall_setting() {
         counter(&t.b).held.iter().all(|x| x.id != held.id),
         "not routed"
     );
+    let qb = t.run(&kiosk, t0(), GetQueueBoard {}).unwrap();
+    assert!(qb.windows.iter().all(|w| w.routed_to.is_none()));
     assert_eq!(
         t.run(&t.b, t0(), CallNext {}).unwrap_err().code,
         ErrorCode::QueueEmpty
@@ -837,6 +840,25 @@ fn queue_routing_during_the_takeover_follows_the_hall_setting() {
     assert!(
         c.held.iter().any(|x| x.id == held.id),
         "A's held ticket at B's counter"
+    );
+    // The display and the hall board send window 1's applicants to window 2.
+    let qb = t.run(&kiosk, t0(), GetQueueBoard {}).unwrap();
+    let w1 = qb.windows.iter().find(|w| w.window.number == 1).unwrap();
+    assert_eq!((w1.clerk.as_deref(), w1.routed_to), (None, Some(2)));
+    let hb = t.h.board();
+    assert_eq!(
+        hb.windows
+            .iter()
+            .find(|w| w.window.number == 1)
+            .unwrap()
+            .routed_to,
+        Some(2)
+    );
+    assert!(
+        hb.windows
+            .iter()
+            .filter(|w| w.window.number != 1)
+            .all(|w| w.routed_to.is_none())
     );
     assert!(
         c.waiting.iter().any(|x| x.id == waiting.id),

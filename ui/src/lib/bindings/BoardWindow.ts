@@ -6,4 +6,8 @@ export type BoardWindow = { window: WindowRef, categories: Array<CategoryRef>,
 /**
  * The clerk signed in here, if any.
  */
-clerk: string | null, clerk_id: string | null, since: string | null, };
+clerk: string | null, clerk_id: string | null, since: string | null, 
+/**
+ * During an AB-post takeover this window's queue is called at that window instead.
+ */
+routed_to: number | null, };

@@ -3,4 +3,8 @@ import type { CategoryRef } from "./CategoryRef";
 import type { CurrentCall } from "./CurrentCall";
 import type { TicketWindow } from "./TicketWindow";
 
-export type WindowQueue = { window: TicketWindow, categories: Array<CategoryRef>, clerk: string | null, paused: string | null, current: CurrentCall | null, };
+export type WindowQueue = { window: TicketWindow, categories: Array<CategoryRef>, clerk: string | null, paused: string | null, current: CurrentCall | null, 
+/**
+ * During an AB-post takeover this window's queue is called at that window instead.
+ */
+routed_to: number | null, };

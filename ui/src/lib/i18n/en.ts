@@ -150,6 +150,8 @@ export const en: Record<string, string> = {
   'display.nowCalling': 'Now calling',
   'display.goTo': 'Please go to window {number}',
   'display.noCalls': 'No calls yet today',
+  'display.routedTo': "Served at window {number}",
+  'counter.routedTo': "Covered at window {number}",
   'display.nobody': 'Unstaffed',
   'display.free': 'Ready',
   'display.recent': 'Recent calls',

@@ -151,6 +151,8 @@ export const zhCN: Record<string, string> = {
   'display.nowCalling': '正在呼叫',
   'display.goTo': '请到 {number} 号窗口',
   'display.noCalls': '今日尚未叫号',
+  'display.routedTo': "请到 {number} 号窗口办理",
+  'counter.routedTo': "由 {number} 号窗口代办",
   'display.nobody': '无人值守',
   'display.free': '等待叫号',
   'display.recent': '最近叫号',
