@@ -723,7 +723,23 @@ impl Operation for GetCoverage {
         let cal = cx.calendar()?;
         let settings = crate::cases::load_settings(cx.tx)?;
         let day = crate::cases::business_day(cx.tx, &settings)?;
-        let (assignments, away, covers) = guard_inputs(cx.tx)?;
+        let (assignments, mut away, covers) = guard_inputs(cx.tx)?;
+        // A taken-over A is away from the takeover until B's report, whether or not an absence
+        // was recorded (an emergency takeover records none).
+        let mut taken = cx.tx.prepare(
+            "SELECT absent_id, started_at, coalesce(reported_at, ?1) FROM handovers
+             WHERE status IN ('active', 'reported', 'returned') AND started_at IS NOT NULL",
+        )?;
+        for row in taken.query_map([i64::MAX], |r| {
+            Ok(guard::Away {
+                staff_id: r.get(0)?,
+                start: r.get(1)?,
+                end: r.get(2)?,
+            })
+        })? {
+            away.push(row?);
+        }
+        drop(taken);
         let mut cover_names = std::collections::BTreeMap::new();
         {
             let mut stmt = cx.tx.prepare(

@@ -17,7 +17,8 @@ use onetrip_core::handover::{
     MarkNoticesRead, PrepareHandover, ReportHandback, StartEmergencyTakeover,
 };
 use onetrip_core::posts::{
-    AbsenceKind, GetPostSettings, PostSettings, RequestAbsence, TakeoverRouting, UpdatePostSettings,
+    AbsenceKind, GetCoverage, GetPostSettings, PostSettings, RequestAbsence, TakeoverRouting,
+    UpdatePostSettings,
 };
 use onetrip_core::queue::{
     CallBack, CallNext, FinishTicket, GetCounter, GetQueueBoard, HoldTicket, IssueTicket,
@@ -597,6 +598,26 @@ fn emergency_takeover_by_b_or_by_a_supervisor_and_a_adds_notes_later() {
     );
     assert_eq!(s.cases[0].case.id, c.case.id);
     assert!(t.act(&t.b, t0(), &c.case.id, CaseAction::Start).is_ok());
+    // The coverage view shows B on A's post from the takeover on, though no absence was filed.
+    let cov = t
+        .run(
+            &t.sup,
+            t0(),
+            GetCoverage {
+                from: "2026-11-23".into(),
+                days: 2,
+            },
+        )
+        .unwrap();
+    for day in &cov {
+        let cell = day.posts.iter().find(|p| p.post_id == t.post_id).unwrap();
+        assert_eq!(
+            (cell.on_duty.as_str(), cell.staff_name.as_deref()),
+            ("b", Some("刘洋")),
+            "{}",
+            day.date
+        );
+    }
     // A adds notes afterwards.
     let s = t
         .run(
