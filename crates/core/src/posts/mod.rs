@@ -312,7 +312,7 @@ fn guard_inputs(
             })
         })
         .collect();
-    let away = absences(tx, "a.status IN ('requested', 'approved')", &[])?
+    let mut away: Vec<guard::Away> = absences(tx, "a.status IN ('requested', 'approved')", &[])?
         .into_iter()
         .map(|a| guard::Away {
             staff_id: a.staff_id,
@@ -320,6 +320,22 @@ fn guard_inputs(
             end: to_ms(a.ends_at),
         })
         .collect();
+    // A taken-over A is away from the takeover until B's report (or the end of the absence
+    // it was for): an emergency takeover files no absence, yet B must not leave meanwhile.
+    let mut taken = tx.prepare(
+        "SELECT h.absent_id, h.started_at, coalesce(h.reported_at, a.ends_at, ?1)
+         FROM handovers h LEFT JOIN absences a ON a.id = h.absence_id
+         WHERE h.status IN ('active', 'reported', 'returned') AND h.started_at IS NOT NULL",
+    )?;
+    for row in taken.query_map([i64::MAX], |r| {
+        Ok(guard::Away {
+            staff_id: r.get(0)?,
+            start: r.get(1)?,
+            end: r.get(2)?,
+        })
+    })? {
+        away.push(row?);
+    }
     let mut stmt = tx.prepare("SELECT post_id, starts_at, ends_at FROM post_covers")?;
     let covers = stmt
         .query_map([], |r| {
@@ -723,23 +739,7 @@ impl Operation for GetCoverage {
         let cal = cx.calendar()?;
         let settings = crate::cases::load_settings(cx.tx)?;
         let day = crate::cases::business_day(cx.tx, &settings)?;
-        let (assignments, mut away, covers) = guard_inputs(cx.tx)?;
-        // A taken-over A is away from the takeover until B's report, whether or not an absence
-        // was recorded (an emergency takeover records none).
-        let mut taken = cx.tx.prepare(
-            "SELECT absent_id, started_at, coalesce(reported_at, ?1) FROM handovers
-             WHERE status IN ('active', 'reported', 'returned') AND started_at IS NOT NULL",
-        )?;
-        for row in taken.query_map([i64::MAX], |r| {
-            Ok(guard::Away {
-                staff_id: r.get(0)?,
-                start: r.get(1)?,
-                end: r.get(2)?,
-            })
-        })? {
-            away.push(row?);
-        }
-        drop(taken);
+        let (assignments, away, covers) = guard_inputs(cx.tx)?;
         let mut cover_names = std::collections::BTreeMap::new();
         {
             let mut stmt = cx.tx.prepare(

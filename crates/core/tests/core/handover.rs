@@ -598,6 +598,23 @@ fn emergency_takeover_by_b_or_by_a_supervisor_and_a_adds_notes_later() {
     );
     assert_eq!(s.cases[0].case.id, c.case.id);
     assert!(t.act(&t.b, t0(), &c.case.id, CaseAction::Start).is_ok());
+    // A and B are never away together: while B covers, B's own absence is refused (posts 1 and
+    // 2 both have 张伟 and 刘洋 as their A and B).
+    let e = t
+        .run(
+            &t.b,
+            t0(),
+            RequestAbsence {
+                staff_id: None,
+                kind: AbsenceKind::Emergency,
+                starts_at: t0() + 2.hours(),
+                ends_at: t0() + 4.hours(),
+                reason: "家中急事".into(),
+                notice_override: false,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::BothAway);
     // The coverage view shows B on A's post from the takeover on, though no absence was filed.
     let cov = t
         .run(
