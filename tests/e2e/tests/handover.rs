@@ -153,5 +153,22 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     app.click("[data-testid=handover-accept-return]").await;
     app.wait_text("[data-testid=handover-status]", "已交回")
         .await;
+
+    // The supervisor's figures for the annual assessment count the takeover and the case
+    // handled on behalf (three actions: start, decide, deliver).
+    app.open_window("admin").await;
+    app.wait_for("[data-testid=signin-form]").await;
+    type_into(&app, "[data-testid=signin-login]", "zhouhong").await;
+    type_into(&app, "[data-testid=signin-password]", "demo1234").await;
+    app.click("[data-testid=signin-submit]").await;
+    app.click("[data-testid=tab-posts]").await;
+    let row = app
+        .wait_text("[data-testid=figure-row][data-name='刘洋']", "刘洋")
+        .await;
+    // Cells: name, took over, emergencies, covered for, cases on behalf, actions, late.
+    let cells: String = row.split_whitespace().collect();
+    assert_eq!(cells, "刘洋100130", "{row}");
+    app.scroll_to("[data-testid=takeover-figures]").await;
+    app.shot("handover-figures").await;
     app.close().await;
 }

@@ -573,6 +573,8 @@ export const en: Record<string, string> = {
   'handover.status.cancelled': "Withdrawn",
   'handover.disposition.returned': "Back to A",
   'handover.disposition.kept': "Kept by B",
+  'posts.settings': "AB post settings",
+  'posts.staff': "Staff member",
   'posts.routing': "Queue during a takeover",
   'posts.routing.to_backup_window': "A's window's categories go to B's window",
   'posts.routing.backup_at_a_window': "B works at A's window",

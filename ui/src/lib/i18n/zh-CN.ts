@@ -574,6 +574,8 @@ export const zhCN: Record<string, string> = {
   'handover.status.cancelled': "已撤回",
   'handover.disposition.returned': "已交回 A 岗",
   'handover.disposition.kept': "留 B 岗办理",
+  'posts.settings': "AB岗设置",
+  'posts.staff': "人员",
   'posts.routing': "顶岗时的叫号",
   'posts.routing.to_backup_window': "A 岗窗口的业务转到 B 岗窗口叫号",
   'posts.routing.backup_at_a_window': "B 岗到 A 岗窗口办理",
