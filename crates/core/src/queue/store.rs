@@ -161,10 +161,15 @@ pub(crate) fn heads(tx: &Transaction<'_>, window_id: &str, day: &str) -> Result<
            AND status = 'waiting' AND target_window_id IS NULL
          ORDER BY queue_key, seq LIMIT 1",
     )?;
+    // The windows whose queues this one calls: itself, plus any routed to it by a takeover.
+    // The common case (no takeover) reads the tables directly; the views cost a scan.
+    let routes = routed_from(tx, window_id)?;
     let categories: Vec<(String, i32)> = tx
-        .prepare_cached(
-            "SELECT category_id, rank FROM window_serving WHERE window_id = ?1 ORDER BY rank",
-        )?
+        .prepare_cached(if routes.is_empty() {
+            "SELECT category_id, rank FROM window_categories WHERE window_id = ?1 ORDER BY rank"
+        } else {
+            "SELECT category_id, rank FROM window_serving WHERE window_id = ?1 ORDER BY rank"
+        })?
         .query_map([window_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (category_id, rank) in categories {
@@ -187,21 +192,22 @@ pub(crate) fn heads(tx: &Transaction<'_>, window_id: &str, day: &str) -> Result<
     }
     let mut targeted = tx.prepare_cached(
         "SELECT id, priority IS NOT NULL, queue_key, seq FROM tickets
-         WHERE target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
-           AND status = 'waiting' AND day = ?2
+         WHERE target_window_id = ?1 AND status = 'waiting' AND day = ?2
          ORDER BY queue_key, seq",
     )?;
-    let rows = targeted.query_map(params![window_id, day], |r| {
-        Ok(Candidate {
-            ticket_id: r.get(0)?,
-            priority: r.get(1)?,
-            rank: -1,
-            queue_key: r.get(2)?,
-            seq: r.get(3)?,
-        })
-    })?;
-    for c in rows {
-        out.push(c?);
+    for w in std::iter::once(window_id).chain(routes.iter().map(String::as_str)) {
+        let rows = targeted.query_map(params![w, day], |r| {
+            Ok(Candidate {
+                ticket_id: r.get(0)?,
+                priority: r.get(1)?,
+                rank: -1,
+                queue_key: r.get(2)?,
+                seq: r.get(3)?,
+            })
+        })?;
+        for c in rows {
+            out.push(c?);
+        }
     }
     Ok(out)
 }
