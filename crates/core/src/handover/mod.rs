@@ -336,12 +336,6 @@ pub struct HandoverSheet {
     pub may: Vec<String>,
 }
 
-impl HandoverSheet {
-    pub(crate) fn status_str(&self) -> &'static str {
-        self.status.as_str()
-    }
-}
-
 fn is_supervisor(me: &StaffActor) -> bool {
     me.role >= Role::Supervisor
 }

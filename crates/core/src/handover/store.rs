@@ -84,7 +84,7 @@ pub(crate) fn get(tx: &Connection, id: &str) -> Result<HandoverRow> {
         .ok_or_else(|| CoreError::not_found("交接单", id))
 }
 
-/// Handovers matching `cond` (placeholders `?1`, `?2`), newest first.
+/// Handovers matching `cond` (SQL with parameters `?1`, `?2` bound from `p`), newest first.
 pub(crate) fn select(
     tx: &Connection,
     cond: &str,

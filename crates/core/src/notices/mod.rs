@@ -538,25 +538,36 @@ impl Operation for ServiceCard {
                 "name": m.name, "form": m.form.label(), "copies": m.copies, "requirement": m.requirement.label(),
                 "condition": m.condition, "standard": m.standard})).collect::<Vec<_>>(),
         });
-        let settings = load_settings(cx.tx)?;
-        let (_, source) = template_for(cx.tx, NoticeKind::ServiceCard)?;
-        let paper = paper_of(&settings.paper);
-        let pdf =
-            onetrip_notice::render_pdf(&source, &data, paper, &f.code, &f.code, issued(cx.now))
-                .map_err(notice_error)?;
-        let png = onetrip_notice::render_png(&source, &data, paper, &f.code, 1.5)
-            .map_err(notice_error)?;
         let path = cx.data_dir.join("cards").join(format!("{}.pdf", f.code));
-        write_synced(&path, &pdf)?;
-        Ok(ServiceCardFile {
-            file: Printable {
-                number: f.code.clone(),
-                path: path.to_string_lossy().into_owned(),
-                printer: settings.printer,
-            },
-            png_data_url: png_url(&png),
-        })
+        render_file(cx, NoticeKind::ServiceCard, &data, &f.code, &path)
     }
+}
+
+/// Render a record that is not an issued notice (a service card, a handover sheet) with the
+/// hall's template in force: the PDF written and fsynced to `path`, and a preview.
+fn render_file(
+    cx: &Cx<'_>,
+    kind: NoticeKind,
+    data: &serde_json::Value,
+    number: &str,
+    path: &Path,
+) -> Result<ServiceCardFile> {
+    let settings = load_settings(cx.tx)?;
+    let (_, source) = template_for(cx.tx, kind)?;
+    let paper = paper_of(&settings.paper);
+    let pdf = onetrip_notice::render_pdf(&source, data, paper, number, number, issued(cx.now))
+        .map_err(notice_error)?;
+    let png =
+        onetrip_notice::render_png(&source, data, paper, number, 1.5).map_err(notice_error)?;
+    write_synced(path, &pdf)?;
+    Ok(ServiceCardFile {
+        file: Printable {
+            number: number.to_owned(),
+            path: path.to_string_lossy().into_owned(),
+            printer: settings.printer,
+        },
+        png_data_url: png_url(&png),
+    })
 }
 
 /// The handover sheet (and, once reported, the hand-back report) as a PDF:
@@ -627,25 +638,9 @@ pub(crate) fn handover_file(
             "note": s.report_note.clone().unwrap_or_default(),
         })),
     });
-    let settings = load_settings(cx.tx)?;
-    let (_, source) = template_for(cx.tx, NoticeKind::HandoverSheet)?;
-    let paper = paper_of(&settings.paper);
-    let pdf =
-        onetrip_notice::render_pdf(&source, &data, paper, &s.number, &s.number, issued(cx.now))
-            .map_err(notice_error)?;
-    let png =
-        onetrip_notice::render_png(&source, &data, paper, &s.number, 1.5).map_err(notice_error)?;
-    let path = cx
-        .data_dir
-        .join("handovers")
-        .join(format!("{}-{}.pdf", s.number, s.status_str()));
-    write_synced(&path, &pdf)?;
-    Ok(ServiceCardFile {
-        file: Printable {
-            number: s.number.clone(),
-            path: path.to_string_lossy().into_owned(),
-            printer: settings.printer,
-        },
-        png_data_url: png_url(&png),
-    })
+    let path =
+        cx.data_dir
+            .join("handovers")
+            .join(format!("{}-{}.pdf", s.number, s.status.as_str()));
+    render_file(cx, NoticeKind::HandoverSheet, &data, &s.number, &path)
 }
