@@ -40,6 +40,11 @@ enum Command {
     /// Run one operation by name with a JSON request, as the local administrator, and print
     /// its JSON response (e.g. `onetrip op category.list '{}'`). The same operations the app
     /// and the hall server serve; `onetrip op --list` names them.
+    /// Run the hall server: every operation over HTTP, live events over WebSocket, the UI for
+    /// browser kiosks (`/kiosk`) and displays (`/display`). Stops gracefully on Ctrl-C/SIGTERM.
+    Serve(ServeArgs),
+    /// Print the hall server's OpenAPI 3 document.
+    Openapi,
     Op {
         /// Operation name, e.g. `queue.board`.
         #[arg(required_unless_present = "list")]
@@ -51,6 +56,20 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on. The default serves the hall's LAN on port 8720.
+    #[arg(long, default_value = "0.0.0.0:8720", env = "ONETRIP_BIND")]
+    bind: std::net::SocketAddr,
+    /// The built UI (ui/dist) served to browser kiosks and displays; default `ui/dist` when
+    /// it exists.
+    #[arg(long, env = "ONETRIP_UI")]
+    ui: Option<PathBuf>,
+    /// Logs as JSON lines (for a log collector) instead of key=value text.
+    #[arg(long)]
+    log_json: bool,
 }
 
 #[derive(Subcommand)]
@@ -151,6 +170,51 @@ fn run_calendar(
     Ok(())
 }
 
+fn serve(db: &std::path::Path, clock: &dyn Clock, args: ServeArgs) -> Result<(), CoreError> {
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn")),
+        )
+        .with_writer(std::io::stderr);
+    if args.log_json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    let (store, report) = Store::open(db, clock.now())?;
+    if let Some(first) = auth::bootstrap(&store, clock.now())? {
+        println!("first admin: {}", first.login);
+        println!("one-time password: {}", first.one_time_password);
+    }
+    let ui = args
+        .ui
+        .or_else(|| Some(PathBuf::from("ui/dist")).filter(|d| d.join("index.html").exists()));
+    let hall = onetrip_server::Hall::new(
+        std::sync::Arc::new(store),
+        std::sync::Arc::new(SystemClock),
+        ui.clone(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.bind).await?;
+        let local = listener.local_addr()?;
+        tracing::info!(
+            bind = %local,
+            db = %db.display(),
+            schema = report.to_version,
+            ui = ?ui,
+            "onetrip hall server listening"
+        );
+        // Scripts wait for this line.
+        println!("listening on http://{local}");
+        onetrip_server::serve(hall, listener, onetrip_server::shutdown_signal()).await
+    })?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let clock = SystemClock;
@@ -230,6 +294,8 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             let (resp, _) = onetrip_core::execute_json(&s, &caller, clock.now(), &name, req)?;
             println!("{}", serde_json::to_string_pretty(&resp)?);
         }
+        Command::Openapi => println!("{}", onetrip_server::openapi::document_json()),
+        Command::Serve(args) => serve(&db, clock, args)?,
         Command::Demo => {
             let (s, _) = Store::open(&db, clock.now())?;
             let report = demo::create(&s, clock.now())?;

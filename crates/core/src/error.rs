@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The closed set of error codes. Stable strings (snake_case) are part of the public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// A required text field is empty (after trimming).
@@ -114,6 +116,8 @@ pub enum ErrorCode {
     NoticePeriod,
     /// The post already has a handover that is not finished (`params.number`, `params.status`).
     HandoverOpen,
+    /// A device with this name is already registered (`params.name`).
+    DuplicateDevice,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -174,6 +178,7 @@ impl ErrorCode {
         Self::BothAway,
         Self::NoticePeriod,
         Self::HandoverOpen,
+        Self::DuplicateDevice,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -230,6 +235,7 @@ impl ErrorCode {
             Self::BothAway => "both_away",
             Self::NoticePeriod => "notice_period",
             Self::HandoverOpen => "handover_open",
+            Self::DuplicateDevice => "duplicate_device",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",
@@ -244,7 +250,9 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// A coded failure. `message` is Chinese first; the UI shows its own translation of `code`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema, thiserror::Error,
+)]
 #[error("[{code}] {message}")]
 pub struct CoreError {
     pub code: ErrorCode,

@@ -20,6 +20,7 @@
 //! - [`posts`]: posts, A/B assignments, absences and the AB guard (handover in progress).
 //! - [`notices`]: issued notices (numbers, archive copies), templates, printing settings.
 //! - [`audit`]: the append-only, hash-chained audit log.
+//! - [`devices`]: kiosks and displays registered for hall mode, with scoped device tokens.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
 //!
 //! Every operation is listed once, in [`for_each_operation!`]; the Tauri commands, the
@@ -34,6 +35,7 @@ pub mod catalog;
 pub mod clock;
 pub mod deadlines;
 pub mod demo;
+pub mod devices;
 pub mod error;
 pub mod event;
 pub mod hall;
@@ -163,6 +165,9 @@ macro_rules! for_each_operation {
             handover_figures => $crate::handover::GetHandoverFigures,
             inbox_list => $crate::handover::ListNotices,
             inbox_read => $crate::handover::MarkNoticesRead,
+            device_register => $crate::devices::RegisterDevice,
+            device_list => $crate::devices::ListDevices,
+            device_revoke => $crate::devices::RevokeDevice,
         }
     };
 }
@@ -174,6 +179,7 @@ macro_rules! registry {
             name: <$ty as Operation>::NAME,
             access: <$ty as Operation>::ACCESS,
             writes: <$ty as Operation>::WRITES,
+            devices: <$ty as Operation>::DEVICES,
         }),*];
 
         /// The registry's command identifiers, to check against `OPERATIONS[i].command()`.
@@ -191,7 +197,7 @@ macro_rules! registry {
                 if name == <$ty as Operation>::NAME {
                     // Who may call comes before what was sent: an unauthorised caller learns
                     // nothing about request shapes.
-                    store.authorize(caller, now, <$ty as Operation>::ACCESS, name)?;
+                    store.authorize(caller, now, <$ty as Operation>::ACCESS, <$ty as Operation>::DEVICES, name)?;
                     let req: $ty = serde_json::from_value(request).map_err(|e| {
                         CoreError::new(ErrorCode::InvalidFormat, format!("请求格式错误（{name}）：{e}"))
                     })?;
@@ -200,6 +206,25 @@ macro_rules! registry {
                 }
             )*
             Err(CoreError::not_found("操作", name))
+        }
+
+        /// Each operation's name and the JSON Schemas of its request and response (the hall
+        /// server's OpenAPI document is built from these).
+        pub fn operation_schemas(
+            generator: &mut schemars::SchemaGenerator,
+        ) -> Vec<(OpInfo, schemars::Schema, schemars::Schema)> {
+            let mut out = Vec::new();
+            let mut infos = OPERATIONS.iter();
+            $(
+                if let Some(info) = infos.next() {
+                    out.push((
+                        *info,
+                        generator.subschema_for::<$ty>(),
+                        generator.subschema_for::<<$ty as Operation>::Response>(),
+                    ));
+                }
+            )*
+            out
         }
 
         pub(crate) fn export_operation_types(cfg: &ts_rs::Config) -> std::result::Result<Vec<bindings::OpTypes>, ts_rs::ExportError> {

@@ -23,7 +23,19 @@ use crate::staff::Role;
 use crate::store::Store;
 
 /// Who may call an operation. Checked in core by [`Store::execute`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    TS,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     /// Anyone, signed in or not (sign-in itself, the hall board).
@@ -39,7 +51,7 @@ pub enum Access {
 }
 
 /// A public device that may call `Device` operations without a person signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     Kiosk,
@@ -51,8 +63,10 @@ pub enum DeviceKind {
 pub enum Credential {
     /// A staff session's bearer token.
     Token(String),
-    /// A public device (the kiosk or display window; in hall mode a registered device token).
+    /// A public device window of this desktop app (the shell vouches for its kind).
     Device(DeviceKind),
+    /// Hall mode: a registered device's token (see [`crate::devices`]).
+    DeviceToken(String),
     /// A local administrator with file access to the database (the `onetrip` CLI).
     System(String),
     Anonymous,
@@ -81,6 +95,12 @@ impl Caller {
     pub fn device(kind: DeviceKind, source: impl Into<String>) -> Self {
         Self {
             credential: Credential::Device(kind),
+            source: Some(source.into()),
+        }
+    }
+    pub fn device_token(token: impl Into<String>, source: impl Into<String>) -> Self {
+        Self {
+            credential: Credential::DeviceToken(token.into()),
             source: Some(source.into()),
         }
     }
@@ -154,8 +174,19 @@ impl Actor {
         }
     }
 
-    /// May this actor call an operation needing `access`?
-    pub fn check(&self, access: Access, op: &str) -> Result<()> {
+    /// May this actor call an operation needing `access`, open to the device kinds `devices`?
+    pub fn check(&self, access: Access, devices: &[DeviceKind], op: &str) -> Result<()> {
+        if let Actor::Device(kind) = self
+            && access <= Access::Device
+            && access != Access::Public
+            && !devices.contains(kind)
+        {
+            return Err(CoreError::forbidden(format!(
+                "{}不能执行此操作（{op}）",
+                self.display_name()
+            ))
+            .param("op", op));
+        }
         let allowed = match access {
             Access::Public => true,
             Access::Device => !matches!(self, Actor::Anonymous),
@@ -233,7 +264,7 @@ impl<'a> Cx<'a> {
     }
 }
 
-pub trait Operation: DeserializeOwned + Send + 'static {
+pub trait Operation: DeserializeOwned + schemars::JsonSchema + Send + 'static {
     /// Stable name, `capability.verb`; the Tauri command is the same with `_` for `.`.
     const NAME: &'static str;
     const ACCESS: Access;
@@ -241,7 +272,10 @@ pub trait Operation: DeserializeOwned + Send + 'static {
     const WRITES: bool;
     /// May run while the account still has to change its one-time password.
     const BEFORE_PASSWORD_CHANGE: bool = false;
-    type Response: Serialize + Send + 'static;
+    /// For [`Access::Device`] operations: which device kinds may call it (a display cannot issue
+    /// tickets). Staff reach every device operation.
+    const DEVICES: &'static [DeviceKind] = &[DeviceKind::Kiosk, DeviceKind::Display];
+    type Response: Serialize + schemars::JsonSchema + Send + 'static;
 
     fn run(self, cx: &mut Cx<'_>) -> Result<Self::Response>;
 }
@@ -262,7 +296,7 @@ impl Store {
     ) -> Result<Outcome<O::Response>> {
         let body = |tx: &Transaction<'_>| -> Result<Outcome<O::Response>> {
             let actor = resolve_actor(tx, &caller.credential, now)?;
-            actor.check(O::ACCESS, O::NAME)?;
+            actor.check(O::ACCESS, O::DEVICES, O::NAME)?;
             if let Actor::Staff(s) = &actor
                 && s.must_change_password
                 && !O::BEFORE_PASSWORD_CHANGE
@@ -312,9 +346,10 @@ impl Store {
         caller: &Caller,
         now: Timestamp,
         access: Access,
+        devices: &[DeviceKind],
         op: &str,
     ) -> Result<()> {
-        self.read(|tx| resolve_actor(tx, &caller.credential, now)?.check(access, op))
+        self.read(|tx| resolve_actor(tx, &caller.credential, now)?.check(access, devices, op))
     }
 }
 
@@ -324,6 +359,13 @@ fn resolve_actor(tx: &Transaction<'_>, credential: &Credential, now: Timestamp) 
         Credential::Anonymous => Ok(Actor::Anonymous),
         Credential::Device(kind) => Ok(Actor::Device(*kind)),
         Credential::System(who) => Ok(Actor::System(who.clone())),
+        Credential::DeviceToken(token) => match crate::devices::resolve(tx, token)? {
+            Some(kind) => Ok(Actor::Device(kind)),
+            None => Err(CoreError::new(
+                ErrorCode::Unauthenticated,
+                "设备凭证无效或已注销，请管理员重新登记",
+            )),
+        },
         Credential::Token(token) => {
             let row = tx
                 .query_row(
@@ -386,11 +428,13 @@ fn resolve_actor(tx: &Transaction<'_>, credential: &Credential, now: Timestamp) 
 }
 
 /// Static facts about an operation, for the bindings, the Tauri ACL and (later) HTTP routing.
-#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, TS, schemars::JsonSchema)]
 pub struct OpInfo {
     pub name: &'static str,
     pub access: Access,
     pub writes: bool,
+    /// Device kinds that may call it, for [`Access::Device`] operations.
+    pub devices: &'static [DeviceKind],
 }
 
 impl OpInfo {
@@ -400,5 +444,5 @@ impl OpInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Empty {}

@@ -35,7 +35,7 @@ use crate::op::{Access, Actor, Cx, Operation};
 use crate::validate;
 use onetrip_notice::NoticeKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MaterialState {
     Pending,
@@ -63,7 +63,7 @@ impl MaterialState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AppMaterial {
     pub position: u32,
     pub name: String,
@@ -144,7 +144,7 @@ pub fn notice_lists(materials: &[AppMaterial]) -> (Vec<&AppMaterial>, Vec<&AppMa
     (received, missing)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {
     Checking,
@@ -154,7 +154,7 @@ pub enum ApplicationStatus {
 }
 
 /// Something that must be checked before it can be said (一次性告知单 section 三).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PendingCheck {
     pub what: String,
     pub why: String,
@@ -164,7 +164,7 @@ pub struct PendingCheck {
     pub how: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Application {
     pub id: String,
     pub number: String,
@@ -356,7 +356,7 @@ fn listed(ms: &[&AppMaterial]) -> serde_json::Value {
 
 /// Receive an applicant's materials for an item: the check starts, and so does the five-day
 /// clock.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct OpenApplication {
     pub item_id: String,
     pub applicant_name: String,
@@ -435,7 +435,7 @@ impl Operation for OpenApplication {
 }
 
 /// Mark one material received, missing or not applicable, with a note ("复印件不清晰").
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct MarkMaterial {
     pub id: String,
     pub position: u32,
@@ -483,7 +483,7 @@ impl Operation for MarkMaterial {
 }
 
 /// The window's decision.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
     /// Complete: accept (受理通知书).
@@ -504,13 +504,13 @@ pub enum Decision {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DecideApplication {
     pub id: String,
     pub decision: Decision,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Decided {
     pub application: Application,
     pub document: DocumentRef,
@@ -754,7 +754,7 @@ fn unchecked(materials: &[AppMaterial], p: &[u32]) -> CoreError {
 
 /// The applicant is back with the supplement: a new visit; only the missing materials are
 /// checked again.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ReturnWithSupplement {
     pub id: String,
 }
@@ -794,7 +794,7 @@ impl Operation for ReturnWithSupplement {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetApplication {
     pub id: String,
 }
@@ -812,7 +812,7 @@ impl Operation for GetApplication {
 
 /// Applications still open (checking or awaiting a supplement), newest first; with a query, any
 /// whose number or applicant matches.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListApplications {
     #[serde(default)]
     pub query: Option<String>,

@@ -167,7 +167,7 @@ pub(crate) fn append(
 }
 
 /// One audit row as shown to a supervisor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub id: String,
@@ -185,7 +185,7 @@ pub struct AuditEntry {
 }
 
 /// Browse the audit log, newest first, with filters. Supervisors and admins only.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ListAudit {
     pub from: Option<jiff::Timestamp>,
@@ -203,7 +203,7 @@ pub struct ListAudit {
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before_seq` for the next page; absent on the last page.
@@ -294,14 +294,14 @@ impl Operation for ListAudit {
 }
 
 /// The result of checking the hash chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ChainReport {
     pub rows: i64,
     /// The first row whose link does not verify, if any.
     pub first_broken: Option<BrokenLink>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct BrokenLink {
     pub seq: i64,
     pub id: String,

@@ -16,7 +16,7 @@ use crate::error::{CoreError, ErrorCode, Result};
 use crate::ids::sha256_hex;
 
 /// One State Council notice in the holiday-cn format.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HolidayYear {
     pub year: i16,
     /// The notice's reference (URL or document number).
@@ -24,7 +24,7 @@ pub struct HolidayYear {
     pub days: Vec<HolidayDay>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HolidayDay {
     pub name: String,
     #[ts(type = "string")]

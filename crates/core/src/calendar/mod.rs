@@ -177,7 +177,7 @@ pub(crate) fn sync_bundle(conn: &Connection, cache: &CalendarCache, now: Timesta
 }
 
 /// A local override, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Override {
     pub id: String,
     #[ts(type = "string")]
@@ -189,7 +189,7 @@ pub struct Override {
     pub created_by: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct YearSource {
     pub year: i16,
     /// `bundled` or `imported`.
@@ -198,7 +198,7 @@ pub struct YearSource {
     pub imported_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CalendarChange {
     pub version: i64,
     pub kind: String,
@@ -207,7 +207,7 @@ pub struct CalendarChange {
     pub actor_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CalendarStatus {
     pub version: i64,
     pub bundle: String,
@@ -339,7 +339,7 @@ impl crate::Store {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetCalendarStatus {}
 
 impl Operation for GetCalendarStatus {
@@ -354,7 +354,7 @@ impl Operation for GetCalendarStatus {
 
 /// Days `from..=to` (at most 400), each a working or an off day, provisional where no notice is
 /// loaded.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListDays {
     pub from: String,
     pub to: String,
@@ -385,7 +385,7 @@ impl Operation for ListDays {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AddWorkdays {
     pub date: String,
     pub days: u32,
@@ -393,7 +393,7 @@ pub struct AddWorkdays {
     pub allow_provisional: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WorkdayResult {
     #[ts(type = "string")]
     pub date: Date,
@@ -418,7 +418,7 @@ impl Operation for AddWorkdays {
 
 /// Import one year's notice (holiday-cn JSON), replacing the bundled or earlier imported data of
 /// that year.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ImportYear {
     pub json: String,
 }
@@ -449,7 +449,7 @@ impl Operation for ImportYear {
 }
 
 /// Make one date a working or an off day locally, with the reason (the local notice).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AddOverride {
     pub date: String,
     pub off_day: bool,
@@ -500,7 +500,7 @@ impl Operation for AddOverride {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RevokeOverride {
     pub id: String,
 }

@@ -29,7 +29,7 @@ pub const DECEMBER_CROSSING_FROM: i8 = 24;
 
 /// How the acceptance day itself is counted (hall setting; 限时办结 rules mostly say "from the
 /// next day", the general rule on periods).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DayCount {
     /// The acceptance day is not counted: the deadline is the end of the N-th working day after.
@@ -39,7 +39,7 @@ pub enum DayCount {
 }
 
 /// One day's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DayInfo {
     #[ts(type = "string")]
     pub date: Date,

@@ -11,7 +11,7 @@ use ts_rs::TS;
 use crate::error::{CoreError, ErrorCode, Result};
 
 /// How the application became a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AcceptBasis {
     /// Materials complete at the window: accepted on the spot.
@@ -24,7 +24,7 @@ pub enum AcceptBasis {
 }
 
 /// Why the clock stops (行政许可法 art. 45: time needed for these is not counted). A closed list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SuspendReason {
     /// 听证
@@ -39,7 +39,7 @@ pub enum SuspendReason {
     ExpertReview,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionOutcome {
     /// 准予许可 / 办理
@@ -49,7 +49,7 @@ pub enum DecisionOutcome {
 }
 
 /// One event's own fields. Who and when are in [`LoggedEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaseEvent {
     Accepted {
@@ -116,7 +116,7 @@ impl CaseEvent {
 }
 
 /// An event as logged: what, when, by whom.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct LoggedEvent {
     pub seq: u32,
     pub at: Timestamp,
@@ -124,7 +124,7 @@ pub struct LoggedEvent {
     pub event: CaseEvent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Accepted,

@@ -43,7 +43,7 @@ use crate::staff::Role;
 use crate::validate;
 
 /// How deadlines are counted and when they warn (admin settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DeadlineSettings {
     pub day_count: DayCount,
     pub thresholds: Thresholds,
@@ -157,7 +157,7 @@ pub(crate) fn may_act(
 }
 
 /// Accept an application whose materials are complete: the case is created and its clocks start.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AcceptCase {
     pub item_id: String,
     pub applicant_name: String,
@@ -311,7 +311,7 @@ impl Operation for AcceptCase {
 }
 
 /// What the owner (or a supervisor) does to a case.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaseAction {
     Start,
@@ -336,7 +336,7 @@ pub enum CaseAction {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ActOnCase {
     pub id: String,
     pub action: CaseAction,
@@ -446,7 +446,7 @@ impl Operation for ActOnCase {
 }
 
 /// A supervisor approves or denies a pending extension request.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DecideExtension {
     pub id: String,
     pub approve: bool,
@@ -519,7 +519,7 @@ impl Operation for DecideExtension {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetDeadlineSettings {}
 
 impl Operation for GetDeadlineSettings {
@@ -532,7 +532,7 @@ impl Operation for GetDeadlineSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateDeadlineSettings {
     pub settings: DeadlineSettings,
 }
@@ -591,7 +591,9 @@ impl Operation for UpdateDeadlineSettings {
 }
 
 /// What a sweep did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema,
+)]
 pub struct SweepReport {
     pub recomputed: u32,
     pub raised: u32,

@@ -21,7 +21,7 @@ use crate::op::{Access, Cx, Operation};
 use crate::staff::Role;
 use crate::validate;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseSummary {
     pub id: String,
     pub number: String,
@@ -42,7 +42,7 @@ pub struct CaseSummary {
     pub on_behalf_of: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseDetail {
     pub case: CaseSummary,
     pub applicant_id_number: String,
@@ -186,7 +186,7 @@ pub(crate) fn detail(cx: &Cx<'_>, id: &str) -> Result<CaseDetail> {
     })
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetCase {
     pub id: String,
 }
@@ -203,7 +203,7 @@ impl Operation for GetCase {
 }
 
 /// Which cases a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseScope {
     /// The signed-in clerk's own cases.
@@ -212,7 +212,7 @@ pub enum CaseScope {
     Hall,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListCases {
     pub scope: CaseScope,
     /// Only cases whose clocks still run (accepted, in progress, suspended).
@@ -321,7 +321,9 @@ impl Operation for ListCases {
 }
 
 /// Open cases counted by level, for one clerk or one item.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema,
+)]
 pub struct LevelCounts {
     pub key: String,
     pub name: String,
@@ -349,7 +351,7 @@ impl LevelCounts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseBoard {
     /// Every open case, red and yellow first.
     pub cases: Vec<CaseSummary>,
@@ -358,7 +360,7 @@ pub struct CaseBoard {
     pub by_item: Vec<LevelCounts>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetCaseBoard {}
 
 impl Operation for GetCaseBoard {
@@ -424,7 +426,7 @@ impl Operation for GetCaseBoard {
 }
 
 /// Completion figures for one item, one clerk, or the whole hall.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct StatsRow {
     pub key: String,
     pub name: String,
@@ -473,7 +475,7 @@ impl StatsRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseStats {
     pub from: String,
     pub to: String,
@@ -483,7 +485,7 @@ pub struct CaseStats {
 }
 
 /// Figures over cases decided between `from` and `to` (Beijing dates, inclusive).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetCaseStats {
     pub from: String,
     pub to: String,
@@ -583,7 +585,7 @@ impl Operation for GetCaseStats {
 }
 
 /// A delivered deadline alert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseAlert {
     pub id: String,
     pub case_id: String,
@@ -643,7 +645,7 @@ pub(crate) fn deliver_due_alerts(tx: &Connection, now: Timestamp) -> Result<Vec<
 }
 
 /// Delivered, not yet dismissed alerts: a clerk's own cases; every case for a supervisor.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListAlerts {}
 
 impl Operation for ListAlerts {
@@ -666,7 +668,7 @@ impl Operation for ListAlerts {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DismissAlert {
     pub id: String,
 }

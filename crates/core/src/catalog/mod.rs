@@ -31,7 +31,7 @@ use crate::ids::new_id;
 use crate::op::{Access, Cx, Operation};
 use crate::validate;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MaterialForm {
     /// 原件
@@ -42,7 +42,7 @@ pub enum MaterialForm {
     OriginalAndCopy,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Medium {
     Paper,
@@ -50,7 +50,7 @@ pub enum Medium {
     Either,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Requirement {
     Required,
@@ -90,7 +90,7 @@ impl Requirement {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Material {
     pub name: String,
     pub form: MaterialForm,
@@ -105,7 +105,7 @@ pub struct Material {
 }
 
 /// What an admin edits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ItemFields {
     pub code: String,
     pub name: String,
@@ -129,7 +129,7 @@ pub struct ItemFields {
     pub materials: Vec<Material>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ServiceItem {
     pub id: String,
     #[serde(flatten)]
@@ -458,7 +458,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, f: &ItemFields, now_ms: i64) -> Resul
     Ok(id)
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListItems {}
 
 impl Operation for ListItems {
@@ -471,7 +471,7 @@ impl Operation for ListItems {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CreateItem {
     pub fields: ItemFields,
 }
@@ -497,7 +497,7 @@ impl Operation for CreateItem {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateItem {
     pub id: String,
     pub fields: ItemFields,
@@ -531,7 +531,7 @@ impl Operation for UpdateItem {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SetItemActive {
     pub id: String,
     pub active: bool,

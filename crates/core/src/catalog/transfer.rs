@@ -25,7 +25,7 @@ use crate::event::Topic;
 use crate::ids::new_id;
 use crate::op::{Access, Cx, Operation};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferFormat {
     Json,
@@ -33,7 +33,7 @@ pub enum TransferFormat {
 }
 
 /// One problem in an import file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RowError {
     pub sheet: String,
     /// 1-based, as a spreadsheet shows it (the header is row 1); JSON: the item's position.
@@ -71,7 +71,7 @@ const MATERIAL_HEADERS: [&str; 10] = [
 ];
 
 /// A catalog file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CatalogFile {
     pub format: TransferFormat,
     pub filename: String,
@@ -85,7 +85,7 @@ fn prefixes(tx: &rusqlite::Connection) -> Result<BTreeMap<String, String>> {
     Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ExportCatalog {
     pub format: TransferFormat,
 }
@@ -399,13 +399,13 @@ fn read_xlsx(b64: &str) -> std::result::Result<Parsed, Vec<RowError>> {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ImportReport {
     pub created: u32,
     pub updated: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ImportCatalog {
     pub format: TransferFormat,
     /// JSON text, or the xlsx bytes in base64.

@@ -30,7 +30,7 @@ use crate::error::{CoreError, Result};
 /// Warning thresholds (hall settings; an item may override each). Glossary defaults: reminder
 /// at ≤ 2 working days left, yellow on the due day, red once the promise has passed; severe once
 /// the statute has passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Thresholds {
     /// Reminder when this many working days or fewer are left.
     pub reminder_days: u32,
@@ -90,7 +90,20 @@ impl BusinessDay {
 }
 
 /// The warning level of a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningLevel {
     None,
@@ -131,7 +144,7 @@ impl WarningLevel {
 }
 
 /// Early, on time or late, fixed at the decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Timing {
     Early,
@@ -150,7 +163,7 @@ impl Timing {
 }
 
 /// One clock (承诺 or 法定).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ClockView {
     /// Working days allowed, extensions included.
     pub limit_days: u32,
@@ -168,7 +181,7 @@ pub struct ClockView {
 }
 
 /// Both clocks and what they mean now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Deadlines {
     #[ts(type = "string")]
     pub started_on: Date,

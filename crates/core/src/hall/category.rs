@@ -15,7 +15,7 @@ use crate::validate;
 
 pub const NAME_MAX: usize = 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Category {
     pub id: String,
     pub prefix: String,
@@ -29,7 +29,7 @@ pub struct Category {
     pub updated_at: jiff::Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CategoryRef {
     pub id: String,
     pub prefix: String,
@@ -37,7 +37,7 @@ pub struct CategoryRef {
 }
 
 /// The editable fields, shared by create and update.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CategoryFields {
     pub prefix: String,
     pub name: String,
@@ -131,7 +131,7 @@ pub(crate) fn list(tx: &Transaction<'_>, include_inactive: bool) -> Result<Vec<C
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ListCategories {
     pub include_inactive: bool,
@@ -147,7 +147,7 @@ impl Operation for ListCategories {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CreateCategory {
     #[serde(flatten)]
     #[ts(flatten)]
@@ -182,7 +182,7 @@ impl Operation for CreateCategory {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateCategory {
     pub id: String,
     #[serde(flatten)]
@@ -219,7 +219,7 @@ impl Operation for UpdateCategory {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SetCategoryActive {
     pub id: String,
     pub active: bool,

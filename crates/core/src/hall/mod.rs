@@ -37,13 +37,13 @@ use crate::validate;
 pub const HALL_NAME_MAX: usize = 40;
 
 /// A span of opening time, `HH:MM`–`HH:MM`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct TimeSpan {
     pub start: String,
     pub end: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Hall {
     pub id: String,
     pub name: String,
@@ -181,7 +181,7 @@ pub(crate) fn ensure_hall(tx: &Transaction<'_>, actor: &Actor, now: Timestamp) -
 }
 
 /// The hall record. Public: the display and kiosk show it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetHall {}
 
 impl Operation for GetHall {
@@ -195,7 +195,7 @@ impl Operation for GetHall {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateHall {
     pub name: String,
     pub code: String,
@@ -246,10 +246,10 @@ impl Operation for UpdateHall {
 
 /// What the public display, the kiosk and the sign-in screen show: the hall, its windows with
 /// who is on duty, and its categories. Public.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetHallBoard {}
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct BoardWindow {
     pub window: WindowRef,
     pub categories: Vec<CategoryRef>,
@@ -261,7 +261,7 @@ pub struct BoardWindow {
     pub routed_to: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HallBoard {
     pub hall: Hall,
     pub windows: Vec<BoardWindow>,

@@ -16,7 +16,7 @@ use crate::validate;
 
 pub const NAME_MAX: usize = 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WindowRef {
     pub id: String,
     pub number: u32,
@@ -24,7 +24,7 @@ pub struct WindowRef {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Window {
     pub id: String,
     pub number: u32,
@@ -36,7 +36,7 @@ pub struct Window {
     pub updated_at: jiff::Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WindowFields {
     pub number: u32,
     pub name: String,
@@ -176,7 +176,7 @@ fn write_categories(tx: &Transaction<'_>, id: &str, categories: &[String]) -> Re
     Ok(())
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ListWindows {
     pub include_inactive: bool,
@@ -192,7 +192,7 @@ impl Operation for ListWindows {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CreateWindow {
     #[serde(flatten)]
     #[ts(flatten)]
@@ -226,7 +226,7 @@ impl Operation for CreateWindow {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateWindow {
     pub id: String,
     #[serde(flatten)]
@@ -265,7 +265,7 @@ impl Operation for UpdateWindow {
 
 /// Deactivate (or reactivate) a window. A window with a clerk signed in cannot be deactivated:
 /// release it first, so nobody is left working at a window that no longer exists.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SetWindowActive {
     pub id: String,
     pub active: bool,

@@ -41,7 +41,7 @@ use crate::validate;
 
 use store::HandoverRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HandoverKind {
     /// Prepared by A ahead of a planned absence.
@@ -59,7 +59,7 @@ impl HandoverKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HandoverStatus {
     /// A prepared the sheet; B has not acknowledged it yet.
@@ -253,7 +253,9 @@ pub(crate) fn notify_uncovered(tx: &Connection, now: Timestamp) -> Result<u32> {
 }
 
 /// The window duties of a post at the moment the sheet was made.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema,
+)]
 pub struct QueueDuties {
     pub window_number: Option<u32>,
     /// The categories (业务) the window calls, in its order.
@@ -290,7 +292,7 @@ fn queue_duties(tx: &Connection, window_id: Option<&str>, now: Timestamp) -> Res
 }
 
 /// One case on a sheet: the case as it is now, A's notes, and (once reported) B's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HandoverCase {
     pub case: CaseSummary,
     pub note: String,
@@ -305,7 +307,7 @@ pub struct HandoverCase {
 }
 
 /// A handover sheet, and once B has reported, the hand-back report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HandoverSheet {
     pub id: String,
     pub number: String,
@@ -464,7 +466,7 @@ fn next_number(tx: &Connection, now: Timestamp) -> Result<String> {
 }
 
 /// A's note on one case of the sheet.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseNote {
     pub case_id: String,
     pub note: String,
@@ -555,7 +557,7 @@ fn create(
 
 /// A prepares the handover sheet of their post before a planned absence (a supervisor may
 /// prepare it for A). B is asked to acknowledge it.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PrepareHandover {
     /// The post; when absent, the one the caller holds as A.
     #[serde(default)]
@@ -672,7 +674,7 @@ impl Operation for PrepareHandover {
 
 /// Emergency takeover (主动顶岗): A left without a handover. B starts it for themselves, or a
 /// supervisor assigns it (to the post's B unless another taker is named). Active at once.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct StartEmergencyTakeover {
     pub post_id: String,
     /// Who takes over; the caller (B) when absent, the post's B when a supervisor leaves it out.
@@ -812,7 +814,7 @@ fn load_for(cx: &Cx<'_>, id: &str, action: &str, label: &str) -> Result<(StaffAc
 }
 
 /// B acknowledges the sheet: the takeover starts now.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AcknowledgeHandover {
     pub id: String,
 }
@@ -856,7 +858,7 @@ impl Operation for AcknowledgeHandover {
 }
 
 /// A adds notes to the sheet (before the takeover, or later, after an emergency one).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AnnotateHandover {
     pub id: String,
     #[serde(default)]
@@ -904,7 +906,7 @@ impl Operation for AnnotateHandover {
 }
 
 /// B's note on one case of the hand-back report.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct BackNote {
     pub case_id: String,
     #[serde(default)]
@@ -915,7 +917,7 @@ pub struct BackNote {
 }
 
 /// B reports back (A has returned): the takeover ends and B can no longer act on A's cases.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ReportHandback {
     pub id: String,
     #[serde(default)]
@@ -981,7 +983,7 @@ impl Operation for ReportHandback {
 
 /// A acknowledges the hand-back; each case goes back to A unless listed in `keep`, which stay
 /// with B (the case's owner changes, as a `reassigned` event).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AcceptHandback {
     pub id: String,
     #[serde(default)]
@@ -1086,7 +1088,7 @@ impl Operation for AcceptHandback {
 }
 
 /// Withdraw a sheet B has not acknowledged yet.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CancelHandover {
     pub id: String,
 }
@@ -1110,7 +1112,7 @@ impl Operation for CancelHandover {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetHandover {
     pub id: String,
 }
@@ -1126,7 +1128,7 @@ impl Operation for GetHandover {
 }
 
 /// A handover as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HandoverRef {
     pub id: String,
     pub number: String,
@@ -1147,7 +1149,7 @@ pub struct HandoverRef {
 }
 
 /// The caller's handovers (as A or B); every handover for supervisors. Newest first.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListHandovers {
     /// Only those not yet returned or cancelled.
     #[serde(default)]
@@ -1203,7 +1205,7 @@ impl Operation for ListHandovers {
 
 /// The sheet (or, once reported, the hand-back report) as a PDF beside the database, with a
 /// preview; printed like any notice.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HandoverFile {
     pub id: String,
 }
@@ -1220,7 +1222,9 @@ impl Operation for HandoverFile {
 }
 
 /// One clerk's AB-post figures over a period (annual assessment).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema,
+)]
 pub struct TakeoverFigures {
     pub staff_id: String,
     pub name: String,
@@ -1239,7 +1243,7 @@ pub struct TakeoverFigures {
     pub late_during: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetHandoverFigures {
     /// First day (YYYY-MM-DD), inclusive.
     pub from: String,
@@ -1335,7 +1339,7 @@ impl Operation for GetHandoverFigures {
 }
 
 /// A notification to the signed-in staff member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct StaffNotice {
     pub id: String,
     /// `takeover_requested`, `takeover_started`, `handback_reported`, `cases_kept`,
@@ -1347,7 +1351,7 @@ pub struct StaffNotice {
     pub read: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListNotices {
     #[serde(default)]
     pub unread_only: bool,
@@ -1380,7 +1384,7 @@ impl Operation for ListNotices {
 }
 
 /// Mark one notice read, or all of the caller's.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct MarkNoticesRead {
     #[serde(default)]
     pub id: Option<String>,

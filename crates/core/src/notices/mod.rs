@@ -39,7 +39,7 @@ pub fn cn_date_of(t: Timestamp) -> String {
     cn_date(hall_date(t))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NoticeSettings {
     /// `a4` or `a5`.
     pub paper: String,
@@ -126,7 +126,7 @@ fn issued(t: Timestamp) -> Issued {
 }
 
 /// A notice as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DocumentRef {
     pub id: String,
     pub number: String,
@@ -252,13 +252,13 @@ pub fn archive_file(store: &crate::Store, document_id: &str) -> Result<(PathBuf,
     Ok((store.data_dir().join(rel), printer))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PreviewDocument {
     pub id: String,
 }
 
 /// The first page as a PNG data URL (the in-app preview before printing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Preview {
     pub number: String,
     pub title: String,
@@ -317,7 +317,7 @@ impl Operation for PreviewDocument {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetNoticeSettings {}
 
 impl Operation for GetNoticeSettings {
@@ -330,7 +330,7 @@ impl Operation for GetNoticeSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateNoticeSettings {
     pub settings: NoticeSettings,
 }
@@ -383,7 +383,7 @@ impl Operation for UpdateNoticeSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NoticeTemplate {
     pub kind: String,
     pub title: String,
@@ -392,7 +392,7 @@ pub struct NoticeTemplate {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListTemplates {}
 
 impl Operation for ListTemplates {
@@ -417,7 +417,7 @@ impl Operation for ListTemplates {
 }
 
 /// Save a new version of a template, after it has rendered its sample data.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateTemplate {
     pub kind: String,
     pub source: String,
@@ -467,7 +467,7 @@ impl Operation for UpdateTemplate {
 }
 
 /// A notice to print: its archive copy and this hall's notice printer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Printable {
     pub number: String,
     /// Absolute path of the PDF.
@@ -476,7 +476,7 @@ pub struct Printable {
     pub printer: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetDocumentFile {
     pub id: String,
 }
@@ -507,12 +507,12 @@ impl Operation for GetDocumentFile {
 
 /// The service card (便民卡) of an item, printable without any case: rendered to
 /// `cards/<code>.pdf` beside the database, with a preview.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ServiceCard {
     pub item_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ServiceCardFile {
     pub file: Printable,
     pub png_data_url: String,

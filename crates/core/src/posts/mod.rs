@@ -31,7 +31,7 @@ use crate::op::{Access, Cx, Operation};
 use crate::staff::Role;
 use crate::validate;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PostView {
     pub id: String,
     pub name: String,
@@ -67,7 +67,7 @@ pub(crate) fn list_posts(tx: &Connection) -> Result<Vec<PostView>> {
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListPosts {}
 
 impl Operation for ListPosts {
@@ -80,7 +80,7 @@ impl Operation for ListPosts {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CreatePost {
     pub name: String,
     #[serde(default)]
@@ -173,7 +173,7 @@ pub(crate) fn assign(
 }
 
 /// Set a post's A and B (a supervisor's decision, recorded with its reason).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AssignPost {
     pub post_id: String,
     pub primary_id: String,
@@ -229,7 +229,7 @@ impl Operation for AssignPost {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AbsenceKind {
     Leave,
@@ -252,7 +252,7 @@ impl AbsenceKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Absence {
     pub id: String,
     pub staff_id: String,
@@ -402,7 +402,7 @@ fn check_guard(
 }
 
 /// Where the queue of an absent clerk's window goes while B has taken over (a hall setting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TakeoverRouting {
     /// A's window's categories (and tickets held or transferred there) are called at B's window.
@@ -420,7 +420,7 @@ impl TakeoverRouting {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PostSettings {
     /// Working days' notice a planned absence needs.
     pub notice_days: u32,
@@ -442,7 +442,7 @@ pub(crate) fn settings(tx: &Connection) -> Result<PostSettings> {
     )
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetPostSettings {}
 
 impl Operation for GetPostSettings {
@@ -456,7 +456,7 @@ impl Operation for GetPostSettings {
 }
 
 /// The notice period and the takeover routing (supervisors).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdatePostSettings {
     pub settings: PostSettings,
 }
@@ -497,7 +497,7 @@ impl Operation for UpdatePostSettings {
 
 /// Request an absence (a clerk for themselves, a supervisor for anyone). Planned absences wait for
 /// approval; an emergency one is in force at once.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RequestAbsence {
     /// Whose absence; the caller's own when absent.
     #[serde(default)]
@@ -603,7 +603,7 @@ impl Operation for RequestAbsence {
 }
 
 /// A supervisor approves or rejects a requested absence (approval re-checks the guard).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DecideAbsence {
     pub id: String,
     pub approve: bool,
@@ -658,7 +658,7 @@ impl Operation for DecideAbsence {
 }
 
 /// A supervisor names a third person for a post while both A and B are away.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NameCover {
     pub post_id: String,
     pub staff_id: String,
@@ -705,13 +705,13 @@ impl Operation for NameCover {
 }
 
 /// Who is on each post, day by day (business hours), with gaps marked.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetCoverage {
     pub from: String,
     pub days: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CoverageCell {
     pub post_id: String,
     pub post_name: String,
@@ -720,7 +720,7 @@ pub struct CoverageCell {
     pub staff_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CoverageDay {
     #[ts(type = "string")]
     pub date: jiff::civil::Date,
@@ -812,7 +812,7 @@ impl Operation for GetCoverage {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ListAbsences {
     pub from: Timestamp,
     pub to: Timestamp,

@@ -47,7 +47,7 @@ use crate::op::{Access, Cx, Operation};
 use crate::validate;
 
 /// What a no-show (过号) does to the ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NoShowPolicy {
     /// 过号作废: the applicant takes a new ticket.
@@ -58,7 +58,7 @@ pub enum NoShowPolicy {
 }
 
 /// The hall's queue rules (admin settings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct QueueSettings {
     /// One waiting ticket per person and category, when an ID number is given.
     pub one_waiting_per_person: bool,
@@ -112,7 +112,7 @@ pub(crate) fn load_settings(tx: &Transaction<'_>) -> Result<QueueSettings> {
     )?)
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetQueueSettings {}
 
 impl Operation for GetQueueSettings {
@@ -125,7 +125,7 @@ impl Operation for GetQueueSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateQueueSettings {
     pub settings: QueueSettings,
 }

@@ -18,7 +18,7 @@ use crate::ids::new_id;
 use crate::op::{Access, Cx, Operation};
 use crate::validate;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RatingLevel {
     VerySatisfied,
@@ -64,7 +64,7 @@ impl RatingLevel {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RateTicket {
     pub ticket_id: String,
     pub level: RatingLevel,
@@ -72,7 +72,7 @@ pub struct RateTicket {
     pub comment: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Rating {
     pub ticket_id: String,
     pub number: String,
@@ -169,7 +169,7 @@ impl Operation for RateTicket {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Followup {
     pub id: String,
     pub ticket_id: String,
@@ -211,7 +211,7 @@ fn followup_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Followup> {
 }
 
 /// The supervisor's list of bad-rating follow-ups, open ones first.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ListFollowups {
     pub include_closed: bool,
@@ -233,7 +233,7 @@ impl Operation for ListFollowups {
 }
 
 /// Close a follow-up with what was done (整改情况 / 回访结果).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CloseFollowup {
     pub id: String,
     pub outcome: String,

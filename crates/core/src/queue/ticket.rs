@@ -12,11 +12,11 @@ use crate::error::{CoreError, ErrorCode, Result};
 use crate::event::Topic;
 use crate::hall::{CategoryRef, category, load_hall};
 use crate::ids::{new_id, sha256_hex};
-use crate::op::{Access, Actor, Cx, Operation};
+use crate::op::{Access, Actor, Cx, DeviceKind, Operation};
 use crate::validate;
 
 /// Why a ticket is in the green channel (绿色通道).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PriorityReason {
     /// 老年人
@@ -63,7 +63,7 @@ impl PriorityReason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     Waiting,
@@ -107,7 +107,7 @@ impl TicketStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct TicketWindow {
     pub id: String,
     pub number: u32,
@@ -115,7 +115,7 @@ pub struct TicketWindow {
 }
 
 /// A ticket as clients see it. Personal data is masked (name 张*, ID 330106********0018).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Ticket {
     pub id: String,
     /// A001: the number printed and announced, kept on transfer.
@@ -148,7 +148,7 @@ pub struct Ticket {
 }
 
 /// 取号: a kiosk (or a clerk for someone at the counter) takes a ticket for a category.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct IssueTicket {
     pub category_id: String,
     #[serde(default)]
@@ -163,7 +163,7 @@ pub struct IssueTicket {
     pub applicant_name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct IssuedTicket {
     pub ticket: Ticket,
     /// People ahead of this ticket in its queue.
@@ -176,6 +176,7 @@ pub struct IssuedTicket {
 impl Operation for IssueTicket {
     const NAME: &'static str = "ticket.issue";
     const ACCESS: Access = Access::Device;
+    const DEVICES: &'static [DeviceKind] = &[DeviceKind::Kiosk];
     const WRITES: bool = true;
     type Response = IssuedTicket;
     fn run(self, cx: &mut Cx<'_>) -> Result<IssuedTicket> {
@@ -307,7 +308,7 @@ impl Operation for IssueTicket {
 }
 
 /// Everything printed on a ticket slip (kiosk printer, ESC/POS or PDF).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct TicketSlip {
     pub ticket_id: String,
     pub hall_name: String,
@@ -325,7 +326,7 @@ pub struct TicketSlip {
 }
 
 /// The slip of a ticket, as of now (the count ahead is current).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetTicketSlip {
     pub ticket_id: String,
 }
@@ -333,6 +334,7 @@ pub struct GetTicketSlip {
 impl Operation for GetTicketSlip {
     const NAME: &'static str = "ticket.slip";
     const ACCESS: Access = Access::Device;
+    const DEVICES: &'static [DeviceKind] = &[DeviceKind::Kiosk];
     const WRITES: bool = false;
     type Response = TicketSlip;
     fn run(self, cx: &mut Cx<'_>) -> Result<TicketSlip> {

@@ -18,7 +18,7 @@ use crate::validate;
 /// How many calls the display lists.
 pub const RECENT_CALLS: u32 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallKind {
     Call,
@@ -28,7 +28,7 @@ pub enum CallKind {
 }
 
 /// One announcement: "请A001号到3号窗口办理".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CallRecord {
     /// Increases with every call in the hall; the display announces each new one once.
     pub seq: i64,
@@ -42,7 +42,7 @@ pub struct CallRecord {
     pub applicant: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CategoryQueue {
     pub category: CategoryRef,
     pub waiting: u32,
@@ -59,7 +59,7 @@ pub struct CategoryQueue {
     pub estimated_minutes: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CurrentCall {
     pub ticket_id: String,
     pub number: String,
@@ -68,7 +68,7 @@ pub struct CurrentCall {
     pub applicant: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WindowQueue {
     pub window: TicketWindow,
     pub categories: Vec<CategoryRef>,
@@ -80,7 +80,7 @@ pub struct WindowQueue {
 }
 
 /// The public display and kiosk's view of the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct QueueBoard {
     pub hall_name: String,
     pub now: Timestamp,
@@ -92,7 +92,7 @@ pub struct QueueBoard {
     pub recent_calls: Vec<CallRecord>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetQueueBoard {}
 
 fn start_of_day_ms(now: Timestamp) -> Result<i64> {
@@ -215,7 +215,7 @@ impl Operation for GetQueueBoard {
 }
 
 /// Today's figures at one window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WindowCounts {
     pub called: u32,
     pub served: u32,
@@ -228,7 +228,7 @@ pub struct WindowCounts {
 }
 
 /// The clerk's console at their window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CounterView {
     pub window: TicketWindow,
     pub categories: Vec<CategoryRef>,
@@ -248,7 +248,7 @@ pub struct CounterView {
     pub transfer_categories: Vec<CategoryRef>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetCounter {}
 
 /// How many waiting tickets the console lists.

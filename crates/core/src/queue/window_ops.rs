@@ -157,7 +157,7 @@ fn finish_action(
 }
 
 /// 叫号: call the next ticket by the rule in [`order`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CallNext {}
 
 impl Operation for CallNext {
@@ -195,7 +195,7 @@ impl Operation for CallNext {
 
 /// 越序叫号: call a specific waiting ticket (a hall setting, off by default; audited with its
 /// reason).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CallSpecific {
     pub ticket_id: String,
     pub reason: String,
@@ -255,7 +255,7 @@ impl Operation for CallSpecific {
 macro_rules! ticket_action {
     ($(#[$doc:meta])* $ty:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Serialize, Deserialize, TS)]
+        #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
         pub struct $ty {
             pub ticket_id: String,
         }
@@ -422,7 +422,7 @@ impl Operation for NoShow {
 
 /// 挂起: park the ticket being served (the applicant fetches a document); the window is free
 /// to call others and calls it back later.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HoldTicket {
     pub ticket_id: String,
     #[serde(default)]
@@ -541,7 +541,7 @@ impl Operation for FinishTicket {
 
 /// 转移: send the ticket to another category's queue and/or to one window, keeping its number
 /// and its place by arrival.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct TransferTicket {
     pub ticket_id: String,
     #[serde(default)]
@@ -636,7 +636,7 @@ impl Operation for TransferTicket {
 }
 
 /// A window's pause (暂停服务).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WindowPause {
     pub id: String,
     pub window_id: String,
@@ -644,7 +644,7 @@ pub struct WindowPause {
     pub since: jiff::Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PauseWindow {
     pub reason: String,
 }
@@ -685,7 +685,7 @@ impl Operation for PauseWindow {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ResumeWindow {}
 
 impl Operation for ResumeWindow {

@@ -56,7 +56,7 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SignIn {
     pub login: String,
     pub password: String,
@@ -67,7 +67,7 @@ pub struct SignIn {
 }
 
 /// A new session. Keep `token` in memory only; send it with every request.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SessionInfo {
     pub token: String,
     pub staff: Staff,
@@ -250,7 +250,7 @@ pub(crate) fn end_sessions_of(
 }
 
 /// End this session. The window becomes free.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SignOut {}
 
 impl Operation for SignOut {
@@ -277,7 +277,7 @@ impl Operation for SignOut {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ChangePassword {
     pub old_password: String,
     pub new_password: String,
@@ -326,10 +326,10 @@ impl Operation for ChangePassword {
 }
 
 /// The signed-in staff member and their window.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WhoAmI {}
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Me {
     pub staff: Staff,
     pub window: Option<WindowRef>,
@@ -356,7 +356,7 @@ impl Operation for WhoAmI {
 }
 
 /// A supervisor frees a window whose clerk left without signing out.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ReleaseWindow {
     pub window_id: String,
     pub reason: String,
@@ -453,7 +453,7 @@ pub fn bootstrap(s: &crate::Store, now: Timestamp) -> Result<Option<FirstAdmin>>
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct FirstAdmin {
     pub login: String,
     pub one_time_password: String,

@@ -22,7 +22,20 @@ use crate::validate;
 
 pub const NAME_MAX: usize = 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Clerk,
@@ -59,7 +72,7 @@ impl Role {
 }
 
 /// A staff member as every client sees it (never the password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Staff {
     pub id: String,
     pub login: String,
@@ -72,7 +85,7 @@ pub struct Staff {
 }
 
 /// List staff accounts (supervisors and admins).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ListStaff {
     pub include_inactive: bool,
@@ -89,7 +102,7 @@ impl Operation for ListStaff {
 }
 
 /// Create an account. The initial password must be changed at first sign-in.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CreateStaff {
     pub login: String,
     pub name: String,
@@ -143,7 +156,7 @@ impl Operation for CreateStaff {
 }
 
 /// Change a staff member's name or role.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct UpdateStaff {
     pub id: String,
     pub name: String,
@@ -187,7 +200,7 @@ impl Operation for UpdateStaff {
 }
 
 /// Deactivate (or reactivate) an account. Deactivating ends its sessions and frees its window.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SetStaffActive {
     pub id: String,
     pub active: bool,
@@ -239,7 +252,7 @@ impl Operation for SetStaffActive {
 }
 
 /// Set a new password for someone who forgot theirs; they must change it at next sign-in.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ResetStaffPassword {
     pub id: String,
     pub new_password: String,

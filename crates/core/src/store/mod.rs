@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "handover",
         sql: include_str!("migrations/0006_handover.sql"),
     },
+    Migration {
+        version: 7,
+        name: "devices",
+        sql: include_str!("migrations/0007_devices.sql"),
+    },
 ];
 
 /// The schema version this build writes.

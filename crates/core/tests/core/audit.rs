@@ -418,6 +418,13 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     );
     run(&b, did("inbox.list"), json!({}));
     run(&b, did("inbox.read"), json!({}));
+    let dev = run(
+        &a,
+        did("device.register"),
+        json!({"kind": "display", "name": "一楼叫号屏"}),
+    );
+    run(&a, did("device.list"), json!({}));
+    run(&a, did("device.revoke"), json!({"id": dev["device"]["id"]}));
 
     // Reads leave nothing.
     for name in [

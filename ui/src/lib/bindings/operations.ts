@@ -44,6 +44,8 @@ import type { DecideAbsence } from "./DecideAbsence";
 import type { DecideApplication } from "./DecideApplication";
 import type { DecideExtension } from "./DecideExtension";
 import type { Decided } from "./Decided";
+import type { Device } from "./Device";
+import type { DeviceKind } from "./DeviceKind";
 import type { DismissAlert } from "./DismissAlert";
 import type { DocumentRef } from "./DocumentRef";
 import type { ExportCatalog } from "./ExportCatalog";
@@ -87,6 +89,7 @@ import type { ListAudit } from "./ListAudit";
 import type { ListCases } from "./ListCases";
 import type { ListCategories } from "./ListCategories";
 import type { ListDays } from "./ListDays";
+import type { ListDevices } from "./ListDevices";
 import type { ListFollowups } from "./ListFollowups";
 import type { ListHandovers } from "./ListHandovers";
 import type { ListItems } from "./ListItems";
@@ -120,6 +123,8 @@ import type { RateTicket } from "./RateTicket";
 import type { Rating } from "./Rating";
 import type { RatingLevel } from "./RatingLevel";
 import type { Recall } from "./Recall";
+import type { RegisterDevice } from "./RegisterDevice";
+import type { RegisteredDevice } from "./RegisteredDevice";
 import type { ReleaseWindow } from "./ReleaseWindow";
 import type { ReportHandback } from "./ReportHandback";
 import type { RequestAbsence } from "./RequestAbsence";
@@ -127,6 +132,7 @@ import type { Requirement } from "./Requirement";
 import type { ResetStaffPassword } from "./ResetStaffPassword";
 import type { ResumeWindow } from "./ResumeWindow";
 import type { ReturnWithSupplement } from "./ReturnWithSupplement";
+import type { RevokeDevice } from "./RevokeDevice";
 import type { RevokeOverride } from "./RevokeOverride";
 import type { Role } from "./Role";
 import type { ServiceCard } from "./ServiceCard";
@@ -268,6 +274,9 @@ export type Operations = {
   "handover.figures": { request: GetHandoverFigures; response: Array<TakeoverFigures> };
   "inbox.list": { request: ListNotices; response: Array<StaffNotice> };
   "inbox.read": { request: MarkNoticesRead; response: number };
+  "device.register": { request: RegisterDevice; response: RegisteredDevice };
+  "device.list": { request: ListDevices; response: Array<Device> };
+  "device.revoke": { request: RevokeDevice; response: Device };
 };
 
 export type OperationName = keyof Operations;
@@ -377,6 +386,9 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "handover.figures": { command: "handover_figures", access: "supervisor", writes: false },
   "inbox.list": { command: "inbox_list", access: "staff", writes: false },
   "inbox.read": { command: "inbox_read", access: "staff", writes: true },
+  "device.register": { command: "device_register", access: "admin", writes: true },
+  "device.list": { command: "device_list", access: "admin", writes: false },
+  "device.revoke": { command: "device_revoke", access: "admin", writes: true },
 };
 
 /** Every error code, for exhaustive translation checks. */
@@ -430,6 +442,7 @@ export const ERROR_CODES = [
   "both_away",
   "notice_period",
   "handover_open",
+  "duplicate_device",
   "schema_too_new",
   "storage",
   "internal",

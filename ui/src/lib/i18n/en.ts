@@ -493,6 +493,7 @@ export const en: Record<string, string> = {
   'error.both_away': "{partner} of post “{post}” is away at the same time: a supervisor must name a third person first",
   'error.notice_period': "A planned absence needs {need} working days of notice (only {ahead}); a supervisor must allow it",
   'error.handover_open': 'This post already has an unfinished handover ({number})',
+  'error.duplicate_device': 'A device named {name} is already registered',
   'admin.tab.posts': "A/B posts",
   'posts.coverage': "Coverage, next two weeks (red: uncovered)",
   'posts.post': "Post",

@@ -494,6 +494,7 @@ export const zhCN: Record<string, string> = {
   'error.both_away': "岗位“{post}”的 {partner} 同时不在岗：A、B 岗不能同时离岗，请先指定第三人",
   'error.notice_period': "计划离岗须提前 {need} 个工作日报备（现在只提前 {ahead} 个），须分管领导准许",
   'error.handover_open': '该岗位已有未结束的交接单 {number}',
+  'error.duplicate_device': '已有同名设备：{name}',
   'admin.tab.posts': "AB岗",
   'posts.coverage': "未来两周在岗情况（红色为空岗）",
   'posts.post': "岗位",

@@ -1,0 +1,419 @@
+//! # onetrip-server: the hall server (大厅模式)
+//!
+//! A hall has many windows, each with its own PC, plus kiosks and displays; they share one
+//! state. This crate serves the core's operations to all of them. It never depends on tauri.
+//!
+//! Contract:
+//! - **Every operation** in [`onetrip_core::OPERATIONS`] is `POST /api/op/{name}` with the
+//!   request as the JSON body (empty means `{}`) and the response as JSON. A failure is the
+//!   core's `{code, message, field?, params}` with an HTTP status from [`status_of`]: 401 when
+//!   the caller is not known (no token, expired, revoked), 403 when it is known but the
+//!   operation is not its (wrong role, or a device outside its scope).
+//! - **Credentials**: `Authorization: Bearer <staff session token>` (from `auth.sign_in`; it
+//!   expires and is revoked by sign-out or a supervisor's release), or
+//!   `Authorization: Device <device token>` (registered by an admin with `device.register`).
+//!   The WebSocket takes the same as `?token=` or `?device=`, since browsers cannot set headers
+//!   on it.
+//! - **Live events**: `GET /api/events` upgrades to a WebSocket. The server sends `hello`
+//!   (with this instance's id), then one `event` per committed write, after its commit. A
+//!   client that falls behind gets `resync`; a client that reconnects reloads what it shows.
+//!   Events carry ids only; clients re-read through operations, which check access.
+//! - `GET /api/openapi.json` is generated from the operation list and the Rust types.
+//! - The built UI is served at `/`, `/kiosk`, `/display`, `/counter`, `/admin`: any browser
+//!   on the LAN can be a kiosk or a display.
+//! - `now` comes from the server's [`Clock`]; the core never reads the time itself.
+
+pub mod openapi;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::{SinkExt, StreamExt};
+use onetrip_core::{
+    Access, Caller, Clock, CoreError, Credential, DeviceKind, ErrorCode, HallEvent, Store,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tower_http::cors::CorsLayer;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// What a WebSocket client receives.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveMessage {
+    /// First message on every connection. A client that sees a new `instance` (the server
+    /// restarted, or the balancer moved it) reloads everything it shows.
+    Hello { instance: String, version: String },
+    /// One committed write.
+    Event { event: HallEvent },
+    /// The client fell behind (or events were lost between instances): reload everything.
+    Resync,
+}
+
+/// The shared state of one server instance.
+pub struct Hall {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    live: broadcast::Sender<Arc<str>>,
+    instance: String,
+    ui_dir: Option<PathBuf>,
+}
+
+impl Hall {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, ui_dir: Option<PathBuf>) -> Arc<Self> {
+        let (live, _) = broadcast::channel(1024);
+        Arc::new(Self {
+            store,
+            clock,
+            live,
+            instance: onetrip_core::ids::new_id(),
+            ui_dir,
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Publish committed events to every connected client.
+    pub fn publish(&self, events: &[HallEvent]) {
+        for event in events {
+            let msg = LiveMessage::Event {
+                event: event.clone(),
+            };
+            if let Ok(text) = serde_json::to_string(&msg) {
+                // No receiver is not an error: nobody is watching.
+                let _ = self.live.send(Arc::from(text));
+            }
+        }
+    }
+}
+
+/// The HTTP status for a coded failure. 401 = who are you; 403 = not yours to do.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::Unauthenticated | C::SessionExpired | C::WrongCredentials => StatusCode::UNAUTHORIZED,
+        C::Forbidden | C::PasswordChangeRequired | C::StaffInactive => StatusCode::FORBIDDEN,
+        C::NotFound => StatusCode::NOT_FOUND,
+        C::Required
+        | C::TooLong
+        | C::InvalidFormat
+        | C::OutOfRange
+        | C::InvalidIdNumber
+        | C::WeakPassword
+        | C::ImportInvalid
+        | C::TemplateInvalid
+        | C::InvalidMaterialState
+        | C::PromiseExceedsStatute => StatusCode::UNPROCESSABLE_ENTITY,
+        C::SchemaTooNew | C::Storage => StatusCode::SERVICE_UNAVAILABLE,
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+struct ApiError(CoreError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(self.0.code);
+        (status, axum::Json(self.0)).into_response()
+    }
+}
+
+/// The caller as the transport saw it: the credential and where the request came from.
+fn caller_from(headers: &HeaderMap, addr: SocketAddr) -> Result<Caller, ApiError> {
+    let source = match headers
+        .get("x-onetrip-source")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(label) if !label.is_empty() && label.len() <= 40 => format!("{label}@{}", addr.ip()),
+        _ => format!("http@{}", addr.ip()),
+    };
+    let credential = match headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""))
+    {
+        None => Credential::Anonymous,
+        Some(value) => {
+            let (scheme, secret) = value.split_once(' ').unwrap_or((value, ""));
+            let secret = secret.trim();
+            if secret.is_empty() {
+                return Err(ApiError(CoreError::new(
+                    ErrorCode::Unauthenticated,
+                    "Authorization 头格式错误（应为 Bearer <令牌> 或 Device <设备令牌>）",
+                )));
+            }
+            match scheme.to_ascii_lowercase().as_str() {
+                "bearer" => Credential::Token(secret.to_owned()),
+                "device" => Credential::DeviceToken(secret.to_owned()),
+                _ => {
+                    return Err(ApiError(CoreError::new(
+                        ErrorCode::Unauthenticated,
+                        "不支持的凭证类型（应为 Bearer 或 Device）",
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Caller {
+        credential,
+        source: Some(source),
+    })
+}
+
+async fn run_op(
+    State(hall): State<Arc<Hall>>,
+    Path(name): Path<String>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let caller = match caller_from(&headers, addr) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let request: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                let err = CoreError::new(
+                    ErrorCode::InvalidFormat,
+                    format!("请求不是有效的 JSON：{e}"),
+                );
+                return (StatusCode::BAD_REQUEST, axum::Json(err)).into_response();
+            }
+        }
+    };
+    let task_hall = hall.clone();
+    let task_name = name.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let now = task_hall.clock.now();
+        onetrip_core::execute_json(&task_hall.store, &caller, now, &task_name, request)
+    })
+    .await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match joined {
+        Ok(Ok((response, events))) => {
+            hall.publish(&events);
+            tracing::info!(op = %name, %addr, elapsed_ms, status = 200, "op");
+            axum::Json(response).into_response()
+        }
+        Ok(Err(e)) => {
+            let status = status_of(e.code);
+            if status.is_server_error() {
+                tracing::error!(op = %name, %addr, elapsed_ms, code = %e.code, message = %e.message, "op failed");
+            } else {
+                tracing::info!(op = %name, %addr, elapsed_ms, status = status.as_u16(), code = %e.code, "op refused");
+            }
+            ApiError(e).into_response()
+        }
+        Err(join) => {
+            tracing::error!(op = %name, %addr, "operation task panicked: {join}");
+            ApiError(CoreError::internal("服务器内部错误，操作未执行")).into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LiveQuery {
+    token: Option<String>,
+    device: Option<String>,
+}
+
+async fn live(
+    State(hall): State<Arc<Hall>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Query(q): Query<LiveQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let credential = match (q.token, q.device) {
+        (Some(t), _) => Credential::Token(t),
+        (None, Some(d)) => Credential::DeviceToken(d),
+        (None, None) => Credential::Anonymous,
+    };
+    let caller = Caller {
+        credential,
+        source: Some(format!("live@{}", addr.ip())),
+    };
+    let check_hall = hall.clone();
+    let allowed = tokio::task::spawn_blocking(move || {
+        check_hall.store.authorize(
+            &caller,
+            check_hall.clock.now(),
+            Access::Device,
+            &[DeviceKind::Kiosk, DeviceKind::Display],
+            "events",
+        )
+    })
+    .await;
+    match allowed {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return ApiError(e).into_response(),
+        Err(_) => return ApiError(CoreError::internal("服务器内部错误")).into_response(),
+    }
+    let rx = hall.live.subscribe();
+    let hello = LiveMessage::Hello {
+        instance: hall.instance.clone(),
+        version: onetrip_core::VERSION.to_owned(),
+    };
+    ws.on_upgrade(move |socket| stream_events(socket, hello, rx))
+}
+
+async fn stream_events(
+    socket: WebSocket,
+    hello: LiveMessage,
+    mut rx: broadcast::Receiver<Arc<str>>,
+) {
+    let (mut tx, mut incoming) = socket.split();
+    let Ok(hello) = serde_json::to_string(&hello) else {
+        return;
+    };
+    if tx.send(Message::text(hello)).await.is_err() {
+        return;
+    }
+    let resync = serde_json::to_string(&LiveMessage::Resync).unwrap_or_default();
+    loop {
+        tokio::select! {
+            msg = rx.recv() => {
+                let text: String = match msg {
+                    Ok(text) => text.to_string(),
+                    Err(broadcast::error::RecvError::Lagged(_)) => resync.clone(),
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if tx.send(Message::text(text)).await.is_err() {
+                    return;
+                }
+            }
+            frame = incoming.next() => match frame {
+                // The client only listens; pings are answered by axum, a close ends the loop.
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    schema: u32,
+    instance: String,
+}
+
+async fn health(State(hall): State<Arc<Hall>>) -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok",
+        version: onetrip_core::VERSION,
+        schema: onetrip_core::store::SCHEMA_VERSION,
+        instance: hall.instance.clone(),
+    })
+}
+
+async fn openapi_doc() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document_json(),
+    )
+        .into_response()
+}
+
+/// The whole HTTP surface.
+pub fn router(hall: Arc<Hall>) -> Router {
+    let api = Router::new()
+        .route("/api/op/{name}", post(run_op))
+        .route("/api/events", get(live))
+        .route("/api/health", get(health))
+        .route("/api/openapi.json", get(openapi_doc))
+        // Bearer tokens, not cookies: a page from another origin (the desktop app in hall mode)
+        // gains nothing it could not do with the token it already holds.
+        .layer(CorsLayer::permissive());
+    let mut app = api;
+    if let Some(dir) = hall.ui_dir.clone() {
+        for page in ["kiosk", "display", "counter", "admin"] {
+            app = app.route_service(
+                &format!("/{page}"),
+                ServeFile::new(dir.join(format!("{page}.html"))),
+            );
+        }
+        app = app.fallback_service(ServeDir::new(&dir).append_index_html_on_directories(true));
+    }
+    app.layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(hall)
+}
+
+/// Deadline levels change with time alone: sweep every `every`, publish what changed.
+pub fn spawn_deadline_sweep(hall: Arc<Hall>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let h = hall.clone();
+            let swept =
+                tokio::task::spawn_blocking(move || h.store.sweep_deadlines(h.clock.now())).await;
+            match swept {
+                Ok(Ok((report, events))) => {
+                    hall.publish(&events);
+                    if !report.delivered.is_empty() {
+                        tracing::info!(alerts = report.delivered.len(), "deadline sweep");
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(code = %e.code, message = %e.message, "deadline sweep failed")
+                }
+                Err(e) => tracing::error!("deadline sweep panicked: {e}"),
+            }
+        }
+    })
+}
+
+/// Serve until `shutdown` resolves; in-flight requests finish first (graceful shutdown).
+pub async fn serve(
+    hall: Arc<Hall>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweep = spawn_deadline_sweep(hall.clone(), Duration::from_secs(60));
+    let app = router(hall).into_make_service_with_connect_info::<SocketAddr>();
+    let out = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweep.abort();
+    out
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
