@@ -7,7 +7,7 @@ SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev poppler-utils \
                 xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-hanazono \
-                cups cups-client printer-driver-cups-pdf
+                cups cups-client printer-driver-cups-pdf chromium
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 TAURI := ui/node_modules/.bin/tauri

@@ -118,6 +118,9 @@ pub enum ErrorCode {
     HandoverOpen,
     /// A device with this name is already registered (`params.name`).
     DuplicateDevice,
+    /// Transport only (hall mode): the hall server could not be reached, so nothing was done.
+    /// The core never returns it; the UI's HTTP transport does, so the clerk is told.
+    ServerUnreachable,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -179,6 +182,7 @@ impl ErrorCode {
         Self::NoticePeriod,
         Self::HandoverOpen,
         Self::DuplicateDevice,
+        Self::ServerUnreachable,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -236,6 +240,7 @@ impl ErrorCode {
             Self::NoticePeriod => "notice_period",
             Self::HandoverOpen => "handover_open",
             Self::DuplicateDevice => "duplicate_device",
+            Self::ServerUnreachable => "server_unreachable",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

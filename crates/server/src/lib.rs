@@ -115,7 +115,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::TemplateInvalid
         | C::InvalidMaterialState
         | C::PromiseExceedsStatute => StatusCode::UNPROCESSABLE_ENTITY,
-        C::SchemaTooNew | C::Storage => StatusCode::SERVICE_UNAVAILABLE,
+        C::SchemaTooNew | C::Storage | C::ServerUnreachable => StatusCode::SERVICE_UNAVAILABLE,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::CONFLICT,
     }

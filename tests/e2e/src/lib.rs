@@ -46,6 +46,65 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The CLI (`onetrip`) built for this run.
+pub fn cli() -> Command {
+    Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
+}
+
+/// Create the demo hall at `db`, with every category open for issuing all day (the suites run
+/// at any hour), through the same operations the admin screens use.
+pub fn demo_db(db: &std::path::Path) {
+    let out = cli().arg("--db").arg(db).arg("demo").output().unwrap();
+    assert!(
+        out.status.success(),
+        "demo hall: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cats = cli()
+        .arg("--db")
+        .arg(db)
+        .args(["op", "category.list"])
+        .output()
+        .unwrap();
+    let cats: serde_json::Value = serde_json::from_slice(&cats.stdout).expect("category list");
+    for c in cats.as_array().expect("categories") {
+        let mut req = c.clone();
+        req["issue_from"] = "00:00".into();
+        req["issue_until"] = "23:59".into();
+        let out = cli()
+            .arg("--db")
+            .arg(db)
+            .args(["op", "category.update", &req.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "open category all day: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Run an operation on `db` as the local administrator and return its JSON answer.
+pub fn op(db: &std::path::Path, name: &str, req: serde_json::Value) -> serde_json::Value {
+    let out = cli()
+        .arg("--db")
+        .arg(db)
+        .args(["op", name, &req.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON answer")
+}
+
+pub fn free_tcp_port() -> u16 {
+    free_port()
+}
+
 pub struct App {
     pub client: Client,
     driver: Child,
@@ -62,43 +121,7 @@ impl App {
         );
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hall.sqlite");
-        let out = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
-            .arg("--db")
-            .arg(&db)
-            .arg("demo")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "demo hall: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-
-        // The queue suites run at any hour: open every demo category for issuing all day,
-        // through the same operation the admin screen uses.
-        let cats = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
-            .arg("--db")
-            .arg(&db)
-            .args(["op", "category.list"])
-            .output()
-            .unwrap();
-        let cats: serde_json::Value = serde_json::from_slice(&cats.stdout).expect("category list");
-        for c in cats.as_array().expect("categories") {
-            let mut req = c.clone();
-            req["issue_from"] = "00:00".into();
-            req["issue_until"] = "23:59".into();
-            let out = Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
-                .arg("--db")
-                .arg(&db)
-                .args(["op", "category.update", &req.to_string()])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "open category all day: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        demo_db(&db);
 
         let (port, native) = (free_port(), free_port());
         let driver =
@@ -134,6 +157,21 @@ impl App {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session on the app");
+        // Each suite starts embedded: forget a hall server a previous run switched to (the
+        // webview's storage outlives the process).
+        let was_hall = client
+            .execute(
+                "const had = localStorage.getItem('onetrip.hallServer') !== null;
+                 localStorage.removeItem('onetrip.hallServer');
+                 if (had) location.reload();
+                 return had;",
+                vec![],
+            )
+            .await
+            .expect("reset the connection mode");
+        if was_hall.as_bool() == Some(true) {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
         App {
             client,
             driver,

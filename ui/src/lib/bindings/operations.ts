@@ -443,6 +443,7 @@ export const ERROR_CODES = [
   "notice_period",
   "handover_open",
   "duplicate_device",
+  "server_unreachable",
   "schema_too_new",
   "storage",
   "internal",
