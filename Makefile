@@ -18,7 +18,7 @@ DEMO_DB := $(DATA)/demo.sqlite
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: help deps apt-deps ui-deps cargo-tools run test package app cli bindings bindings-check \
-        fmt-check clippy rust-test ui-check e2e icons clean bench voice-clips
+        fmt-check clippy rust-test ui-check e2e icons clean bench load voice-clips
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
@@ -26,6 +26,7 @@ help:
 	@echo "make package  build the .deb"
 	@echo "make bindings regenerate ui/src/lib/bindings from the Rust types"
 	@echo "make bench    run the benchmarks (not part of make test)"
+	@echo "make load     the hall server under a busy day's load (not part of make test)"
 
 ## ---- installation (idempotent: skips what is present) ----
 deps: apt-deps ui-deps cargo-tools
@@ -109,6 +110,19 @@ package: deps
 bench:
 	cargo bench -p onetrip-core --bench queue
 	cargo bench -p onetrip-core --bench deadlines
+
+# Hall-server load: a busy day (50 windows, 10,000 tickets, 300 cases) against a release server on
+# a fresh demo hall (SQLite). Prints throughput and p50/p99 per operation.
+LOAD_DIR := target/load
+LOAD_PORT := 18720
+load:
+	cargo build --release -p onetrip-cli -p onetrip-loadgen
+	rm -rf $(LOAD_DIR) && mkdir -p $(LOAD_DIR)
+	target/release/onetrip --db $(LOAD_DIR)/hall.sqlite demo >/dev/null
+	target/release/onetrip --db $(LOAD_DIR)/hall.sqlite serve --bind 127.0.0.1:$(LOAD_PORT) >$(LOAD_DIR)/server.log 2>&1 & \
+	  server=$$!; trap 'kill $$server' EXIT; \
+	  for i in $$(seq 50); do curl -sf http://127.0.0.1:$(LOAD_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
+	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) $(LOAD_ARGS) | tee $(LOAD_DIR)/report.txt
 
 # Regenerate the bundled voice clips (espeak-ng, sox); the WAVs are committed.
 voice-clips:

@@ -195,12 +195,16 @@ macro_rules! registry {
         ) -> Result<(serde_json::Value, Vec<HallEvent>)> {
             $(
                 if name == <$ty as Operation>::NAME {
-                    // Who may call comes before what was sent: an unauthorised caller learns
-                    // nothing about request shapes.
-                    store.authorize(caller, now, <$ty as Operation>::ACCESS, <$ty as Operation>::DEVICES, name)?;
-                    let req: $ty = serde_json::from_value(request).map_err(|e| {
-                        CoreError::new(ErrorCode::InvalidFormat, format!("请求格式错误（{name}）：{e}"))
-                    })?;
+                    let req: $ty = match serde_json::from_value(request) {
+                        Ok(req) => req,
+                        Err(e) => {
+                            // Who may call comes before what was sent: an unauthorised caller
+                            // learns nothing about request shapes. (A well-formed request is
+                            // authorised inside `execute`'s own transaction, once.)
+                            store.authorize(caller, now, <$ty as Operation>::ACCESS, <$ty as Operation>::DEVICES, name)?;
+                            return Err(CoreError::new(ErrorCode::InvalidFormat, format!("请求格式错误（{name}）：{e}")));
+                        }
+                    };
                     let out = store.execute(caller, now, req)?;
                     return Ok((serde_json::to_value(out.response)?, out.events));
                 }

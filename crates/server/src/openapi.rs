@@ -71,12 +71,12 @@ pub fn document() -> Value {
         ] {
             responses.insert(status.into(), error_response(text));
         }
-        if info.access != Access::Public || info.name == "auth.sign_in" {
-            responses.insert(
-                "401".into(),
-                error_response("未登录、凭证无效、已过期或已注销"),
-            );
-        }
+        // Even a public operation answers 401 to a credential that is presented but invalid
+        // (expired, revoked): the caller should learn its token is dead.
+        responses.insert(
+            "401".into(),
+            error_response("未登录、凭证无效、已过期或已注销"),
+        );
         if info.access != Access::Public {
             responses.insert("403".into(), error_response("凭证有效，但无权执行此操作"));
         }

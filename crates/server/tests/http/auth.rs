@@ -18,6 +18,13 @@ fn no_token_is_401_and_the_wrong_scope_is_403() {
         assert_eq!((r.status, r.code()), (401, "unauthenticated"), "{op}");
     }
     s.op(&Auth::None, "hall.board", json!({})).ok();
+    // A dead credential on a public operation is still 401: the caller learns its token died.
+    let r = s.op(
+        &Auth::Staff("expired-or-revoked".into()),
+        "hall.board",
+        json!({}),
+    );
+    assert_eq!((r.status, r.code()), (401, "unauthenticated"));
     // Malformed or unknown credentials are 401 too.
     for auth in [
         Auth::Raw("Bearer".into()),
