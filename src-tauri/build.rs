@@ -16,9 +16,12 @@ const EXTRA_COMMANDS: &[(&str, bool)] = &[
     ("first_admin_notice", false),
     ("app_info", true),
     ("print_ticket", true),
+    ("print_slip", true),
     ("announce_call", true),
     ("print_notice", false),
+    ("print_pdf", false),
     ("export_catalog", false),
+    ("save_download", false),
     ("desktop_notify", false),
 ];
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use onetrip_core::notices::Printable;
 use onetrip_core::op::Operation;
 use onetrip_core::queue::TicketSlip;
 use onetrip_core::queue::ticket::GetTicketSlip;
@@ -124,7 +125,7 @@ macro_rules! commands {
         )*
 
         fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, announce_call, print_notice, export_catalog, desktop_notify]
+            tauri::generate_handler![$($cmd,)* open_window, first_admin_notice, app_info, print_ticket, print_slip, announce_call, print_notice, print_pdf, export_catalog, save_download, desktop_notify]
         }
     };
 }
@@ -164,6 +165,12 @@ async fn print_ticket(
     ticket_id: String,
 ) -> Result<PrintResult, CoreError> {
     let slip = desk.run(&app, &window, None, GetTicketSlip { ticket_id })?;
+    print_slip(desk, slip).await
+}
+
+/// Hall mode: print a slip the hall server gave this kiosk on this PC's ticket printer.
+#[tauri::command]
+async fn print_slip(desk: State<'_, Desk>, slip: TicketSlip) -> Result<PrintResult, CoreError> {
     let Some(p) = &desk.printer else {
         return Ok(PrintResult {
             printed: false,
@@ -212,19 +219,29 @@ async fn print_notice(
                 .file
         }
     };
+    print_pdf(file).await
+}
+
+/// Send a notice's PDF (from this PC's store, or in hall mode from the server) to the hall's
+/// notice printer through this PC's CUPS.
+#[tauri::command]
+async fn print_pdf(file: Printable) -> Result<PrintResult, CoreError> {
+    use base64::Engine;
     if file.printer.is_empty() {
         return Ok(PrintResult {
             printed: false,
             target: None,
         });
     }
-    let bytes = std::fs::read(&file.path).map_err(|e| {
-        CoreError::new(
-            ErrorCode::PrintFailed,
-            format!("读取 {} 失败：{e}", file.path),
-        )
-        .param("number", &file.number)
-    })?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&file.pdf_base64)
+        .map_err(|e| {
+            CoreError::new(
+                ErrorCode::PrintFailed,
+                format!("文书 {} 内容损坏：{e}", file.number),
+            )
+            .param("number", &file.number)
+        })?;
     PrinterTarget::Cups(file.printer.clone())
         .send(&bytes)
         .map_err(|e| {
@@ -250,24 +267,43 @@ async fn export_catalog(
     token: Option<String>,
     format: onetrip_core::catalog::TransferFormat,
 ) -> Result<String, CoreError> {
-    use base64::Engine;
     let file = desk.run(
         &app,
         &window,
         token,
         onetrip_core::catalog::ExportCatalog { format },
     )?;
-    let bytes = match format {
-        onetrip_core::catalog::TransferFormat::Json => file.content.into_bytes(),
-        onetrip_core::catalog::TransferFormat::Xlsx => base64::engine::general_purpose::STANDARD
-            .decode(file.content)
-            .map_err(|e| CoreError::internal(e.to_string()))?,
+    let xlsx = matches!(format, onetrip_core::catalog::TransferFormat::Xlsx);
+    save_download(desk, file.filename, file.content, xlsx).await
+}
+
+/// Save an export on this PC: its Downloads folder (or beside the database when there is none),
+/// stamped with the time. In hall mode the content came from the server.
+#[tauri::command]
+async fn save_download(
+    desk: State<'_, Desk>,
+    filename: String,
+    content: String,
+    base64: bool,
+) -> Result<String, CoreError> {
+    use base64::Engine;
+    let bytes = if base64 {
+        base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .map_err(|e| CoreError::internal(e.to_string()))?
+    } else {
+        content.into_bytes()
     };
+    // Only a plain file name: never a path from the other side.
+    let name: String = filename
+        .chars()
+        .filter(|c| !matches!(c, '/' | '\\' | '\0'))
+        .collect();
     let dir = directories::UserDirs::new()
         .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))
         .unwrap_or_else(|| desk.store.data_dir().to_path_buf());
     let stamp = desk.clock.now().strftime("%Y%m%d-%H%M%S").to_string();
-    let path = dir.join(format!("onetrip-{stamp}-{}", file.filename));
+    let path = dir.join(format!("onetrip-{stamp}-{name}"));
     std::fs::create_dir_all(&dir)?;
     std::fs::write(&path, bytes)?;
     Ok(path.display().to_string())

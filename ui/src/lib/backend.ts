@@ -246,6 +246,11 @@ export async function firstAdminNotice(): Promise<FirstAdminNotice> {
 export async function printTicket(ticketId: string): Promise<{ printed: boolean; target: string | null }> {
   if (!inTauri) return { printed: false, target: null };
   try {
+    if (transport.kind === 'http') {
+      // Hall mode: the slip comes from the server; the printer is this PC's.
+      const slip = await call('ticket.slip', { ticket_id: ticketId });
+      return await invoke('print_slip', { slip });
+    }
     return await invoke('print_ticket', { ticketId });
   } catch (e) {
     throw toApiError(e);
@@ -282,7 +287,18 @@ export async function desktopNotify(title: string, body: string): Promise<boolea
 /** Print an issued notice (`document`) or an item's service card (`card`) on the hall's notice
  * printer. `printed` is false when no printer is set up (the PDF is archived either way). */
 export async function printNotice(kind: 'document' | 'card' | 'handover', id: string): Promise<{ printed: boolean; target: string | null }> {
+  if (!inTauri) return { printed: false, target: null };
   try {
+    if (transport.kind === 'http') {
+      // Hall mode: the PDF comes from the server; CUPS is this PC's.
+      const file =
+        kind === 'document'
+          ? await call('document.file', { id })
+          : kind === 'handover'
+            ? (await call('handover.file', { id })).file
+            : (await call('catalog.service_card', { item_id: id })).file;
+      return await invoke('print_pdf', { file });
+    }
     return await invoke('print_notice', { token, kind, id });
   } catch (e) {
     throw toApiError(e);
@@ -292,6 +308,17 @@ export async function printNotice(kind: 'document' | 'card' | 'handover', id: st
 /** Export the catalog as a file on this PC; resolves to where it was written. */
 export async function exportCatalog(format: 'json' | 'xlsx'): Promise<string> {
   try {
+    if (transport.kind === 'http') {
+      // Hall mode: the export comes from the server and is saved on this PC.
+      const file = await call('catalog.export', { format });
+      if (inTauri) return await invoke<string>('save_download', { filename: file.filename, content: file.content, base64: format === 'xlsx' });
+      const bytes = format === 'xlsx' ? Uint8Array.from(atob(file.content), (c) => c.charCodeAt(0)) : new TextEncoder().encode(file.content);
+      const url = URL.createObjectURL(new Blob([bytes]));
+      const a = Object.assign(document.createElement('a'), { href: url, download: file.filename });
+      a.click();
+      URL.revokeObjectURL(url);
+      return file.filename;
+    }
     return await invoke<string>('export_catalog', { token, format });
   } catch (e) {
     throw toApiError(e);

@@ -470,10 +470,13 @@ impl Operation for UpdateTemplate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Printable {
     pub number: String,
-    /// Absolute path of the PDF.
+    /// Absolute path of the PDF (on the machine that holds the database).
     pub path: String,
     /// CUPS queue ('' = none set up).
     pub printer: String,
+    /// The PDF itself, base64: in hall mode the desktop that owns the printer is not the
+    /// machine that holds the file.
+    pub pdf_base64: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -497,10 +500,18 @@ impl Operation for GetDocumentFile {
             )
             .optional()?
             .ok_or_else(|| CoreError::not_found("文书", &id))?;
+        let path = cx.data_dir.join(rel);
+        let pdf = std::fs::read(&path).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Storage,
+                format!("读取文书存档 {} 失败：{e}", path.display()),
+            )
+        })?;
         Ok(Printable {
             number,
-            path: cx.data_dir.join(rel).to_string_lossy().into_owned(),
+            path: path.to_string_lossy().into_owned(),
             printer: load_settings(cx.tx)?.printer,
+            pdf_base64: base64::engine::general_purpose::STANDARD.encode(pdf),
         })
     }
 }
@@ -565,6 +576,7 @@ fn render_file(
             number: number.to_owned(),
             path: path.to_string_lossy().into_owned(),
             printer: settings.printer,
+            pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
         },
         png_data_url: png_url(&png),
     })

@@ -139,6 +139,21 @@ fn a_window_day_over_http_matches_the_document() {
         json!({"id": decided["document"]["id"]}),
     )
     .ok();
+    // Hall mode prints on the clerk's PC: the PDF travels in the answer, equal to the archive.
+    let file = s
+        .op(
+            &clerk,
+            "document.file",
+            json!({"id": decided["document"]["id"]}),
+        )
+        .ok();
+    let pdf = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        file["pdf_base64"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(pdf, std::fs::read(file["path"].as_str().unwrap()).unwrap());
     s.op(&clerk, "case.get", json!({"id": case_id})).ok();
     s.op(
         &clerk,

@@ -5,10 +5,15 @@
  */
 export type Printable = { number: string, 
 /**
- * Absolute path of the PDF.
+ * Absolute path of the PDF (on the machine that holds the database).
  */
 path: string, 
 /**
  * CUPS queue ('' = none set up).
  */
-printer: string, };
+printer: string, 
+/**
+ * The PDF itself, base64: in hall mode the desktop that owns the printer is not the
+ * machine that holds the file.
+ */
+pdf_base64: string, };
