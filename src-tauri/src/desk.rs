@@ -473,6 +473,32 @@ fn start_deadline_sweep(app: AppHandle) {
     });
 }
 
+/// Embedded mode keeps the hall's only copy on this PC: back it up online every
+/// `ONETRIP_BACKUP_EVERY` minutes (default 60, 0 = off) into `backups/scheduled/`, keeping
+/// `ONETRIP_BACKUP_KEEP` copies (default 48).
+fn start_scheduled_backups(app: AppHandle) {
+    let minutes: u64 = std::env::var("ONETRIP_BACKUP_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let keep: usize = std::env::var("ONETRIP_BACKUP_KEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48);
+    if minutes == 0 {
+        return;
+    }
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(minutes * 60));
+            let desk = app.state::<Desk>();
+            if let Err(e) = desk.store.scheduled_backup(desk.clock.now(), keep) {
+                eprintln!("定时备份失败 [{}]: {}", e.code, e.message);
+            }
+        }
+    });
+}
+
 pub fn run() {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         eprintln!(
@@ -561,6 +587,7 @@ pub fn run() {
             show_window(app.handle(), &start, fullscreen)
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
             start_deadline_sweep(app.handle().clone());
+            start_scheduled_backups(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -45,6 +45,17 @@ enum Command {
     Serve(ServeArgs),
     /// Print the hall server's OpenAPI 3 document.
     Openapi,
+    /// Back up the database to PATH while the hall works (online backup; the copy is checked,
+    /// written whole or not at all). Prints `backup: PATH (schema N, M audit rows)`.
+    Backup { path: PathBuf },
+    /// Replace the database by the backup PATH: checked first (intact, not newer, audit chain
+    /// verified); the current file is kept in `backups/`. Stop the app and server first.
+    Restore { path: PathBuf },
+    /// The audit log: `verify` prints `audit: OK (N rows)` or the first broken link (exit 3).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     Op {
         /// Operation name, e.g. `queue.board`.
         #[arg(required_unless_present = "list")]
@@ -70,6 +81,18 @@ struct ServeArgs {
     /// Logs as JSON lines (for a log collector) instead of key=value text.
     #[arg(long)]
     log_json: bool,
+    /// Minutes between scheduled online backups into `backups/scheduled/` (0 = off).
+    #[arg(long, default_value_t = 60, env = "ONETRIP_BACKUP_EVERY")]
+    backup_every: u64,
+    /// Scheduled backups kept (older ones are pruned).
+    #[arg(long, default_value_t = 48, env = "ONETRIP_BACKUP_KEEP")]
+    backup_keep: usize,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every link of the hash chain.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -210,7 +233,15 @@ fn serve(db: &std::path::Path, clock: &dyn Clock, args: ServeArgs) -> Result<(),
         );
         // Scripts wait for this line.
         println!("listening on http://{local}");
-        onetrip_server::serve(hall, listener, onetrip_server::shutdown_signal()).await
+        let options = onetrip_server::ServeOptions {
+            backups: (args.backup_every > 0).then(|| {
+                (
+                    std::time::Duration::from_secs(args.backup_every * 60),
+                    args.backup_keep,
+                )
+            }),
+        };
+        onetrip_server::serve_with(hall, listener, onetrip_server::shutdown_signal(), options).await
     })?;
     Ok(())
 }
@@ -295,6 +326,42 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             println!("{}", serde_json::to_string_pretty(&resp)?);
         }
         Command::Openapi => println!("{}", onetrip_server::openapi::document_json()),
+        Command::Backup { path } => {
+            let (s, _) = Store::open(&db, clock.now())?;
+            let c = s.backup(&path)?;
+            println!(
+                "backup: {} (schema {}, {} audit rows)",
+                c.path.display(),
+                c.schema,
+                c.audit_rows
+            );
+        }
+        Command::Restore { path } => {
+            let r = store::backup::restore(&db, &path, clock.now())?;
+            println!(
+                "restored: {} from {} (schema {}, {} audit rows)",
+                db.display(),
+                path.display(),
+                r.restored.schema,
+                r.restored.audit_rows
+            );
+            if let Some(p) = r.previous {
+                println!("previous: {}", p.display());
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let (s, _) = Store::open(&db, clock.now())?;
+            let report = s.read(onetrip_core::audit::verify)?;
+            match report.first_broken {
+                None => println!("audit: OK ({} rows)", report.rows),
+                Some(b) => {
+                    println!("audit: BROKEN at row {} ({}, {})", b.seq, b.id, b.at);
+                    std::process::exit(3);
+                }
+            }
+        }
         Command::Serve(args) => serve(&db, clock, args)?,
         Command::Demo => {
             let (s, _) = Store::open(&db, clock.now())?;

@@ -186,3 +186,80 @@ fn calendar_commands_print_stable_lines_and_refuse_unknown_years() {
         "same-day counting counts the start day"
     );
 }
+
+#[test]
+fn backup_restore_and_audit_verify_print_stable_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    assert!(onetrip(&db, &["demo"]).status.success());
+    let copy = dir.path().join("copy.sqlite");
+    let out = onetrip(&db, &["backup", copy.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with(&format!("backup: {} (schema ", copy.display())),
+        "{text}"
+    );
+
+    // A write after the backup, then the restore brings the file back to the copy.
+    let out = onetrip(
+        &db,
+        &[
+            "op",
+            "device.register",
+            r#"{"kind":"kiosk","name":"取号机"}"#,
+        ],
+    );
+    assert!(out.status.success());
+    let out = onetrip(&db, &["restore", copy.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with(&format!(
+            "restored: {} from {}",
+            db.display(),
+            copy.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("\nprevious: "), "{text}");
+    let devices = onetrip(&db, &["op", "device.list"]);
+    assert_eq!(String::from_utf8_lossy(&devices.stdout).trim(), "[]");
+
+    let out = onetrip(&db, &["audit", "verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.starts_with("audit: OK ("), "{text}");
+
+    // A forged row: the first broken link is named and the exit code is 3.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET summary = '篡改' WHERE seq = 3;",
+        )
+        .unwrap();
+    }
+    let out = onetrip(&db, &["audit", "verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text.starts_with("audit: BROKEN at row 3 ("), "{text}");
+
+    // A newer file is refused, with its code.
+    let newer = dir.path().join("newer.sqlite");
+    std::fs::copy(&copy, &newer).unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    let out = onetrip(&db, &["restore", newer.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[schema_too_new]"));
+}

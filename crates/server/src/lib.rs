@@ -380,18 +380,67 @@ pub fn spawn_deadline_sweep(hall: Arc<Hall>, every: Duration) -> tokio::task::Jo
     })
 }
 
+/// Online backups every `every`, keeping the newest `keep` (see `store::backup`).
+pub fn spawn_scheduled_backups(
+    hall: Arc<Hall>,
+    every: Duration,
+    keep: usize,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await; // the first tick is immediate: the first backup comes after `every`
+        loop {
+            tick.tick().await;
+            let h = hall.clone();
+            let done =
+                tokio::task::spawn_blocking(move || h.store.scheduled_backup(h.clock.now(), keep))
+                    .await;
+            match done {
+                Ok(Ok(c)) => {
+                    tracing::info!(path = %c.path.display(), audit_rows = c.audit_rows, "scheduled backup")
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(code = %e.code, message = %e.message, "scheduled backup failed")
+                }
+                Err(e) => tracing::error!("scheduled backup panicked: {e}"),
+            }
+        }
+    })
+}
+
+/// What runs beside the HTTP surface.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Scheduled online backups: (interval, copies kept). `None` = off.
+    pub backups: Option<(Duration, usize)>,
+}
+
 /// Serve until `shutdown` resolves; in-flight requests finish first (graceful shutdown).
 pub async fn serve(
     hall: Arc<Hall>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let sweep = spawn_deadline_sweep(hall.clone(), Duration::from_secs(60));
+    serve_with(hall, listener, shutdown, ServeOptions::default()).await
+}
+
+pub async fn serve_with(
+    hall: Arc<Hall>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let mut background = vec![spawn_deadline_sweep(hall.clone(), Duration::from_secs(60))];
+    if let Some((every, keep)) = options.backups {
+        background.push(spawn_scheduled_backups(hall.clone(), every, keep));
+    }
     let app = router(hall).into_make_service_with_connect_info::<SocketAddr>();
     let out = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    sweep.abort();
+    for task in background {
+        task.abort();
+    }
     out
 }
 

@@ -14,6 +14,8 @@
 //! - SQL stays in the store layer (`*/store.rs` query modules per table) so that the same
 //!   operations can later run on PostgreSQL in hall mode.
 
+pub mod backup;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -272,8 +274,12 @@ fn backup_connection(conn: &Connection, dest: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     let mut out = Connection::open(dest)?;
-    let backup = rusqlite::backup::Backup::new(conn, &mut out)?;
-    backup.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+    {
+        let backup = rusqlite::backup::Backup::new(conn, &mut out)?;
+        backup.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+    }
+    // A copy is one standalone file: no WAL beside it (opening it later leaves nothing behind).
+    out.query_row("PRAGMA journal_mode=DELETE", [], |_| Ok(()))?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ mod common;
 mod applications;
 mod audit;
 mod auth;
+mod backup;
 mod bad_input;
 mod bindings;
 mod calendar;
