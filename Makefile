@@ -7,7 +7,8 @@ SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev poppler-utils \
                 xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-hanazono \
-                cups cups-client printer-driver-cups-pdf chromium
+                cups cups-client printer-driver-cups-pdf chromium \
+                curl python3-venv
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 TAURI := ui/node_modules/.bin/tauri
@@ -18,7 +19,7 @@ DEMO_DB := $(DATA)/demo.sqlite
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: help deps apt-deps ui-deps cargo-tools run test package app cli bindings bindings-check \
-        fmt-check clippy rust-test ui-check e2e icons clean bench load voice-clips
+        fmt-check clippy rust-test ui-check e2e schemathesis icons clean bench load voice-clips
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
@@ -66,7 +67,7 @@ run: deps app cli
 	$(DESK_BIN) --db $(DEMO_DB)
 
 ## ---- test ----
-test: deps fmt-check bindings-check ui-check app cli clippy rust-test e2e
+test: deps fmt-check bindings-check ui-check app cli clippy rust-test e2e schemathesis
 	@echo "make test: all suites passed"
 
 fmt-check:
@@ -100,6 +101,10 @@ e2e: app cli cargo-tools
 	ONETRIP_DESK_BIN=$(CURDIR)/$(DESK_BIN) ONETRIP_CLI_BIN=$(CURDIR)/$(CLI_BIN) \
 	  $(XVFB) cargo test -p onetrip-e2e -- --ignored --test-threads=1
 	@ls target/e2e-shots
+
+# The hall server against its own OpenAPI document (schemathesis from PyPI, short mode).
+schemathesis: cli
+	ONETRIP_CLI_BIN=$(CURDIR)/$(CLI_BIN) tests/schemathesis/run.sh
 
 ## ---- package ----
 package: deps
