@@ -34,7 +34,7 @@ pub fn check_file(path: &Path) -> Result<FileCheck> {
     if !path.is_file() {
         return Err(CoreError::not_found(
             "备份文件",
-            &path.display().to_string(),
+            path.display().to_string(),
         ));
     }
     let (schema, has_schema) = inspect(path)?;
