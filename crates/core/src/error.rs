@@ -121,6 +121,9 @@ pub enum ErrorCode {
     /// Transport only (hall mode): the hall server could not be reached, so nothing was done.
     /// The core never returns it; the UI's HTTP transport does, so the clerk is told.
     ServerUnreachable,
+    /// Too many failed sign-ins for this login: locked until `params.until` (HH:MM, Beijing);
+    /// a supervisor may unlock it sooner.
+    AccountLocked,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -183,6 +186,7 @@ impl ErrorCode {
         Self::HandoverOpen,
         Self::DuplicateDevice,
         Self::ServerUnreachable,
+        Self::AccountLocked,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -241,6 +245,7 @@ impl ErrorCode {
             Self::HandoverOpen => "handover_open",
             Self::DuplicateDevice => "duplicate_device",
             Self::ServerUnreachable => "server_unreachable",
+            Self::AccountLocked => "account_locked",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

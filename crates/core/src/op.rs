@@ -221,9 +221,20 @@ pub struct Cx<'a> {
     op: &'static str,
     audits: u32,
     events: Vec<HallEvent>,
+    refusal: &'a std::cell::RefCell<Option<Refusal>>,
 }
 
+/// What must be remembered even though the operation is refused (a failed sign-in counts
+/// towards the lock-out). It runs after the rollback, in its own write transaction, and
+/// appends exactly one audit row like any write.
+pub type Refusal = Box<dyn FnOnce(&mut Cx<'_>) -> Result<()>>;
+
 impl<'a> Cx<'a> {
+    /// Remember `f` for the case that this operation ends in an error (see [`Refusal`]).
+    pub fn on_refusal(&mut self, f: impl FnOnce(&mut Cx<'_>) -> Result<()> + 'static) {
+        *self.refusal.borrow_mut() = Some(Box::new(f));
+    }
+
     /// Append this operation's audit row (exactly once per write) and its live event.
     pub fn record(&mut self, topic: Topic, draft: AuditDraft) -> Result<()> {
         let subject_id = draft.subject_id.clone();
@@ -294,6 +305,7 @@ impl Store {
         now: Timestamp,
         req: O,
     ) -> Result<Outcome<O::Response>> {
+        let refusal = std::cell::RefCell::new(None);
         let body = |tx: &Transaction<'_>| -> Result<Outcome<O::Response>> {
             let actor = resolve_actor(tx, &caller.credential, now)?;
             actor.check(O::ACCESS, O::DEVICES, O::NAME)?;
@@ -316,6 +328,7 @@ impl Store {
                 op: O::NAME,
                 audits: 0,
                 events: vec![],
+                refusal: &refusal,
             };
             let response = req.run(&mut cx)?;
             let expected = u32::from(O::WRITES);
@@ -331,11 +344,40 @@ impl Store {
                 events: cx.events,
             })
         };
-        if O::WRITES {
+        let out = if O::WRITES {
             self.write(body)
         } else {
             self.read(body)
+        };
+        if out.is_err()
+            && let Some(remember) = refusal.take()
+        {
+            let unused = std::cell::RefCell::new(None);
+            self.write(|tx| {
+                let mut cx = Cx {
+                    tx,
+                    actor: resolve_actor(tx, &caller.credential, now)?,
+                    now,
+                    source: caller.source.clone(),
+                    calendars: &self.calendars,
+                    data_dir: self.data_dir(),
+                    op: O::NAME,
+                    audits: 0,
+                    events: vec![],
+                    refusal: &unused,
+                };
+                remember(&mut cx)?;
+                if cx.audits != 1 {
+                    return Err(CoreError::internal(format!(
+                        "操作 {} 的拒绝记录写入了 {} 条审计记录（应为 1 条）",
+                        O::NAME,
+                        cx.audits
+                    )));
+                }
+                Ok(())
+            })?;
         }
+        out
     }
 }
 

@@ -103,6 +103,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
     match code {
         C::Unauthenticated | C::SessionExpired | C::WrongCredentials => StatusCode::UNAUTHORIZED,
+        C::AccountLocked => StatusCode::TOO_MANY_REQUESTS,
         C::Forbidden | C::PasswordChangeRequired | C::StaffInactive => StatusCode::FORBIDDEN,
         C::NotFound => StatusCode::NOT_FOUND,
         C::Required

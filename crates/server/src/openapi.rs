@@ -80,6 +80,12 @@ pub fn document() -> Value {
         if info.access != Access::Public {
             responses.insert("403".into(), error_response("凭证有效，但无权执行此操作"));
         }
+        if info.name == "auth.sign_in" {
+            responses.insert(
+                "429".into(),
+                error_response("登录失败次数过多，账号暂时锁定"),
+            );
+        }
         let mut op = json!({
             "operationId": info.name,
             "summary": info.name,

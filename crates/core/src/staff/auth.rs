@@ -84,13 +84,20 @@ impl Operation for SignIn {
     fn run(self, cx: &mut Cx<'_>) -> Result<SessionInfo> {
         let wrong = || CoreError::new(ErrorCode::WrongCredentials, "登录名或密码错误");
         let login = validate::login(&self.login).map_err(|_| wrong())?;
+        super::lockout::check_not_locked(cx.tx, &login, cx.ms())?;
+        let failed = |cx: &mut Cx<'_>| {
+            let login = login.clone();
+            cx.on_refusal(move |cx| super::lockout::record_failure(cx, &login));
+            wrong()
+        };
         let Some((staff, phc)) = store::find_by_login(cx.tx, &login)? else {
             verify_password(&self.password, dummy_hash());
-            return Err(wrong());
+            return Err(failed(cx));
         };
         if !verify_password(&self.password, &phc) {
-            return Err(wrong());
+            return Err(failed(cx));
         }
+        super::lockout::clear(cx.tx, &login)?;
         if !staff.active {
             return Err(CoreError::new(
                 ErrorCode::StaffInactive,

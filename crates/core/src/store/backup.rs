@@ -32,10 +32,7 @@ pub struct FileCheck {
 /// audit chain that verifies. Nothing is written.
 pub fn check_file(path: &Path) -> Result<FileCheck> {
     if !path.is_file() {
-        return Err(CoreError::not_found(
-            "备份文件",
-            path.display().to_string(),
-        ));
+        return Err(CoreError::not_found("备份文件", path.display().to_string()));
     }
     let (schema, has_schema) = inspect(path)?;
     if !has_schema {

@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "devices",
         sql: include_str!("migrations/0007_devices.sql"),
     },
+    Migration {
+        version: 8,
+        name: "sign_in_lockout",
+        sql: include_str!("migrations/0008_sign_in_lockout.sql"),
+    },
 ];
 
 /// The schema version this build writes.

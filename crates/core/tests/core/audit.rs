@@ -418,6 +418,21 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     );
     run(&b, did("inbox.list"), json!({}));
     run(&b, did("inbox.read"), json!({}));
+    let sec = run(&a, did("security.settings"), json!({}));
+    run(
+        &a,
+        did("security.update_settings"),
+        json!({"settings": sec}),
+    );
+    // A refused sign-in still leaves its audit row (the failure count); then unlock it.
+    let _ = execute_json(
+        &h.store,
+        &Caller::anonymous("t"),
+        t0(),
+        "auth.sign_in",
+        json!({"login": "huangmin", "password": "wrong"}),
+    );
+    run(&a, did("auth.unlock"), json!({"login": "huangmin"}));
     let dev = run(
         &a,
         did("device.register"),

@@ -56,7 +56,11 @@ fn wrong_password_and_unknown_login_are_the_same_error() {
         a.message, b.message,
         "the screen must not reveal which logins exist"
     );
-    assert_eq!(h.audit_count(), before, "a failed sign-in writes nothing");
+    assert_eq!(
+        h.audit_count(),
+        before + 2,
+        "a failed sign-in writes only its failure count (one audit row each), no session"
+    );
     assert!(h.board().windows.iter().all(|w| w.clerk.is_none()));
 }
 
@@ -366,4 +370,146 @@ fn concurrent_sign_ins_to_one_window_leave_exactly_one_holder() {
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
         assert_eq!(r.code, ErrorCode::WindowOccupied);
     }
+}
+
+#[test]
+fn repeated_failures_lock_the_login_until_the_time_runs_out_or_a_supervisor_unlocks_it() {
+    use onetrip_core::staff::auth::SignIn;
+    use onetrip_core::staff::lockout::{SecuritySettings, UnlockSignIn, UpdateSecuritySettings};
+    let h = demo_hall();
+    let at = |minutes: i64, login: &str, password: &str| {
+        h.store
+            .execute(
+                &Caller::anonymous("test"),
+                t0() + jiff::SignedDuration::from_mins(minutes),
+                SignIn {
+                    login: login.into(),
+                    password: password.into(),
+                    window_id: None,
+                },
+            )
+            .map(|o| o.response)
+    };
+    let audits = h.audit_count();
+    // Four failures: each is the same refusal, and each is counted with its own audit row
+    // although the sign-in itself rolled back.
+    for _ in 0..4 {
+        assert_eq!(
+            at(0, "zhouhong", "guess").unwrap_err().code,
+            ErrorCode::WrongCredentials
+        );
+    }
+    assert_eq!(h.audit_count(), audits + 4);
+    // A success clears the count.
+    at(0, "zhouhong", "demo1234").unwrap();
+    for _ in 0..4 {
+        at(1, "zhouhong", "guess").unwrap_err();
+    }
+    at(1, "zhouhong", "demo1234").expect("four failures after a success do not lock");
+    // Five in a row lock it: even the right password is refused, without being checked.
+    for _ in 0..5 {
+        assert_eq!(
+            at(2, "zhouhong", "guess").unwrap_err().code,
+            ErrorCode::WrongCredentials
+        );
+    }
+    let e = at(3, "zhouhong", "demo1234").unwrap_err();
+    assert_eq!(
+        (e.code, e.params["until"].as_str()),
+        (ErrorCode::AccountLocked, "10:17")
+    );
+    assert!(e.message.contains("锁定至 10:17"), "{}", e.message);
+    // Unknown logins lock the same way: a lock reveals nothing.
+    for _ in 0..5 {
+        at(2, "nobody", "guess").unwrap_err();
+    }
+    assert_eq!(
+        at(3, "nobody", "guess").unwrap_err().code,
+        ErrorCode::AccountLocked
+    );
+    // The lock runs out after 15 minutes.
+    at(17, "zhouhong", "demo1234").expect("the lock ran out");
+
+    // Locked again; a clerk may not unlock, a supervisor may.
+    for _ in 0..5 {
+        at(20, "zhangwei", "guess").unwrap_err();
+    }
+    assert_eq!(
+        at(21, "zhangwei", "demo1234").unwrap_err().code,
+        ErrorCode::AccountLocked
+    );
+    let clerk = h.sign_in_at("liuyang", Some(2), t0());
+    let e = h
+        .store
+        .execute(
+            &clerk,
+            t0(),
+            UnlockSignIn {
+                login: "zhangwei".into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let boss = h.sign_in_at("zhouhong", None, t0() + jiff::SignedDuration::from_mins(21));
+    h.store
+        .execute(
+            &boss,
+            t0() + jiff::SignedDuration::from_mins(21),
+            UnlockSignIn {
+                login: "zhangwei".into(),
+            },
+        )
+        .unwrap();
+    h.store
+        .execute(
+            &Caller::anonymous("test"),
+            t0() + jiff::SignedDuration::from_mins(22),
+            SignIn {
+                login: "zhangwei".into(),
+                password: "demo1234".into(),
+                window_id: Some(h.window_id(1)),
+            },
+        )
+        .expect("unlocked by the supervisor");
+
+    // The limits are settings, checked.
+    let admin = h.sign_in("admin", None);
+    let admin = h.as_token(&admin);
+    let e = h
+        .store
+        .execute(
+            &admin,
+            t0(),
+            UpdateSecuritySettings {
+                settings: SecuritySettings {
+                    max_failures: 2,
+                    lock_minutes: 15,
+                },
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::OutOfRange, Some("max_failures"))
+    );
+    h.store
+        .execute(
+            &admin,
+            t0(),
+            UpdateSecuritySettings {
+                settings: SecuritySettings {
+                    max_failures: 3,
+                    lock_minutes: 60,
+                },
+            },
+        )
+        .unwrap();
+    for _ in 0..3 {
+        at(30, "wangfang", "guess").unwrap_err();
+    }
+    let e = at(31, "wangfang", "demo1234").unwrap_err();
+    assert_eq!(
+        (e.code, e.params["until"].as_str()),
+        (ErrorCode::AccountLocked, "11:30")
+    );
 }

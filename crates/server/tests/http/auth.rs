@@ -168,3 +168,23 @@ fn bad_bodies_are_coded_errors_not_crashes() {
         "Chinese message"
     );
 }
+
+#[test]
+fn repeated_failed_sign_ins_are_429_with_the_time_the_lock_ends() {
+    let s = start();
+    for _ in 0..5 {
+        let r = s.op(
+            &Auth::None,
+            "auth.sign_in",
+            json!({"login": "zhangwei", "password": "guess"}),
+        );
+        assert_eq!((r.status, r.code()), (401, "wrong_credentials"));
+    }
+    let r = s.op(
+        &Auth::None,
+        "auth.sign_in",
+        json!({"login": "zhangwei", "password": "demo1234", "window_id": s.window_id(1)}),
+    );
+    assert_eq!((r.status, r.code()), (429, "account_locked"));
+    assert_eq!(r.body["params"]["until"], "10:15");
+}

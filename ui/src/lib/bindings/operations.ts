@@ -48,6 +48,7 @@ import type { Device } from "./Device";
 import type { DeviceKind } from "./DeviceKind";
 import type { DismissAlert } from "./DismissAlert";
 import type { DocumentRef } from "./DocumentRef";
+import type { Empty } from "./Empty";
 import type { ExportCatalog } from "./ExportCatalog";
 import type { FinishTicket } from "./FinishTicket";
 import type { Followup } from "./Followup";
@@ -68,6 +69,7 @@ import type { GetNoticeSettings } from "./GetNoticeSettings";
 import type { GetPostSettings } from "./GetPostSettings";
 import type { GetQueueBoard } from "./GetQueueBoard";
 import type { GetQueueSettings } from "./GetQueueSettings";
+import type { GetSecuritySettings } from "./GetSecuritySettings";
 import type { GetTicketSlip } from "./GetTicketSlip";
 import type { Hall } from "./Hall";
 import type { HallBoard } from "./HallBoard";
@@ -135,6 +137,7 @@ import type { ReturnWithSupplement } from "./ReturnWithSupplement";
 import type { RevokeDevice } from "./RevokeDevice";
 import type { RevokeOverride } from "./RevokeOverride";
 import type { Role } from "./Role";
+import type { SecuritySettings } from "./SecuritySettings";
 import type { ServiceCard } from "./ServiceCard";
 import type { ServiceCardFile } from "./ServiceCardFile";
 import type { ServiceItem } from "./ServiceItem";
@@ -154,6 +157,7 @@ import type { Thresholds } from "./Thresholds";
 import type { Ticket } from "./Ticket";
 import type { TicketSlip } from "./TicketSlip";
 import type { TransferTicket } from "./TransferTicket";
+import type { UnlockSignIn } from "./UnlockSignIn";
 import type { UpdateCategory } from "./UpdateCategory";
 import type { UpdateDeadlineSettings } from "./UpdateDeadlineSettings";
 import type { UpdateHall } from "./UpdateHall";
@@ -161,6 +165,7 @@ import type { UpdateItem } from "./UpdateItem";
 import type { UpdateNoticeSettings } from "./UpdateNoticeSettings";
 import type { UpdatePostSettings } from "./UpdatePostSettings";
 import type { UpdateQueueSettings } from "./UpdateQueueSettings";
+import type { UpdateSecuritySettings } from "./UpdateSecuritySettings";
 import type { UpdateStaff } from "./UpdateStaff";
 import type { UpdateTemplate } from "./UpdateTemplate";
 import type { UpdateWindow } from "./UpdateWindow";
@@ -274,6 +279,9 @@ export type Operations = {
   "handover.figures": { request: GetHandoverFigures; response: Array<TakeoverFigures> };
   "inbox.list": { request: ListNotices; response: Array<StaffNotice> };
   "inbox.read": { request: MarkNoticesRead; response: number };
+  "security.settings": { request: GetSecuritySettings; response: SecuritySettings };
+  "security.update_settings": { request: UpdateSecuritySettings; response: SecuritySettings };
+  "auth.unlock": { request: UnlockSignIn; response: Empty };
   "device.register": { request: RegisterDevice; response: RegisteredDevice };
   "device.list": { request: ListDevices; response: Array<Device> };
   "device.revoke": { request: RevokeDevice; response: Device };
@@ -386,6 +394,9 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "handover.figures": { command: "handover_figures", access: "supervisor", writes: false },
   "inbox.list": { command: "inbox_list", access: "staff", writes: false },
   "inbox.read": { command: "inbox_read", access: "staff", writes: true },
+  "security.settings": { command: "security_settings", access: "supervisor", writes: false },
+  "security.update_settings": { command: "security_update_settings", access: "admin", writes: true },
+  "auth.unlock": { command: "auth_unlock", access: "supervisor", writes: true },
   "device.register": { command: "device_register", access: "admin", writes: true },
   "device.list": { command: "device_list", access: "admin", writes: false },
   "device.revoke": { command: "device_revoke", access: "admin", writes: true },
@@ -444,6 +455,7 @@ export const ERROR_CODES = [
   "handover_open",
   "duplicate_device",
   "server_unreachable",
+  "account_locked",
   "schema_too_new",
   "storage",
   "internal",

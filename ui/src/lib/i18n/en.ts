@@ -495,6 +495,7 @@ export const en: Record<string, string> = {
   'error.handover_open': 'This post already has an unfinished handover ({number})',
   'error.duplicate_device': 'A device named {name} is already registered',
   'error.server_unreachable': 'Cannot reach the hall server: nothing was done. Try again when the connection is back.',
+  'error.account_locked': 'Too many failed sign-ins: this account is locked until {until}. A supervisor can unlock it.',
   'admin.tab.posts': "A/B posts",
   'posts.coverage': "Coverage, next two weeks (red: uncovered)",
   'posts.post': "Post",
@@ -599,4 +600,10 @@ export const en: Record<string, string> = {
   'conn.save': 'Save and reload',
   'conn.ok': 'Connected: version {version}, schema {schema}',
   'conn.failed': 'Cannot connect: {reason}',
+  'security.title': 'Sign-in security',
+  'security.maxFailures': 'Failed sign-ins before a lock',
+  'security.lockMinutes': 'Lock duration (minutes)',
+  'security.unlockLogin': 'Login to unlock',
+  'security.unlock': 'Unlock',
+  'security.unlocked': '{login} can sign in again',
 };

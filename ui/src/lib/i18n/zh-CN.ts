@@ -496,6 +496,7 @@ export const zhCN: Record<string, string> = {
   'error.handover_open': '该岗位已有未结束的交接单 {number}',
   'error.duplicate_device': '已有同名设备：{name}',
   'error.server_unreachable': '无法连接大厅服务器，操作未完成。连接恢复后请重试。',
+  'error.account_locked': '登录失败次数过多，该账号已锁定至 {until}；可请分管领导解锁。',
   'admin.tab.posts': "AB岗",
   'posts.coverage': "未来两周在岗情况（红色为空岗）",
   'posts.post': "岗位",
@@ -600,4 +601,10 @@ export const zhCN: Record<string, string> = {
   'conn.save': '保存并重新载入',
   'conn.ok': '已连接：版本 {version}，数据库结构 {schema}',
   'conn.failed': '无法连接：{reason}',
+  'security.title': '登录安全',
+  'security.maxFailures': '连续登录失败几次后锁定',
+  'security.lockMinutes': '锁定时长（分钟）',
+  'security.unlockLogin': '解除锁定的登录名',
+  'security.unlock': '解除锁定',
+  'security.unlocked': '已解除 {login} 的登录锁定',
 };
