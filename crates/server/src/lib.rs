@@ -142,9 +142,10 @@ fn caller_from(headers: &HeaderMap, addr: SocketAddr) -> Result<Caller, ApiError
     };
     let credential = match headers
         .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or(""))
+        .map(|v| v.to_str().unwrap_or("?").trim())
     {
-        None => Credential::Anonymous,
+        // An empty header is the same as none: the caller holds no credential.
+        None | Some("") => Credential::Anonymous,
         Some(value) => {
             let (scheme, secret) = value.split_once(' ').unwrap_or((value, ""));
             let secret = secret.trim();
