@@ -93,6 +93,11 @@ struct ServeArgs {
 enum AuditCommand {
     /// Check every link of the hash chain.
     Verify,
+    /// Export the whole log for an inspector as CSV with a signed footer (SHA-256 of the file
+    /// above it). Prints `exported: PATH (N rows, sha256 HEX)`.
+    Export { path: PathBuf },
+    /// Check an exported file's footer: `export: OK (N rows)`, or exit 3 if it was edited.
+    CheckExport { path: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -347,6 +352,30 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             );
             if let Some(p) = r.previous {
                 println!("previous: {}", p.display());
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Export { path },
+        } => {
+            let (s, _) = Store::open(&db, clock.now())?;
+            let (text, rows, digest) =
+                s.read(|tx| onetrip_core::audit::export::export_csv(tx, None, None, clock.now()))?;
+            std::fs::write(&path, text)?;
+            println!(
+                "exported: {} ({rows} rows, sha256 {digest})",
+                path.display()
+            );
+        }
+        Command::Audit {
+            command: AuditCommand::CheckExport { path },
+        } => {
+            let text = std::fs::read_to_string(&path)?;
+            match onetrip_core::audit::export::check_export(&text) {
+                Ok(rows) => println!("export: OK ({rows} rows)"),
+                Err(e) => {
+                    println!("export: BROKEN ({})", e.message);
+                    std::process::exit(3);
+                }
             }
         }
         Command::Audit {

@@ -239,6 +239,31 @@ fn backup_restore_and_audit_verify_print_stable_lines() {
     assert!(out.status.success());
     assert!(text.starts_with("audit: OK ("), "{text}");
 
+    // The inspector's export is signed; an edited copy fails the check.
+    let csv = dir.path().join("audit.csv");
+    let out = onetrip(&db, &["audit", "export", csv.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with(&format!("exported: {} (", csv.display())),
+        "{text}"
+    );
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    assert!(exported.starts_with("\u{feff}序号,时间,"));
+    assert!(exported.lines().last().unwrap().starts_with("# SHA-256: "));
+    let out = onetrip(&db, &["audit", "check-export", csv.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("export: OK ("));
+    let edited = exported.replacen("\n1,", "\n9,", 1);
+    assert_ne!(edited, exported, "the copy was edited");
+    std::fs::write(&csv, edited).unwrap();
+    let out = onetrip(&db, &["audit", "check-export", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("export: BROKEN ("));
+
     // A forged row: the first broken link is named and the exit code is 3.
     {
         let conn = rusqlite::Connection::open(&db).unwrap();

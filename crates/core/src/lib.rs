@@ -165,6 +165,7 @@ macro_rules! for_each_operation {
             handover_figures => $crate::handover::GetHandoverFigures,
             inbox_list => $crate::handover::ListNotices,
             inbox_read => $crate::handover::MarkNoticesRead,
+            audit_export => $crate::audit::export::ExportAudit,
             security_settings => $crate::staff::lockout::GetSecuritySettings,
             security_update_settings => $crate::staff::lockout::UpdateSecuritySettings,
             auth_unlock => $crate::staff::lockout::UnlockSignIn,

@@ -306,18 +306,24 @@ export async function printNotice(kind: 'document' | 'card' | 'handover', id: st
 }
 
 /** Export the catalog as a file on this PC; resolves to where it was written. */
+/** Save a file produced by an operation on this PC (its Downloads folder on the desktop, a
+ * download in a browser); resolves to where it went. */
+export async function saveFile(filename: string, content: string, base64: boolean): Promise<string> {
+  if (inTauri) return await invoke<string>('save_download', { filename, content, base64 });
+  const bytes = base64 ? Uint8Array.from(atob(content), (c) => c.charCodeAt(0)) : new TextEncoder().encode(content);
+  const url = URL.createObjectURL(new Blob([bytes]));
+  const a = Object.assign(document.createElement('a'), { href: url, download: filename });
+  a.click();
+  URL.revokeObjectURL(url);
+  return filename;
+}
+
 export async function exportCatalog(format: 'json' | 'xlsx'): Promise<string> {
   try {
     if (transport.kind === 'http') {
       // Hall mode: the export comes from the server and is saved on this PC.
       const file = await call('catalog.export', { format });
-      if (inTauri) return await invoke<string>('save_download', { filename: file.filename, content: file.content, base64: format === 'xlsx' });
-      const bytes = format === 'xlsx' ? Uint8Array.from(atob(file.content), (c) => c.charCodeAt(0)) : new TextEncoder().encode(file.content);
-      const url = URL.createObjectURL(new Blob([bytes]));
-      const a = Object.assign(document.createElement('a'), { href: url, download: file.filename });
-      a.click();
-      URL.revokeObjectURL(url);
-      return file.filename;
+      return await saveFile(file.filename, file.content, format === 'xlsx');
     }
     return await invoke<string>('export_catalog', { token, format });
   } catch (e) {

@@ -8,6 +8,8 @@
 //!   program with a SQLite tool is detectable by [`verify`]. A hall's records are legal evidence
 //!   (《政务服务电子文件归档和电子档案管理办法》 expects integrity of process records).
 
+pub mod export;
+
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -439,6 +439,12 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         json!({"kind": "display", "name": "一楼叫号屏"}),
     );
     run(&a, did("device.list"), json!({}));
+    let export = run(&a, did("audit.export"), json!({}));
+    assert_eq!(
+        onetrip_core::audit::export::check_export(export["content"].as_str().unwrap()).unwrap(),
+        export["rows"].as_i64().unwrap(),
+        "the export's footer signs it"
+    );
     run(&a, did("device.revoke"), json!({"id": dev["device"]["id"]}));
 
     // Reads leave nothing.

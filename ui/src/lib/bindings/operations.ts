@@ -12,6 +12,7 @@ import type { AppMaterial } from "./AppMaterial";
 import type { Application } from "./Application";
 import type { ApplicationStatus } from "./ApplicationStatus";
 import type { AssignPost } from "./AssignPost";
+import type { AuditExport } from "./AuditExport";
 import type { AuditPage } from "./AuditPage";
 import type { CalendarStatus } from "./CalendarStatus";
 import type { CallBack } from "./CallBack";
@@ -49,6 +50,7 @@ import type { DeviceKind } from "./DeviceKind";
 import type { DismissAlert } from "./DismissAlert";
 import type { DocumentRef } from "./DocumentRef";
 import type { Empty } from "./Empty";
+import type { ExportAudit } from "./ExportAudit";
 import type { ExportCatalog } from "./ExportCatalog";
 import type { FinishTicket } from "./FinishTicket";
 import type { Followup } from "./Followup";
@@ -279,6 +281,7 @@ export type Operations = {
   "handover.figures": { request: GetHandoverFigures; response: Array<TakeoverFigures> };
   "inbox.list": { request: ListNotices; response: Array<StaffNotice> };
   "inbox.read": { request: MarkNoticesRead; response: number };
+  "audit.export": { request: ExportAudit; response: AuditExport };
   "security.settings": { request: GetSecuritySettings; response: SecuritySettings };
   "security.update_settings": { request: UpdateSecuritySettings; response: SecuritySettings };
   "auth.unlock": { request: UnlockSignIn; response: Empty };
@@ -394,6 +397,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "handover.figures": { command: "handover_figures", access: "supervisor", writes: false },
   "inbox.list": { command: "inbox_list", access: "staff", writes: false },
   "inbox.read": { command: "inbox_read", access: "staff", writes: true },
+  "audit.export": { command: "audit_export", access: "supervisor", writes: false },
   "security.settings": { command: "security_settings", access: "supervisor", writes: false },
   "security.update_settings": { command: "security_update_settings", access: "admin", writes: true },
   "auth.unlock": { command: "auth_unlock", access: "supervisor", writes: true },

@@ -606,4 +606,6 @@ export const en: Record<string, string> = {
   'security.unlockLogin': 'Login to unlock',
   'security.unlock': 'Unlock',
   'security.unlocked': '{login} can sign in again',
+  'audit.export': 'Export (signed)',
+  'audit.exported': 'Exported {path}: {rows} rows, SHA-256 {sha}…',
 };

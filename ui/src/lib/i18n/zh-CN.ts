@@ -607,4 +607,6 @@ export const zhCN: Record<string, string> = {
   'security.unlockLogin': '解除锁定的登录名',
   'security.unlock': '解除锁定',
   'security.unlocked': '已解除 {login} 的登录锁定',
+  'audit.export': '导出（带签名）',
+  'audit.exported': '已导出 {path}：{rows} 条，SHA-256 {sha}…',
 };
