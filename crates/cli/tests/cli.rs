@@ -187,41 +187,41 @@ fn calendar_commands_print_stable_lines_and_refuse_unknown_years() {
     );
 }
 
+/// Run `onetrip` on `db`, expect exit code `code`, return its stdout.
+fn stdout_of(db: &std::path::Path, args: &[&str], code: i32) -> String {
+    let out = onetrip(db, args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn backup_restore_and_audit_verify_print_stable_lines() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hall.sqlite");
-    assert!(onetrip(&db, &["demo"]).status.success());
+    stdout_of(&db, &["demo"], 0);
     let copy = dir.path().join("copy.sqlite");
-    let out = onetrip(&db, &["backup", copy.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_of(&db, &["backup", copy.to_str().unwrap()], 0);
     assert!(
         text.starts_with(&format!("backup: {} (schema ", copy.display())),
         "{text}"
     );
 
     // A write after the backup, then the restore brings the file back to the copy.
-    let out = onetrip(
+    stdout_of(
         &db,
         &[
             "op",
             "device.register",
             r#"{"kind":"kiosk","name":"取号机"}"#,
         ],
+        0,
     );
-    assert!(out.status.success());
-    let out = onetrip(&db, &["restore", copy.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_of(&db, &["restore", copy.to_str().unwrap()], 0);
     assert!(
         text.starts_with(&format!(
             "restored: {} from {}",
@@ -231,23 +231,14 @@ fn backup_restore_and_audit_verify_print_stable_lines() {
         "{text}"
     );
     assert!(text.contains("\nprevious: "), "{text}");
-    let devices = onetrip(&db, &["op", "device.list"]);
-    assert_eq!(String::from_utf8_lossy(&devices.stdout).trim(), "[]");
+    assert_eq!(stdout_of(&db, &["op", "device.list"], 0).trim(), "[]");
 
-    let out = onetrip(&db, &["audit", "verify"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
+    let text = stdout_of(&db, &["audit", "verify"], 0);
     assert!(text.starts_with("audit: OK ("), "{text}");
 
     // The inspector's export is signed; an edited copy fails the check.
     let csv = dir.path().join("audit.csv");
-    let out = onetrip(&db, &["audit", "export", csv.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_of(&db, &["audit", "export", csv.to_str().unwrap()], 0);
     assert!(
         text.starts_with(&format!("exported: {} (", csv.display())),
         "{text}"
@@ -255,14 +246,12 @@ fn backup_restore_and_audit_verify_print_stable_lines() {
     let exported = std::fs::read_to_string(&csv).unwrap();
     assert!(exported.starts_with("\u{feff}序号,时间,"));
     assert!(exported.lines().last().unwrap().starts_with("# SHA-256: "));
-    let out = onetrip(&db, &["audit", "check-export", csv.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("export: OK ("));
+    let check = ["audit", "check-export", csv.to_str().unwrap()];
+    assert!(stdout_of(&db, &check, 0).starts_with("export: OK ("));
     let edited = exported.replacen("\n1,", "\n9,", 1);
     assert_ne!(edited, exported, "the copy was edited");
     std::fs::write(&csv, edited).unwrap();
-    let out = onetrip(&db, &["audit", "check-export", csv.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("export: BROKEN ("));
+    assert!(stdout_of(&db, &check, 3).starts_with("export: BROKEN ("));
 
     // A forged row: the first broken link is named and the exit code is 3.
     {
@@ -272,9 +261,7 @@ fn backup_restore_and_audit_verify_print_stable_lines() {
         )
         .unwrap();
     }
-    let out = onetrip(&db, &["audit", "verify"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3));
+    let text = stdout_of(&db, &["audit", "verify"], 3);
     assert!(text.starts_with("audit: BROKEN at row 3 ("), "{text}");
 
     // A newer file is refused, with its code.

@@ -318,31 +318,17 @@ impl Store {
                     "首次登录须先修改一次性密码",
                 ));
             }
-            let mut cx = Cx {
+            let (response, events) = self.run_with_cx(
                 tx,
                 actor,
+                caller,
                 now,
-                source: caller.source.clone(),
-                calendars: &self.calendars,
-                data_dir: self.data_dir(),
-                op: O::NAME,
-                audits: 0,
-                events: vec![],
-                refusal: &refusal,
-            };
-            let response = req.run(&mut cx)?;
-            let expected = u32::from(O::WRITES);
-            if cx.audits != expected {
-                return Err(CoreError::internal(format!(
-                    "操作 {} 写入了 {} 条审计记录（应为 {expected} 条），已全部撤销",
-                    O::NAME,
-                    cx.audits
-                )));
-            }
-            Ok(Outcome {
-                response,
-                events: cx.events,
-            })
+                O::NAME,
+                &refusal,
+                u32::from(O::WRITES),
+                |cx| req.run(cx),
+            )?;
+            Ok(Outcome { response, events })
         };
         let out = if O::WRITES {
             self.write(body)
@@ -352,29 +338,11 @@ impl Store {
         if out.is_err()
             && let Some(remember) = refusal.take()
         {
+            // What the refusal remembers is a write of its own: one audit row, like any write.
             let unused = std::cell::RefCell::new(None);
             self.write(|tx| {
-                let mut cx = Cx {
-                    tx,
-                    actor: resolve_actor(tx, &caller.credential, now)?,
-                    now,
-                    source: caller.source.clone(),
-                    calendars: &self.calendars,
-                    data_dir: self.data_dir(),
-                    op: O::NAME,
-                    audits: 0,
-                    events: vec![],
-                    refusal: &unused,
-                };
-                remember(&mut cx)?;
-                if cx.audits != 1 {
-                    return Err(CoreError::internal(format!(
-                        "操作 {} 的拒绝记录写入了 {} 条审计记录（应为 1 条）",
-                        O::NAME,
-                        cx.audits
-                    )));
-                }
-                Ok(())
+                let actor = resolve_actor(tx, &caller.credential, now)?;
+                self.run_with_cx(tx, actor, caller, now, O::NAME, &unused, 1, remember)
             })?;
         }
         out
@@ -382,6 +350,42 @@ impl Store {
 }
 
 impl Store {
+    /// Run `f` with the operation's context in `tx`, then check it appended exactly
+    /// `audits_expected` audit rows (else everything rolls back as a bug).
+    #[allow(clippy::too_many_arguments)]
+    fn run_with_cx<'t, R>(
+        &'t self,
+        tx: &'t Transaction<'t>,
+        actor: Actor,
+        caller: &Caller,
+        now: Timestamp,
+        op: &'static str,
+        refusal: &'t std::cell::RefCell<Option<Refusal>>,
+        audits_expected: u32,
+        f: impl FnOnce(&mut Cx<'t>) -> Result<R>,
+    ) -> Result<(R, Vec<HallEvent>)> {
+        let mut cx = Cx {
+            tx,
+            actor,
+            now,
+            source: caller.source.clone(),
+            calendars: &self.calendars,
+            data_dir: self.data_dir(),
+            op,
+            audits: 0,
+            events: vec![],
+            refusal,
+        };
+        let out = f(&mut cx)?;
+        if cx.audits != audits_expected {
+            return Err(CoreError::internal(format!(
+                "操作 {op} 写入了 {} 条审计记录（应为 {audits_expected} 条），已全部撤销",
+                cx.audits
+            )));
+        }
+        Ok((out, cx.events))
+    }
+
     /// Check that `caller` may call an operation needing `access`, without running anything.
     pub fn authorize(
         &self,

@@ -357,57 +357,68 @@ pub fn router(hall: Arc<Hall>) -> Router {
         .with_state(hall)
 }
 
-/// Deadline levels change with time alone: sweep every `every`, publish what changed.
-pub fn spawn_deadline_sweep(hall: Arc<Hall>, every: Duration) -> tokio::task::JoinHandle<()> {
+/// A background job: `job` every `period` on the blocking pool (the store is synchronous),
+/// `done` with its result; a failure is logged and the next period tries again.
+fn every<T: Send + 'static>(
+    hall: Arc<Hall>,
+    period: Duration,
+    first_at_once: bool,
+    what: &'static str,
+    job: impl Fn(&Hall) -> onetrip_core::Result<T> + Send + Sync + 'static,
+    done: impl Fn(&Hall, T) + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let job = Arc::new(job);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        let mut tick = tokio::time::interval(period);
+        if !first_at_once {
+            tick.tick().await; // an interval's first tick is immediate
+        }
         loop {
             tick.tick().await;
-            let h = hall.clone();
-            let swept =
-                tokio::task::spawn_blocking(move || h.store.sweep_deadlines(h.clock.now())).await;
-            match swept {
-                Ok(Ok((report, events))) => {
-                    hall.publish(&events);
-                    if !report.delivered.is_empty() {
-                        tracing::info!(alerts = report.delivered.len(), "deadline sweep");
-                    }
-                }
+            let (h, job) = (hall.clone(), job.clone());
+            match tokio::task::spawn_blocking(move || job(&h)).await {
+                Ok(Ok(out)) => done(&hall, out),
                 Ok(Err(e)) => {
-                    tracing::error!(code = %e.code, message = %e.message, "deadline sweep failed")
+                    tracing::error!(code = %e.code, message = %e.message, "{what} failed")
                 }
-                Err(e) => tracing::error!("deadline sweep panicked: {e}"),
+                Err(e) => tracing::error!("{what} panicked: {e}"),
             }
         }
     })
 }
 
-/// Online backups every `every`, keeping the newest `keep` (see `store::backup`).
+/// Deadline levels change with time alone: sweep every `period`, publish what changed.
+pub fn spawn_deadline_sweep(hall: Arc<Hall>, period: Duration) -> tokio::task::JoinHandle<()> {
+    every(
+        hall,
+        period,
+        true,
+        "deadline sweep",
+        |h| h.store.sweep_deadlines(h.clock.now()),
+        |h, (report, events)| {
+            h.publish(&events);
+            if !report.delivered.is_empty() {
+                tracing::info!(alerts = report.delivered.len(), "deadline sweep");
+            }
+        },
+    )
+}
+
+/// Online backups every `period`, keeping the newest `keep` (see `store::backup`); the first
+/// one after a full period.
 pub fn spawn_scheduled_backups(
     hall: Arc<Hall>,
-    every: Duration,
+    period: Duration,
     keep: usize,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await; // the first tick is immediate: the first backup comes after `every`
-        loop {
-            tick.tick().await;
-            let h = hall.clone();
-            let done =
-                tokio::task::spawn_blocking(move || h.store.scheduled_backup(h.clock.now(), keep))
-                    .await;
-            match done {
-                Ok(Ok(c)) => {
-                    tracing::info!(path = %c.path.display(), audit_rows = c.audit_rows, "scheduled backup")
-                }
-                Ok(Err(e)) => {
-                    tracing::error!(code = %e.code, message = %e.message, "scheduled backup failed")
-                }
-                Err(e) => tracing::error!("scheduled backup panicked: {e}"),
-            }
-        }
-    })
+    every(
+        hall,
+        period,
+        false,
+        "scheduled backup",
+        move |h| h.store.scheduled_backup(h.clock.now(), keep),
+        |_, c| tracing::info!(path = %c.path.display(), audit_rows = c.audit_rows, "scheduled backup"),
+    )
 }
 
 /// What runs beside the HTTP surface.

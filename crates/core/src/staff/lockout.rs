@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::audit::AuditDraft;
-use crate::clock::{from_ms, hall_tz};
+use crate::clock::{from_ms, hall_minute};
 use crate::error::{CoreError, ErrorCode, Result};
 use crate::event::Topic;
 use crate::op::{Access, Cx, Operation};
@@ -43,10 +43,7 @@ pub(crate) fn settings(tx: &Transaction<'_>) -> Result<SecuritySettings> {
 }
 
 fn hhmm(ms: i64) -> String {
-    from_ms(ms)
-        .to_zoned(hall_tz())
-        .strftime("%H:%M")
-        .to_string()
+    validate::fmt_hhmm(hall_minute(from_ms(ms)))
 }
 
 /// Refuse at once when `login` is locked now.

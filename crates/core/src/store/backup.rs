@@ -17,7 +17,11 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
-use super::{SCHEMA_VERSION, Store, backup_connection, backup_dir, inspect};
+pub use super::backups_of as scheduled_backups;
+use super::{
+    SCHEMA_VERSION, Store, backup_connection, backup_dir, backup_stamp, inspect, prune_backups,
+    schema_too_new, stem_of,
+};
 use crate::error::{CoreError, ErrorCode, Result};
 
 /// What a database file holds, checked without writing to it.
@@ -42,15 +46,7 @@ pub fn check_file(path: &Path) -> Result<FileCheck> {
         ));
     }
     if schema > SCHEMA_VERSION {
-        return Err(CoreError::new(
-            ErrorCode::SchemaTooNew,
-            format!(
-                "{} 由更新版本的一次办写入（结构版本 {schema}，本程序支持到 {SCHEMA_VERSION}），拒绝恢复",
-                path.display()
-            ),
-        )
-        .param("found", schema)
-        .param("supported", SCHEMA_VERSION));
+        return Err(schema_too_new(path, schema));
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
@@ -132,50 +128,15 @@ impl Store {
     pub fn scheduled_backup(&self, now: Timestamp, keep: usize) -> Result<FileCheck> {
         let dir = scheduled_dir(self.path());
         let stem = stem_of(self.path());
-        let stamp = now.strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
-        let out = self.backup(&dir.join(format!("{stem}-{stamp}.sqlite")))?;
-        prune(&dir, &stem, keep.max(1))?;
+        let out = self.backup(&dir.join(format!("{stem}-{}.sqlite", backup_stamp(now))))?;
+        prune_backups(&dir, &stem, keep.max(1))?;
         Ok(out)
     }
-}
-
-fn stem_of(db: &Path) -> String {
-    db.file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("onetrip")
-        .to_owned()
 }
 
 /// Where scheduled backups of the database at `db` go.
 pub fn scheduled_dir(db: &Path) -> PathBuf {
     backup_dir(db).join("scheduled")
-}
-
-/// Scheduled backups of `stem` in `dir`, oldest first (names sort by time).
-pub fn scheduled_backups(dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
-    let prefix = format!("{stem}-");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".sqlite"))
-            })
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
-        Err(e) => return Err(e.into()),
-    };
-    files.sort();
-    Ok(files)
-}
-
-fn prune(dir: &Path, stem: &str, keep: usize) -> Result<()> {
-    let mut files = scheduled_backups(dir, stem)?;
-    while files.len() > keep {
-        std::fs::remove_file(files.remove(0))?;
-    }
-    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -209,8 +170,11 @@ pub fn restore(db: &Path, from: &Path, now: Timestamp) -> Result<RestoreReport> 
         }
         let aside_dir = backup_dir(db);
         std::fs::create_dir_all(&aside_dir)?;
-        let stamp = now.strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
-        let aside = aside_dir.join(format!("{}-{stamp}-before-restore.sqlite", stem_of(db)));
+        let aside = aside_dir.join(format!(
+            "{}-{}-before-restore.sqlite",
+            stem_of(db),
+            backup_stamp(now)
+        ));
         std::fs::rename(db, &aside)?;
         for suffix in ["-wal", "-shm"] {
             let mut side = db.as_os_str().to_owned();

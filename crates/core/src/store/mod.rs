@@ -119,15 +119,7 @@ impl Store {
             (0, false)
         };
         if from_version > SCHEMA_VERSION {
-            return Err(CoreError::new(
-                ErrorCode::SchemaTooNew,
-                format!(
-                    "数据库 {} 由更新版本的一次办写入（结构版本 {from_version}，本程序支持到 {SCHEMA_VERSION}），为保护数据未做任何改动。请升级本程序。",
-                    path.display()
-                ),
-            )
-            .param("found", from_version)
-            .param("supported", SCHEMA_VERSION));
+            return Err(schema_too_new(&path, from_version));
         }
         let backup = if has_schema && from_version < SCHEMA_VERSION {
             Some(backup_before_migration(&path, from_version, now)?)
@@ -197,6 +189,19 @@ impl Store {
             .lock()
             .map_err(|_| CoreError::internal("数据库连接锁已损坏（此前有操作异常中止）"))
     }
+}
+
+/// A file written by a newer build: refused and left untouched (opening, restoring).
+fn schema_too_new(path: &Path, found: u32) -> CoreError {
+    CoreError::new(
+        ErrorCode::SchemaTooNew,
+        format!(
+            "数据库 {} 由更新版本的一次办写入（结构版本 {found}，本程序支持到 {SCHEMA_VERSION}），为保护数据未做任何改动。请升级本程序。",
+            path.display()
+        ),
+    )
+    .param("found", found)
+    .param("supported", SCHEMA_VERSION)
 }
 
 /// Read the schema version of an existing file without writing to it.
@@ -303,28 +308,53 @@ pub fn backup_dir(db: &Path) -> PathBuf {
 
 fn backup_before_migration(db: &Path, from_version: u32, now: Timestamp) -> Result<PathBuf> {
     let dir = backup_dir(db);
-    let stem = db.file_stem().and_then(|s| s.to_str()).unwrap_or("onetrip");
-    let stamp = now.strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
-    let dest = dir.join(format!("{stem}-{stamp}-v{from_version}.sqlite"));
+    let stem = stem_of(db);
+    let dest = dir.join(format!(
+        "{stem}-{}-v{from_version}.sqlite",
+        backup_stamp(now)
+    ));
     let src = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     backup_connection(&src, &dest)?;
-    prune_backups(&dir, stem)?;
+    prune_backups(&dir, &stem, BACKUPS_KEPT)?;
     Ok(dest)
 }
 
-/// Keep the newest [`BACKUPS_KEPT`] pre-migration backups of `stem` (names sort by time).
-fn prune_backups(dir: &Path, stem: &str) -> Result<()> {
+/// The file name stem backups of the database at `db` start with.
+fn stem_of(db: &Path) -> String {
+    db.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("onetrip")
+        .to_owned()
+}
+
+/// The time in a backup's name: names sort by time.
+fn backup_stamp(now: Timestamp) -> String {
+    now.strftime("%Y%m%dT%H%M%S%.3fZ").to_string()
+}
+
+/// The backups of `stem` in `dir` (`<stem>-….sqlite`), oldest first; none when `dir` is missing.
+pub fn backups_of(dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
     let prefix = format!("{stem}-");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".sqlite"))
-        })
-        .collect();
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".sqlite"))
+            })
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => return Err(e.into()),
+    };
     files.sort();
-    while files.len() > BACKUPS_KEPT {
+    Ok(files)
+}
+
+/// Keep the newest `keep` backups of `stem` in `dir`.
+fn prune_backups(dir: &Path, stem: &str, keep: usize) -> Result<()> {
+    let mut files = backups_of(dir, stem)?;
+    while files.len() > keep {
         std::fs::remove_file(files.remove(0))?;
     }
     Ok(())
