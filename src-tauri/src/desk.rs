@@ -469,6 +469,19 @@ fn start_deadline_sweep(app: AppHandle) {
                 Err(e) => eprintln!("限时办结巡检失败 [{}]: {}", e.code, e.message),
             }
             std::thread::sleep(std::time::Duration::from_secs(60));
+            // Reports due (daily summary after closing, weekly, monthly) are filed beside the
+            // archive; checked a minute after the sweep, so start-up stays quick.
+            match desk.store.file_due_reports(desk.clock.now()) {
+                Ok((filed, events)) => {
+                    for ev in &events {
+                        let _ = app.emit(event::EVENT_NAME, ev);
+                    }
+                    for r in &filed {
+                        eprintln!("已归档报表：{}", r.title);
+                    }
+                }
+                Err(e) => eprintln!("报表归档失败 [{}]: {}", e.code, e.message),
+            }
         }
     });
 }

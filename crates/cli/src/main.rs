@@ -37,9 +37,6 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
-    /// Run one operation by name with a JSON request, as the local administrator, and print
-    /// its JSON response (e.g. `onetrip op category.list '{}'`). The same operations the app
-    /// and the hall server serve; `onetrip op --list` names them.
     /// Run the hall server: every operation over HTTP, live events over WebSocket, the UI for
     /// browser kiosks (`/kiosk`) and displays (`/display`). Stops gracefully on Ctrl-C/SIGTERM.
     Serve(ServeArgs),
@@ -56,6 +53,26 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Generate a history of tickets, ratings and cases into a hall (the reports benchmark,
+    /// a lively demo): `--days N` ending yesterday, or `--from`/`--to`. Working days only.
+    /// Prints `history: N tickets, M cases, FROM..TO`.
+    History {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        #[arg(long, default_value_t = 6000)]
+        tickets: u64,
+        #[arg(long, default_value_t = 1200)]
+        cases: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Run one operation by name with a JSON request, as the local administrator, and print
+    /// its JSON response (e.g. `onetrip op category.list '{}'`). The same operations the app
+    /// and the hall server serve; `onetrip op --list` names them.
     Op {
         /// Operation name, e.g. `queue.board`.
         #[arg(required_unless_present = "list")]
@@ -392,6 +409,43 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             }
         }
         Command::Serve(args) => serve(&db, clock, args)?,
+        Command::History {
+            from,
+            to,
+            days,
+            tickets,
+            cases,
+            seed,
+        } => {
+            let now = clock.now();
+            let yesterday = onetrip_core::clock::hall_date(now)
+                .yesterday()
+                .map_err(|e| CoreError::internal(e.to_string()))?;
+            let to = match to {
+                Some(t) => calendar::parse_date("to", &t)?,
+                None => yesterday,
+            };
+            let from = match from {
+                Some(f) => calendar::parse_date("from", &f)?,
+                None => to
+                    .checked_sub(jiff::Span::new().days(i64::from(days.saturating_sub(1))))
+                    .map_err(|e| CoreError::internal(e.to_string()))?,
+            };
+            let (s, _) = Store::open(&db, now)?;
+            let spec = onetrip_core::reports::history::HistorySpec {
+                from,
+                to,
+                tickets,
+                cases,
+                seed,
+                keep: false,
+            };
+            let g = s.generate_history(spec, now)?;
+            println!(
+                "history: {} tickets, {} cases, {from}..{to}",
+                g.tickets, g.cases
+            );
+        }
         Command::Demo => {
             let (s, _) = Store::open(&db, clock.now())?;
             let report = demo::create(&s, clock.now())?;

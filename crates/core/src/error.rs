@@ -124,6 +124,9 @@ pub enum ErrorCode {
     /// Too many failed sign-ins for this login: locked until `params.until` (HH:MM, Beijing);
     /// a supervisor may unlock it sooner.
     AccountLocked,
+    /// A filed record's archive copy is missing or no longer matches the SHA-256 recorded when
+    /// it was filed.
+    ArchiveAltered,
     /// The database was written by a newer OneTrip build; it is left untouched.
     SchemaTooNew,
     /// The database file could not be read or written.
@@ -187,6 +190,7 @@ impl ErrorCode {
         Self::DuplicateDevice,
         Self::ServerUnreachable,
         Self::AccountLocked,
+        Self::ArchiveAltered,
         Self::SchemaTooNew,
         Self::Storage,
         Self::Internal,
@@ -246,6 +250,7 @@ impl ErrorCode {
             Self::DuplicateDevice => "duplicate_device",
             Self::ServerUnreachable => "server_unreachable",
             Self::AccountLocked => "account_locked",
+            Self::ArchiveAltered => "archive_altered",
             Self::SchemaTooNew => "schema_too_new",
             Self::Storage => "storage",
             Self::Internal => "internal",

@@ -26,6 +26,8 @@ pub enum Topic {
     Catalog,
     /// A case was accepted or logged an event, or its warning level changed.
     Case,
+    /// A report was filed, or the report settings changed.
+    Report,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]

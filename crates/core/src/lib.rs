@@ -19,6 +19,8 @@
 //!   rejection, supplements and the art. 32 five-day clock.
 //! - [`posts`]: posts, A/B assignments, absences and the AB guard (handover in progress).
 //! - [`notices`]: issued notices (numbers, archive copies), templates, printing settings.
+//! - [`reports`]: the figures (queue, cases, ratings, AB posts), drill-downs, xlsx and PDF
+//!   exports, and the daily/weekly/monthly reports filed on schedule.
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`devices`]: kiosks and displays registered for hall mode, with scoped device tokens.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
@@ -45,6 +47,7 @@ pub mod notices;
 pub mod op;
 pub mod posts;
 pub mod queue;
+pub mod reports;
 pub mod staff;
 pub mod store;
 pub mod validate;
@@ -172,6 +175,13 @@ macro_rules! for_each_operation {
             device_register => $crate::devices::RegisterDevice,
             device_list => $crate::devices::ListDevices,
             device_revoke => $crate::devices::RevokeDevice,
+            report_figures => $crate::reports::GetFigures,
+            report_drill => $crate::reports::DrillDown,
+            report_settings => $crate::reports::GetReportSettings,
+            report_update_settings => $crate::reports::UpdateReportSettings,
+            report_export => $crate::reports::ExportReport,
+            report_list => $crate::reports::filing::ListFiledReports,
+            report_filed_file => $crate::reports::filing::GetFiledReport,
         }
     };
 }

@@ -350,6 +350,44 @@ impl Store {
 }
 
 impl Store {
+    /// Run a job of the hall's own (the scheduled report filing) with an operation context,
+    /// as the system actor `who`. Unlike [`Store::execute`] the job decides how many audit
+    /// rows it appends (one per record it files); a read job appends none.
+    pub(crate) fn system_job<R>(
+        &self,
+        who: &str,
+        op: &'static str,
+        now: Timestamp,
+        writes: bool,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R>,
+    ) -> Result<(R, Vec<HallEvent>)> {
+        let body = |tx: &Transaction<'_>| -> Result<(R, Vec<HallEvent>)> {
+            let refusal = std::cell::RefCell::new(None);
+            let mut cx = Cx {
+                tx,
+                actor: Actor::System(who.to_owned()),
+                now,
+                source: Some(who.to_owned()),
+                calendars: &self.calendars,
+                data_dir: self.data_dir(),
+                op,
+                audits: 0,
+                events: vec![],
+                refusal: &refusal,
+            };
+            let out = f(&mut cx)?;
+            if !writes && cx.audits > 0 {
+                return Err(CoreError::internal(format!("只读任务 {op} 写入了审计记录")));
+            }
+            Ok((out, cx.events))
+        };
+        if writes {
+            self.write(body)
+        } else {
+            self.read(body)
+        }
+    }
+
     /// Run `f` with the operation's context in `tx`, then check it appended exactly
     /// `audits_expected` audit rows (else everything rolls back as a bug).
     #[allow(clippy::too_many_arguments)]

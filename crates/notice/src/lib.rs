@@ -283,6 +283,10 @@ fn first_error(world: &NoticeWorld, errors: &[SourceDiagnostic]) -> NoticeError 
     }
 }
 
+/// The period report (daily summary, weekly report, monthly analysis): the same machinery as
+/// the notices, a template of its own (not admin-editable: its data shape is the report's).
+pub const PERIOD_REPORT_TEMPLATE: &str = include_str!("../templates/period_report.typ");
+
 /// When a notice was issued (UTC), recorded as the PDF's date (PDF/A requires one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Issued {

@@ -404,6 +404,24 @@ pub fn spawn_deadline_sweep(hall: Arc<Hall>, period: Duration) -> tokio::task::J
     )
 }
 
+/// The daily summary, weekly and monthly reports are filed when due (see
+/// `onetrip_core::reports::filing`); checked every `period`, the first check after one period.
+pub fn spawn_report_filing(hall: Arc<Hall>, period: Duration) -> tokio::task::JoinHandle<()> {
+    every(
+        hall,
+        period,
+        false,
+        "report filing",
+        |h| h.store.file_due_reports(h.clock.now()),
+        |h, (filed, events)| {
+            h.publish(&events);
+            for r in &filed {
+                tracing::info!(title = %r.title, "report filed");
+            }
+        },
+    )
+}
+
 /// Online backups every `period`, keeping the newest `keep` (see `store::backup`); the first
 /// one after a full period.
 pub fn spawn_scheduled_backups(
@@ -443,7 +461,10 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     options: ServeOptions,
 ) -> std::io::Result<()> {
-    let mut background = vec![spawn_deadline_sweep(hall.clone(), Duration::from_secs(60))];
+    let mut background = vec![
+        spawn_deadline_sweep(hall.clone(), Duration::from_secs(60)),
+        spawn_report_filing(hall.clone(), Duration::from_secs(60)),
+    ];
     if let Some((every, keep)) = options.backups {
         background.push(spawn_scheduled_backups(hall.clone(), every, keep));
     }

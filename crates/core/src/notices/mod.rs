@@ -113,7 +113,7 @@ pub(crate) fn notice_error(e: NoticeError) -> CoreError {
     }
 }
 
-fn issued(t: Timestamp) -> Issued {
+pub(crate) fn issued(t: Timestamp) -> Issued {
     let z = t.to_zoned(jiff::tz::TimeZone::UTC);
     Issued {
         year: i32::from(z.year()),
@@ -164,7 +164,7 @@ pub(crate) fn documents_of(tx: &Connection, application_id: &str) -> Result<Vec<
 }
 
 /// Write a file and make it durable before the transaction commits.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

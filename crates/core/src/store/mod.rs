@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sign_in_lockout",
         sql: include_str!("migrations/0008_sign_in_lockout.sql"),
     },
+    Migration {
+        version: 9,
+        name: "reports",
+        sql: include_str!("migrations/0009_reports.sql"),
+    },
 ];
 
 /// The schema version this build writes.

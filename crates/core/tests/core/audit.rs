@@ -446,6 +446,28 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         "the export's footer signs it"
     );
     run(&a, did("device.revoke"), json!({"id": dev["device"]["id"]}));
+    let period = json!({"from": "2026-11-01", "to": "2026-11-30"});
+    run(&a, did("report.figures"), json!({"filter": period}));
+    run(
+        &a,
+        did("report.drill"),
+        json!({"filter": period, "measure": "issued"}),
+    );
+    run(
+        &a,
+        did("report.export"),
+        json!({"filter": period, "format": "xlsx"}),
+    );
+    let rs = run(&a, did("report.settings"), json!({}));
+    run(&a, did("report.update_settings"), json!({"settings": rs}));
+    let (filed, _) = h.store.file_due_reports(t0()).unwrap();
+    assert!(!filed.is_empty(), "the scheduled reports are due at t0");
+    let listed = run(&a, did("report.list"), json!({}));
+    run(
+        &a,
+        did("report.filed_file"),
+        json!({"id": listed[0]["id"], "format": "pdf"}),
+    );
 
     // Reads leave nothing.
     for name in [

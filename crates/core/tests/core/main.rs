@@ -19,5 +19,6 @@ mod deadlines;
 mod handover;
 mod posts;
 mod queue;
+mod reports;
 mod roles;
 mod store;

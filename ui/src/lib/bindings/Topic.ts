@@ -3,4 +3,4 @@
 /**
  * What changed.
  */
-export type Topic = "hall" | "category" | "window" | "staff" | "session" | "queue" | "calendar" | "catalog" | "case";
+export type Topic = "hall" | "category" | "window" | "staff" | "session" | "queue" | "calendar" | "catalog" | "case" | "report";

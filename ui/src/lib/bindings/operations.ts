@@ -49,9 +49,14 @@ import type { Device } from "./Device";
 import type { DeviceKind } from "./DeviceKind";
 import type { DismissAlert } from "./DismissAlert";
 import type { DocumentRef } from "./DocumentRef";
+import type { Drill } from "./Drill";
+import type { DrillDown } from "./DrillDown";
 import type { Empty } from "./Empty";
 import type { ExportAudit } from "./ExportAudit";
 import type { ExportCatalog } from "./ExportCatalog";
+import type { ExportReport } from "./ExportReport";
+import type { Figures } from "./Figures";
+import type { FiledReport } from "./FiledReport";
 import type { FinishTicket } from "./FinishTicket";
 import type { Followup } from "./Followup";
 import type { GetApplication } from "./GetApplication";
@@ -63,6 +68,8 @@ import type { GetCounter } from "./GetCounter";
 import type { GetCoverage } from "./GetCoverage";
 import type { GetDeadlineSettings } from "./GetDeadlineSettings";
 import type { GetDocumentFile } from "./GetDocumentFile";
+import type { GetFigures } from "./GetFigures";
+import type { GetFiledReport } from "./GetFiledReport";
 import type { GetHall } from "./GetHall";
 import type { GetHallBoard } from "./GetHallBoard";
 import type { GetHandover } from "./GetHandover";
@@ -71,6 +78,7 @@ import type { GetNoticeSettings } from "./GetNoticeSettings";
 import type { GetPostSettings } from "./GetPostSettings";
 import type { GetQueueBoard } from "./GetQueueBoard";
 import type { GetQueueSettings } from "./GetQueueSettings";
+import type { GetReportSettings } from "./GetReportSettings";
 import type { GetSecuritySettings } from "./GetSecuritySettings";
 import type { GetTicketSlip } from "./GetTicketSlip";
 import type { Hall } from "./Hall";
@@ -94,6 +102,7 @@ import type { ListCases } from "./ListCases";
 import type { ListCategories } from "./ListCategories";
 import type { ListDays } from "./ListDays";
 import type { ListDevices } from "./ListDevices";
+import type { ListFiledReports } from "./ListFiledReports";
 import type { ListFollowups } from "./ListFollowups";
 import type { ListHandovers } from "./ListHandovers";
 import type { ListItems } from "./ListItems";
@@ -130,7 +139,10 @@ import type { Recall } from "./Recall";
 import type { RegisterDevice } from "./RegisterDevice";
 import type { RegisteredDevice } from "./RegisteredDevice";
 import type { ReleaseWindow } from "./ReleaseWindow";
+import type { ReportFile } from "./ReportFile";
 import type { ReportHandback } from "./ReportHandback";
+import type { ReportKind } from "./ReportKind";
+import type { ReportSettings } from "./ReportSettings";
 import type { RequestAbsence } from "./RequestAbsence";
 import type { Requirement } from "./Requirement";
 import type { ResetStaffPassword } from "./ResetStaffPassword";
@@ -167,6 +179,7 @@ import type { UpdateItem } from "./UpdateItem";
 import type { UpdateNoticeSettings } from "./UpdateNoticeSettings";
 import type { UpdatePostSettings } from "./UpdatePostSettings";
 import type { UpdateQueueSettings } from "./UpdateQueueSettings";
+import type { UpdateReportSettings } from "./UpdateReportSettings";
 import type { UpdateSecuritySettings } from "./UpdateSecuritySettings";
 import type { UpdateStaff } from "./UpdateStaff";
 import type { UpdateTemplate } from "./UpdateTemplate";
@@ -288,6 +301,13 @@ export type Operations = {
   "device.register": { request: RegisterDevice; response: RegisteredDevice };
   "device.list": { request: ListDevices; response: Array<Device> };
   "device.revoke": { request: RevokeDevice; response: Device };
+  "report.figures": { request: GetFigures; response: Figures };
+  "report.drill": { request: DrillDown; response: Drill };
+  "report.settings": { request: GetReportSettings; response: ReportSettings };
+  "report.update_settings": { request: UpdateReportSettings; response: ReportSettings };
+  "report.export": { request: ExportReport; response: ReportFile };
+  "report.list": { request: ListFiledReports; response: Array<FiledReport> };
+  "report.filed_file": { request: GetFiledReport; response: ReportFile };
 };
 
 export type OperationName = keyof Operations;
@@ -404,6 +424,13 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "device.register": { command: "device_register", access: "admin", writes: true },
   "device.list": { command: "device_list", access: "admin", writes: false },
   "device.revoke": { command: "device_revoke", access: "admin", writes: true },
+  "report.figures": { command: "report_figures", access: "supervisor", writes: false },
+  "report.drill": { command: "report_drill", access: "supervisor", writes: false },
+  "report.settings": { command: "report_settings", access: "supervisor", writes: false },
+  "report.update_settings": { command: "report_update_settings", access: "admin", writes: true },
+  "report.export": { command: "report_export", access: "supervisor", writes: false },
+  "report.list": { command: "report_list", access: "supervisor", writes: false },
+  "report.filed_file": { command: "report_filed_file", access: "supervisor", writes: false },
 };
 
 /** Every error code, for exhaustive translation checks. */
@@ -460,6 +487,7 @@ export const ERROR_CODES = [
   "duplicate_device",
   "server_unreachable",
   "account_locked",
+  "archive_altered",
   "schema_too_new",
   "storage",
   "internal",

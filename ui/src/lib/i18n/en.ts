@@ -496,6 +496,7 @@ export const en: Record<string, string> = {
   'error.duplicate_device': 'A device named {name} is already registered',
   'error.server_unreachable': 'Cannot reach the hall server: nothing was done. Try again when the connection is back.',
   'error.account_locked': 'Too many failed sign-ins: this account is locked until {until}. A supervisor can unlock it.',
+  'error.archive_altered': 'The archived file is missing or no longer matches the checksum recorded when it was filed.',
   'admin.tab.posts': "A/B posts",
   'posts.coverage': "Coverage, next two weeks (red: uncovered)",
   'posts.post': "Post",

@@ -497,6 +497,7 @@ export const zhCN: Record<string, string> = {
   'error.duplicate_device': '已有同名设备：{name}',
   'error.server_unreachable': '无法连接大厅服务器，操作未完成。连接恢复后请重试。',
   'error.account_locked': '登录失败次数过多，该账号已锁定至 {until}；可请分管领导解锁。',
+  'error.archive_altered': '存档文件缺失，或与归档时登记的校验值不符。',
   'admin.tab.posts': "AB岗",
   'posts.coverage': "未来两周在岗情况（红色为空岗）",
   'posts.post': "岗位",

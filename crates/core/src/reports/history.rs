@@ -1,0 +1,581 @@
+//! A generated history for a hall (the reports benchmark and the figure tests): years of
+//! tickets, ratings, follow-ups, cases with their event logs and applications, written straight
+//! into the tables in one transaction. It runs on a database that already holds a hall (the
+//! demo hall), uses its categories, windows, clerks and items, and follows the working-day
+//! calendar. Deterministic for a seed.
+//!
+//! It returns what it generated ([`Generated`]) so that tests can compute the figures they
+//! expect independently of the report code. Ticket step logs (`ticket_events`) are not
+//! generated: no report reads them.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::params;
+
+use crate::audit::AuditDraft;
+use crate::calendar::DayCount;
+use crate::cases::events::{AcceptBasis, CaseEvent, DecisionOutcome, SuspendReason};
+use crate::clock::{day_start, to_ms};
+use crate::error::{CoreError, Result};
+use crate::event::Topic;
+use crate::ids::new_id;
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct HistorySpec {
+    /// The first and last day (inclusive); only working days get tickets and cases.
+    pub from: Date,
+    pub to: Date,
+    pub tickets: u64,
+    pub cases: u64,
+    pub seed: u64,
+    /// Keep the generated records in [`Generated`] (tests); off for millions of rows.
+    pub keep: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct GenTicket {
+    pub day: Date,
+    pub category_id: String,
+    pub window_id: Option<String>,
+    pub staff_id: Option<String>,
+    /// `done`, `no_show` or `waiting` (left without being called).
+    pub status: &'static str,
+    pub wait_secs: Option<i64>,
+    pub service_secs: Option<i64>,
+    pub rating: Option<u8>,
+    /// For bad ratings: whether the follow-up was closed.
+    pub followup_closed: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GenCase {
+    pub id: String,
+    pub item_id: String,
+    pub owner_id: String,
+    pub accepted_day: Date,
+    pub decided_day: Option<Date>,
+    /// `early`, `on_time`, `late` (decided cases).
+    pub timing: Option<&'static str>,
+    pub workdays: u32,
+    pub visits: u32,
+    pub visits_needed: u32,
+    pub suspended_day: Option<Date>,
+    pub extended_day: Option<Date>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Generated {
+    pub tickets: u64,
+    pub cases: u64,
+    pub ticket_rows: Vec<GenTicket>,
+    pub case_rows: Vec<GenCase>,
+}
+
+/// SplitMix64: small, fast and good enough to spread synthetic data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    /// A value in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+struct Item {
+    id: String,
+    promised: u32,
+    visits_needed: u32,
+}
+
+const SURNAMES: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+const GIVEN: [&str; 8] = ["建国", "秀英", "伟", "芳", "娜", "敏", "静", "磊"];
+
+fn id_number(rng: &mut Rng) -> String {
+    let first17 = format!(
+        "330106{:04}{:02}{:02}{:03}",
+        1950 + rng.below(50),
+        1 + rng.below(12),
+        1 + rng.below(28),
+        rng.below(1000)
+    );
+    let check = crate::validate::gb11643_check(&first17);
+    format!("{first17}{check}")
+}
+
+fn at(day: Date, minute: i64) -> Result<Timestamp> {
+    Ok(day_start(day)? + SignedDuration::from_mins(minute))
+}
+
+impl crate::Store {
+    /// Generate a history (see the module docs). Appends one audit row.
+    pub fn generate_history(&self, spec: HistorySpec, now: Timestamp) -> Result<Generated> {
+        let (out, _) = self.system_job(
+            "历史数据生成",
+            "report.generate_history",
+            now,
+            true,
+            |cx| generate(cx, spec),
+        )?;
+        Ok(out)
+    }
+}
+
+fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> {
+    let tx = cx.tx;
+    let cal = cx.calendar()?;
+    let mut rng = Rng(spec.seed);
+    let hall = crate::hall::load_hall(tx)?;
+
+    let categories: Vec<(String, String)> = tx
+        .prepare("SELECT id, prefix FROM categories WHERE active = 1 ORDER BY prefix")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let clerks: Vec<String> = tx
+        .prepare("SELECT id FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY login")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let supervisor: Option<String> = tx
+        .prepare("SELECT id FROM staff WHERE role IN ('supervisor', 'admin') ORDER BY role DESC, login LIMIT 1")?
+        .query_map([], |r| r.get(0))?
+        .next()
+        .transpose()?;
+    let windows: Vec<String> = tx
+        .prepare("SELECT id FROM windows WHERE active = 1 ORDER BY number")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut serving: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT wc.category_id, wc.window_id FROM window_categories wc JOIN windows w ON w.id = wc.window_id
+             WHERE w.active = 1 ORDER BY w.number",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (cat, win) = row?;
+            let i = windows.iter().position(|w| *w == win).unwrap_or(0);
+            let clerk = clerks[i % clerks.len().max(1)].clone();
+            serving.entry(cat).or_default().push((win, clerk));
+        }
+    }
+    let items: Vec<Item> = tx
+        .prepare("SELECT id, promised_days, visits_needed FROM service_items WHERE active = 1 ORDER BY code")?
+        .query_map([], |r| {
+            Ok(Item {
+                id: r.get(0)?,
+                promised: r.get(1)?,
+                visits_needed: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if categories.is_empty() || clerks.is_empty() || items.is_empty() || windows.is_empty() {
+        return Err(CoreError::internal(
+            "生成历史数据需要已有业务类别、窗口、工作人员和事项（先建演示大厅）",
+        ));
+    }
+
+    let mut days = vec![];
+    let mut d = spec.from;
+    while d <= spec.to {
+        if cal.is_workday(d)? {
+            days.push(d);
+        }
+        d = d
+            .tomorrow()
+            .map_err(|e| CoreError::internal(e.to_string()))?;
+    }
+    if days.is_empty() {
+        return Err(CoreError::internal("所选区间没有工作日"));
+    }
+    let mut out = Generated::default();
+    let n_days = days.len() as u64;
+
+    let mut ins_ticket = tx.prepare(
+        "INSERT INTO tickets (id, day, issued_category, seq, number, category_id, status, queue_key,
+            issued_at, called_at, last_called_at, started_at, finished_at, window_id, staff_id, issued_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, ?7, ?8, ?8, ?9, ?10, ?11, ?12, 'kiosk')",
+    )?;
+    let mut ins_rating = tx.prepare(
+        "INSERT INTO ratings (ticket_id, level, comment, window_id, staff_id, rated_at, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '窗口评价器')",
+    )?;
+    let mut ins_followup = tx.prepare(
+        "INSERT INTO followups (id, ticket_id, status, created_at, closed_at, closed_by, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (di, day) in days.iter().enumerate() {
+        let n = spec.tickets / n_days + u64::from((di as u64) < spec.tickets % n_days);
+        let mut seqs: BTreeMap<usize, u32> = BTreeMap::new();
+        let day_s = day.to_string();
+        for _ in 0..n {
+            let ci = rng.below(categories.len() as u64) as usize;
+            let (cat, prefix) = &categories[ci];
+            let seq = seqs.entry(ci).or_insert(0);
+            *seq += 1;
+            let issued = at(*day, 9 * 60 + rng.below(450) as i64)?
+                + SignedDuration::from_secs(rng.below(60) as i64);
+            let roll = rng.unit();
+            let status = if roll < 0.91 {
+                "done"
+            } else if roll < 0.97 {
+                "no_show"
+            } else {
+                "waiting"
+            };
+            let slot = serving
+                .get(cat)
+                .and_then(|v| v.get(rng.below(v.len() as u64) as usize).cloned());
+            let (wait, service) = match status {
+                "waiting" => (None, None),
+                _ => {
+                    let u = rng.unit();
+                    let wait = (u * u * 45.0 * 60.0) as i64;
+                    let service = if status == "done" {
+                        Some(180 + rng.below(17 * 60) as i64)
+                    } else {
+                        None
+                    };
+                    (Some(wait), service)
+                }
+            };
+            let called = wait.map(|w| issued + SignedDuration::from_secs(w));
+            let started = service
+                .and(called)
+                .map(|c| c + SignedDuration::from_secs(30));
+            let finished =
+                service.and_then(|s| started.map(|st| st + SignedDuration::from_secs(s)));
+            let (win, clerk) = match (&slot, called) {
+                (Some((w, c)), Some(_)) => (Some(w.clone()), Some(c.clone())),
+                _ => (None, None),
+            };
+            let id = new_id();
+            ins_ticket.execute(params![
+                id,
+                day_s,
+                cat,
+                *seq,
+                format!("{prefix}{:03}", *seq),
+                status,
+                to_ms(issued),
+                called.map(to_ms),
+                started.map(to_ms),
+                finished.map(to_ms),
+                win,
+                clerk
+            ])?;
+            let mut rating = None;
+            let mut followup_closed = None;
+            if status == "done" && rng.unit() < 0.4 {
+                let r = rng.unit();
+                let level: u8 = if r < 0.02 {
+                    1
+                } else if r < 0.05 {
+                    2
+                } else if r < 0.15 {
+                    3
+                } else if r < 0.5 {
+                    4
+                } else {
+                    5
+                };
+                let rated = finished.unwrap_or(issued) + SignedDuration::from_secs(20);
+                ins_rating.execute(params![
+                    id,
+                    level,
+                    if level <= 2 { "等候时间较长" } else { "" },
+                    win,
+                    clerk,
+                    to_ms(rated)
+                ])?;
+                if level <= 2 {
+                    let closed = rng.unit() < 0.8;
+                    let closed_at = closed.then(|| to_ms(rated + SignedDuration::from_hours(26)));
+                    ins_followup.execute(params![
+                        new_id(),
+                        id,
+                        if closed { "closed" } else { "open" },
+                        to_ms(rated),
+                        closed_at,
+                        closed.then(|| supervisor.clone()).flatten(),
+                        closed.then_some("已电话回访，说明高峰时段情况并致歉")
+                    ])?;
+                    followup_closed = Some(closed);
+                }
+                rating = Some(level);
+            }
+            out.tickets += 1;
+            if spec.keep {
+                out.ticket_rows.push(GenTicket {
+                    day: *day,
+                    category_id: cat.clone(),
+                    window_id: win,
+                    staff_id: clerk,
+                    status,
+                    wait_secs: wait,
+                    service_secs: service,
+                    rating,
+                    followup_closed,
+                });
+            }
+        }
+    }
+    drop((ins_ticket, ins_rating, ins_followup));
+
+    let mut ins_case = tx.prepare(
+        "INSERT INTO cases (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
+            window_id, accepted_by, owner_id, received_at, accepted_at, status, level, provisional,
+            calendar_version, timing, workdays_used, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, 'none', 0, ?11, ?12, ?13, ?9, ?9)",
+    )?;
+    let mut ins_event = tx.prepare(
+        "INSERT INTO case_events (id, case_id, seq, kind, at, actor_id, actor_name, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut ins_app = tx.prepare(
+        "INSERT INTO applications (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
+            window_id, clerk_id, received_at, notice_due, status, outcome, case_id, visits, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'accepted', ?11, ?12, ?13, ?9, ?9)",
+    )?;
+    let mut numbers: BTreeMap<(&'static str, i16), i64> = BTreeMap::new();
+    let mut next = |scope: &'static str, year: i16| {
+        let v = numbers.entry((scope, year)).or_insert(0);
+        *v += 1;
+        *v
+    };
+    // Continue after numbers already handed out (a hall with real cases).
+    let base = |scope: &str, year: i16| -> Result<i64> {
+        Ok(tx.query_row(
+            "SELECT COALESCE(max(value), 0) FROM number_counters WHERE scope = ?1 AND period = ?2",
+            params![scope, year.to_string()],
+            |r| r.get(0),
+        )?)
+    };
+    let mut bases: BTreeMap<(&'static str, i16), i64> = BTreeMap::new();
+    let version = cal.version();
+    for (di, day) in days.iter().enumerate() {
+        let n = spec.cases / n_days + u64::from((di as u64) < spec.cases % n_days);
+        for _ in 0..n {
+            let item = &items[rng.below(items.len() as u64) as usize];
+            let owner = &clerks[rng.below(clerks.len() as u64) as usize];
+            let window = &windows[rng.below(windows.len() as u64) as usize];
+            let accepted = at(*day, 9 * 60 + rng.below(450) as i64)?;
+            let r = rng.unit();
+            let workdays = if item.promised == 0 {
+                0
+            } else if r < 0.7 {
+                rng.below(u64::from(item.promised)) as u32
+            } else if r < 0.95 {
+                item.promised
+            } else {
+                item.promised + 1 + rng.below(3) as u32
+            };
+            let (decided_day, _) = cal.add_workdays(*day, workdays, DayCount::NextDay)?;
+            let decided = (decided_day <= spec.to).then_some(decided_day);
+            let timing = decided.map(|_| {
+                if workdays < item.promised {
+                    "early"
+                } else if workdays == item.promised {
+                    "on_time"
+                } else {
+                    "late"
+                }
+            });
+            let year = day.year();
+            let b = match bases.get(&("case", year)) {
+                Some(b) => *b,
+                None => {
+                    let b = base("case", year)?;
+                    bases.insert(("case", year), b);
+                    b
+                }
+            };
+            let number = format!("{}-{year}-{:06}", hall.code, b + next("case", year));
+            let name = format!(
+                "{}{}",
+                SURNAMES[rng.below(8) as usize],
+                GIVEN[rng.below(8) as usize]
+            );
+            let idn = id_number(&mut rng);
+            let phone = format!("139{:08}", rng.below(100_000_000));
+            let id = new_id();
+            ins_case.execute(params![
+                id,
+                number,
+                item.id,
+                name,
+                idn,
+                phone,
+                window,
+                owner,
+                to_ms(accepted),
+                if decided.is_some() {
+                    "completed"
+                } else {
+                    "in_progress"
+                },
+                version,
+                timing,
+                decided.map(|_| workdays)
+            ])?;
+            let mut seq = 0;
+            let mut event = |ev: &CaseEvent, when: Timestamp| -> Result<()> {
+                seq += 1;
+                ins_event.execute(params![
+                    new_id(),
+                    id,
+                    seq,
+                    ev.kind(),
+                    to_ms(when),
+                    owner,
+                    "经办人",
+                    serde_json::to_string(ev)?
+                ])?;
+                Ok(())
+            };
+            event(
+                &CaseEvent::Accepted {
+                    received_at: accepted,
+                    basis: AcceptBasis::Direct,
+                },
+                accepted,
+            )?;
+            event(&CaseEvent::Started, accepted + SignedDuration::from_mins(5))?;
+            let mut suspended_day = None;
+            let mut extended_day = None;
+            let last = decided.unwrap_or(spec.to);
+            if rng.unit() < 0.05 && last > *day {
+                let t = accepted + SignedDuration::from_mins(30);
+                event(
+                    &CaseEvent::Suspended {
+                        reason: SuspendReason::ExpertReview,
+                        expected_days: 3,
+                        note: "组织专家评审".into(),
+                    },
+                    t,
+                )?;
+                event(
+                    &CaseEvent::Resumed {
+                        note: "评审完成".into(),
+                    },
+                    t + SignedDuration::from_mins(60),
+                )?;
+                suspended_day = Some(*day);
+            }
+            if rng.unit() < 0.03 && last > *day {
+                let t = accepted + SignedDuration::from_mins(120);
+                event(
+                    &CaseEvent::Extended {
+                        days: 5,
+                        reason: "需现场核查".into(),
+                        applicant_told: true,
+                    },
+                    t,
+                )?;
+                extended_day = Some(*day);
+            }
+            if let Some(dd) = decided {
+                let t = at(dd, 15 * 60)?.max(accepted + SignedDuration::from_mins(180));
+                event(
+                    &CaseEvent::Decided {
+                        outcome: DecisionOutcome::Approved,
+                        note: String::new(),
+                    },
+                    t,
+                )?;
+                event(
+                    &CaseEvent::Completed {
+                        note: "已送达".into(),
+                    },
+                    t + SignedDuration::from_mins(10),
+                )?;
+            }
+            let r = rng.unit();
+            let visits = if r < 0.8 {
+                1
+            } else if r < 0.97 {
+                2
+            } else {
+                3
+            };
+            let ab = match bases.get(&("application", year)) {
+                Some(b) => *b,
+                None => {
+                    let b = base("application", year)?;
+                    bases.insert(("application", year), b);
+                    b
+                }
+            };
+            ins_app.execute(params![
+                new_id(),
+                format!(
+                    "{}-SQ-{year}-{:06}",
+                    hall.code,
+                    ab + next("application", year)
+                ),
+                item.id,
+                name,
+                idn,
+                phone,
+                window,
+                owner,
+                to_ms(accepted),
+                day.to_string(),
+                if visits > 1 {
+                    "after_supplement"
+                } else {
+                    "direct"
+                },
+                id,
+                visits
+            ])?;
+            out.cases += 1;
+            if spec.keep {
+                out.case_rows.push(GenCase {
+                    id,
+                    item_id: item.id.clone(),
+                    owner_id: owner.clone(),
+                    accepted_day: *day,
+                    decided_day: decided,
+                    timing,
+                    workdays,
+                    visits,
+                    visits_needed: item.visits_needed,
+                    suspended_day,
+                    extended_day,
+                });
+            }
+        }
+    }
+    drop((ins_case, ins_event, ins_app));
+    for ((scope, year), used) in numbers {
+        let b = bases.get(&(scope, year)).copied().unwrap_or(0);
+        tx.execute(
+            "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (scope, period) DO UPDATE SET value = max(value, excluded.value)",
+            params![scope, year.to_string(), b + used],
+        )?;
+    }
+    cx.record(
+        Topic::Hall,
+        AuditDraft::new(
+            "hall",
+            None,
+            format!(
+                "生成历史数据：{} 至 {}，取号 {} 个，办件 {} 件（种子 {}）",
+                spec.from, spec.to, out.tickets, out.cases, spec.seed
+            ),
+        ),
+    )?;
+    Ok(out)
+}
