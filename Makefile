@@ -115,6 +115,7 @@ package: deps
 bench:
 	cargo bench -p onetrip-core --bench queue
 	cargo bench -p onetrip-core --bench deadlines
+	cargo bench -p onetrip-core --bench reports
 
 # Hall-server load: a busy day (50 windows, 10,000 tickets, 300 cases) against a release server on
 # a fresh demo hall (SQLite). Prints throughput and p50/p99 per operation.

@@ -143,10 +143,11 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
         .prepare("SELECT id, prefix FROM categories WHERE active = 1 ORDER BY prefix")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let clerks: Vec<String> = tx
-        .prepare("SELECT id FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY login")?
-        .query_map([], |r| r.get(0))?
+    let staff: Vec<(String, String)> = tx
+        .prepare("SELECT id, name FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY created_at, rowid")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let clerks: Vec<String> = staff.iter().map(|(id, _)| id.clone()).collect();
     let supervisor: Option<String> = tx
         .prepare("SELECT id FROM staff WHERE role IN ('supervisor', 'admin') ORDER BY role DESC, login LIMIT 1")?
         .query_map([], |r| r.get(0))?
@@ -367,7 +368,7 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
         let n = spec.cases / n_days + u64::from((di as u64) < spec.cases % n_days);
         for _ in 0..n {
             let item = &items[rng.below(items.len() as u64) as usize];
-            let owner = &clerks[rng.below(clerks.len() as u64) as usize];
+            let (owner, owner_name) = &staff[rng.below(staff.len() as u64) as usize];
             let window = &windows[rng.below(windows.len() as u64) as usize];
             let accepted = at(*day, 9 * 60 + rng.below(450) as i64)?;
             let r = rng.unit();
@@ -438,7 +439,7 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
                     ev.kind(),
                     to_ms(when),
                     owner,
-                    "经办人",
+                    owner_name,
                     serde_json::to_string(ev)?
                 ])?;
                 Ok(())
