@@ -19,7 +19,7 @@ DEMO_DB := $(DATA)/demo.sqlite
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: help deps apt-deps ui-deps cargo-tools run test package app cli bindings bindings-check \
-        fmt-check clippy rust-test ui-check e2e schemathesis icons clean bench load voice-clips
+        fmt-check clippy rust-test ui-check e2e schemathesis icons clean bench load voice-clips fuzz-smoke
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
@@ -46,6 +46,7 @@ ui/node_modules/.stamp: ui/package-lock.json ui/package.json
 
 cargo-tools:
 	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 ## ---- build ----
 bindings:
@@ -62,12 +63,12 @@ cli:
 ## ---- run ----
 run: deps app cli
 	@mkdir -p $(DATA)
-	@if [ ! -f $(DEMO_DB) ]; then $(CLI_BIN) --db $(DEMO_DB) demo; fi
+	@if [ ! -f $(DEMO_DB) ]; then $(CLI_BIN) --db $(DEMO_DB) demo && $(CLI_BIN) --db $(DEMO_DB) history --days 90; fi
 	@echo "demo accounts: see README (password demo1234); database: $(DEMO_DB)"
 	$(DESK_BIN) --db $(DEMO_DB)
 
 ## ---- test ----
-test: deps fmt-check bindings-check ui-check app cli clippy rust-test e2e schemathesis
+test: deps fmt-check bindings-check ui-check app cli clippy rust-test e2e schemathesis fuzz-smoke
 	@echo "make test: all suites passed"
 
 fmt-check:
@@ -105,6 +106,10 @@ e2e: app cli cargo-tools
 # The hall server against its own OpenAPI document (schemathesis from PyPI, short mode).
 schemathesis: cli
 	ONETRIP_CLI_BIN=$(CURDIR)/$(CLI_BIN) tests/schemathesis/run.sh
+
+# Fuzz smoke runs: the catalog importer, the holiday-notice loader, the identity validators.
+fuzz-smoke: cargo-tools
+	tests/fuzz/run.sh
 
 ## ---- package ----
 package: deps

@@ -58,6 +58,9 @@ pub enum ErrorCode {
     LastAdmin,
     /// An ID number fails GB 11643 (length, date of birth or check digit).
     InvalidIdNumber,
+    /// A unified social credit code fails GB 32100 (length, alphabet, authority and category,
+    /// organisation code or check character).
+    InvalidCreditCode,
     /// The business category is not in service.
     CategoryInactive,
     /// Tickets for this category are not issued at this time (`params.from`, `params.until`).
@@ -158,6 +161,7 @@ impl ErrorCode {
         Self::WindowInactive,
         Self::LastAdmin,
         Self::InvalidIdNumber,
+        Self::InvalidCreditCode,
         Self::CategoryInactive,
         Self::OutsideIssuingHours,
         Self::DailyCapReached,
@@ -218,6 +222,7 @@ impl ErrorCode {
             Self::WindowInactive => "window_inactive",
             Self::LastAdmin => "last_admin",
             Self::InvalidIdNumber => "invalid_id_number",
+            Self::InvalidCreditCode => "invalid_credit_code",
             Self::CategoryInactive => "category_inactive",
             Self::OutsideIssuingHours => "outside_issuing_hours",
             Self::DailyCapReached => "daily_cap_reached",

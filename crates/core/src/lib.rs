@@ -127,6 +127,7 @@ macro_rules! for_each_operation {
             case_act => $crate::cases::ActOnCase,
             case_decide_extension => $crate::cases::DecideExtension,
             case_get => $crate::cases::GetCase,
+            case_reveal => $crate::cases::RevealApplicant,
             case_list => $crate::cases::ListCases,
             case_board => $crate::cases::GetCaseBoard,
             case_stats => $crate::cases::GetCaseStats,

@@ -161,6 +161,106 @@ pub fn id(field: &str, what: &str, value: &str) -> Result<String> {
     }
 }
 
+/// The 31 characters of a unified social credit code (GB 32100-2015): digits and capitals
+/// without I, O, S, V, Z.
+const USCC_CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// The check character of a unified social credit code's first 17 characters (GB 32100-2015
+/// §4: weights 3^i mod 31, check = 31 − Σ mod 31, 31 → 0). `None` if a character is not in the
+/// code's alphabet.
+pub fn gb32100_check(first17: &str) -> Option<char> {
+    const W: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let mut sum = 0;
+    for (c, w) in first17.chars().zip(W) {
+        sum += USCC_CHARS.find(c)? as u32 * w;
+    }
+    let check = (31 - sum % 31) % 31;
+    USCC_CHARS.chars().nth(check as usize)
+}
+
+/// The organisation code inside a credit code (characters 9–17, GB 11714-1997): 8 characters
+/// and a check character (weights 3 7 9 10 5 8 4 2, check = 11 − Σ mod 11; 10 → X, 11 → 0).
+fn gb11714_ok(code9: &str) -> bool {
+    const W: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
+    let chars: Vec<char> = code9.chars().collect();
+    if chars.len() != 9 {
+        return false;
+    }
+    let mut sum = 0;
+    for (c, w) in chars[..8].iter().zip(W) {
+        let v = match c {
+            '0'..='9' => *c as u32 - '0' as u32,
+            'A'..='Z' => *c as u32 - 'A' as u32 + 10,
+            _ => return false,
+        };
+        sum += v * w;
+    }
+    let want = match 11 - sum % 11 {
+        10 => 'X',
+        11 => '0',
+        n => char::from_digit(n, 10).unwrap_or('?'),
+    };
+    chars[8] == want
+}
+
+/// A unified social credit code (统一社会信用代码, GB 32100-2015) of a legal person or other
+/// organisation: 18 characters from its alphabet, a known registration authority and category,
+/// a six-digit division code, an organisation code whose own check holds, and the check
+/// character. Returns it normalised (upper case, trimmed).
+pub fn credit_code(field: &str, value: &str) -> Result<String> {
+    let v = value.trim().to_ascii_uppercase();
+    let bad = |why: &str| {
+        CoreError::new(
+            ErrorCode::InvalidCreditCode,
+            format!("统一社会信用代码无效：{why}"),
+        )
+        .field(field)
+    };
+    if v.chars().count() != 18 {
+        return Err(bad("应为 18 位"));
+    }
+    if let Some(c) = v.chars().find(|c| !USCC_CHARS.contains(*c)) {
+        return Err(bad(&format!(
+            "含有不允许的字符“{c}”（不使用 I、O、S、V、Z）"
+        )));
+    }
+    let b: Vec<char> = v.chars().collect();
+    // Registration authority (登记管理部门) and the categories it registers (机构类别), GB 32100
+    // appendix A.
+    let categories = match b[0] {
+        '1' => "1239",   // 机构编制：机关、事业单位、群众团体、其他
+        '2' => "19",     // 外交
+        '3' => "123459", // 司法行政：律所、公证处、基层法律服务所、司法鉴定、仲裁委、其他
+        '4' => "19",     // 文化
+        '5' => "1239",   // 民政：社会团体、民办非企业单位、基金会、其他
+        '6' => "129",    // 旅游
+        '7' => "129",    // 宗教
+        '8' => "19",     // 工会
+        '9' => "123",    // 市场监督管理：企业、个体工商户、农民专业合作社
+        'A' => "19",     // 中央军委改革和编制办公室
+        'N' => "1239",   // 农业：组、村、乡镇级集体经济组织、其他
+        'Y' => "1",      // 其他
+        _ => return Err(bad("登记管理部门代码不存在")),
+    };
+    if !categories.contains(b[1]) {
+        return Err(bad("机构类别代码与登记管理部门不符"));
+    }
+    if !b[2..8].iter().all(char::is_ascii_digit) {
+        return Err(bad("第 3–8 位应为行政区划代码"));
+    }
+    let org: String = b[8..17].iter().collect();
+    if !gb11714_ok(&org) {
+        return Err(bad("组织机构代码（第 9–17 位）校验不符"));
+    }
+    let first17: String = b[..17].iter().collect();
+    if gb32100_check(&first17) != Some(b[17]) {
+        return Err(bad("校验码不符"));
+    }
+    Ok(v)
+}
+
 /// A resident ID number (居民身份证号码, GB 11643-1999): 17 digits and a check character. The
 /// check character is ISO 7064 MOD 11-2 over the first 17 digits (`X` stands for 10), and
 /// digits 7–14 must be a real date of birth. Returns it normalised (upper-case `X`).
@@ -217,6 +317,23 @@ pub fn mask_id(id: &str) -> String {
     out
 }
 
+/// A phone number as screens show it: the last four digits and, for a mobile, the first three
+/// (13800138000 → 138****8000; 0571-87654321 → ****4321).
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.len();
+    if n <= 4 {
+        return "*".repeat(n);
+    }
+    let tail: String = digits[n - 4..].iter().collect();
+    if n == 11 && digits[0] == '1' {
+        let head: String = digits[..3].iter().collect();
+        format!("{head}****{tail}")
+    } else {
+        format!("****{tail}")
+    }
+}
+
 /// A person's name as the display and waiting lists show it: the first character kept
 /// (张三 → 张*, 欧阳娜娜 → 欧***).
 pub fn mask_name(name: &str) -> String {
@@ -255,6 +372,25 @@ pub fn cups_queue(q: &str) -> bool {
 
 /// An applicant as a window takes them down: name, resident ID (GB 11643), phone, and the queue
 /// ticket being served (optional). Returns them normalised, or the first field at fault.
+/// An applicant's identity document number: a resident ID (a natural person) or a unified
+/// social credit code (a legal person or organisation, 法人及其他组织). A value with letters
+/// before its last character is judged as a credit code, anything else as an ID number, so the
+/// error names the check that failed.
+pub fn applicant_id(field: &str, value: &str) -> Result<String> {
+    match resident_id(field, value) {
+        Ok(v) => Ok(v),
+        Err(person) => {
+            let v = value.trim().to_ascii_uppercase();
+            let org_like = v.chars().take(17).any(|c| c.is_ascii_alphabetic());
+            match credit_code(field, &v) {
+                Ok(code) => Ok(code),
+                Err(org) if org_like => Err(org),
+                Err(_) => Err(person),
+            }
+        }
+    }
+}
+
 pub fn applicant(
     name: &str,
     id_number: &str,
@@ -263,7 +399,7 @@ pub fn applicant(
 ) -> Result<(String, String, String, Option<String>)> {
     Ok((
         text("applicant_name", "申请人姓名", name, 60)?,
-        resident_id("applicant_id_number", id_number)?,
+        applicant_id("applicant_id_number", id_number)?,
         phone("applicant_phone", phone_number)?,
         match ticket_id.map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => Some(id("ticket_id", "号票", t)?),
@@ -275,6 +411,68 @@ pub fn applicant(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_keep_only_what_identifies_a_record_not_a_person() {
+        assert_eq!(mask_phone("13800138000"), "138****8000");
+        assert_eq!(mask_phone("0571-87654321"), "****4321");
+        assert_eq!(mask_phone("123"), "***");
+        assert_eq!(mask_id("11010519491231002X"), "110105********002X");
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+    }
+
+    #[test]
+    fn unified_social_credit_codes() {
+        // Published codes of real organisations (their check characters hold).
+        for ok in [
+            "91350100M000100Y43",
+            "91110000600037341L",
+            "12100000400000624D",
+            "91440300708461136T",
+        ] {
+            assert_eq!(credit_code("c", ok).unwrap(), ok);
+            assert_eq!(
+                credit_code("c", &ok.to_lowercase()).unwrap(),
+                ok,
+                "normalised"
+            );
+            assert_eq!(
+                applicant_id("c", ok).unwrap(),
+                ok,
+                "an organisation applies"
+            );
+        }
+        for (bad, why) in [
+            ("91350100M000100Y4", "应为 18 位"),
+            ("91350100M000100Y44", "校验码不符"),
+            ("91350100M000100YI3", "不允许的字符"),
+            ("B1350100M000100Y43", "登记管理部门"),
+            ("98350100M000100Y43", "机构类别"),
+            ("9135A100M000100Y43", "行政区划"),
+            ("91350100M000101Y43", "组织机构代码"),
+        ] {
+            let e = credit_code("org", bad).unwrap_err();
+            assert_eq!(
+                (e.code, e.field.as_deref()),
+                (ErrorCode::InvalidCreditCode, Some("org")),
+                "{bad}"
+            );
+            assert!(e.message.contains(why), "{bad}: {}", e.message);
+        }
+        // A person's number stays a person's: its error is the ID number's.
+        assert_eq!(
+            applicant_id("a", "11010519491231002X").unwrap(),
+            "11010519491231002X"
+        );
+        assert_eq!(
+            applicant_id("a", "110105194912310021").unwrap_err().code,
+            ErrorCode::InvalidIdNumber
+        );
+        assert_eq!(
+            applicant_id("a", "91350100M000100Y44").unwrap_err().code,
+            ErrorCode::InvalidCreditCode
+        );
+    }
 
     #[test]
     fn text_rules() {

@@ -111,6 +111,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::InvalidFormat
         | C::OutOfRange
         | C::InvalidIdNumber
+        | C::InvalidCreditCode
         | C::WeakPassword
         | C::ImportInvalid
         | C::TemplateInvalid

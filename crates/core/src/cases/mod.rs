@@ -28,7 +28,8 @@ use ts_rs::TS;
 pub use events::{AcceptBasis, CaseEvent, CaseStatus, DecisionOutcome, LoggedEvent, SuspendReason};
 pub use views::{
     CaseAlert, CaseBoard, CaseDetail, CaseScope, CaseStats, CaseSummary, DismissAlert, GetCase,
-    GetCaseBoard, GetCaseStats, ListAlerts, ListCases, StatsRow,
+    GetCaseBoard, GetCaseStats, ListAlerts, ListCases, RevealApplicant, RevealedApplicant,
+    StatsRow,
 };
 
 use crate::audit::AuditDraft;

@@ -215,6 +215,24 @@ fn err(sheet: &str, row: u32, field: &str, reason: impl Into<String>) -> RowErro
 
 type Parsed = (Vec<Candidate>, Vec<RowError>);
 
+/// Parse and check an import file without a database (an import preview, and the fuzz target):
+/// how many items it holds, or every bad row with its sheet, row and field. Categories named by
+/// prefix are checked against the hall only when importing.
+pub fn parse_import(
+    format: TransferFormat,
+    content: &str,
+) -> std::result::Result<usize, Vec<RowError>> {
+    let (items, errors) = match format {
+        TransferFormat::Json => from_json(content),
+        TransferFormat::Xlsx => from_xlsx(content),
+    };
+    if errors.is_empty() {
+        Ok(items.len())
+    } else {
+        Err(errors)
+    }
+}
+
 fn from_json(text: &str) -> Parsed {
     let rows: Vec<serde_json::Value> = match serde_json::from_str(text) {
         Ok(r) => r,

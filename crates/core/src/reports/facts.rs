@@ -159,15 +159,15 @@ pub(crate) fn cases(tx: &Connection, p: &Period) -> Result<Vec<CaseFact>> {
                   WHERE status IN ('accepted', 'in_progress', 'suspended') AND accepted_at < ?2)
          SELECT c.id, c.number, c.item_id, i.name, i.category_id, c.owner_id, s.name, c.window_id,
                 c.accepted_at, c.status, c.level, c.timing, c.workdays_used,
-                (SELECT min(e.at) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'decided'),
+                (SELECT min(e.at) FROM case_events e WHERE e.case_id = c.id AND +e.kind = 'decided'),
                 COALESCE((SELECT max(a.visits) FROM applications a WHERE a.case_id = c.id), 1),
                 i.visits_needed,
-                (SELECT count(*) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'suspended'
-                    AND e.at >= ?1 AND e.at < ?2),
-                (SELECT count(*) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'extended'
-                    AND e.at >= ?1 AND e.at < ?2),
+                (SELECT count(*) FROM case_events e WHERE e.case_id = c.id AND +e.kind = 'suspended'
+                    AND +e.at >= ?1 AND +e.at < ?2),
+                (SELECT count(*) FROM case_events e WHERE e.case_id = c.id AND +e.kind = 'extended'
+                    AND +e.at >= ?1 AND +e.at < ?2),
                 (SELECT count(*) FROM case_events e WHERE e.case_id = c.id
-                    AND e.on_behalf_id IS NOT NULL AND e.at >= ?1 AND e.at < ?2)
+                    AND +e.on_behalf_id IS NOT NULL AND +e.at >= ?1 AND +e.at < ?2)
          FROM ids JOIN cases c ON c.id = ids.id
          JOIN service_items i ON i.id = c.item_id
          JOIN staff s ON s.id = c.owner_id",

@@ -273,6 +273,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         json!({"id": case_id, "approve": false, "applicant_told": false, "note": "无需延期"}),
     );
     run(&c, did("case.get"), json!({"id": case_id}));
+    run(&c, did("case.reveal"), json!({"id": case_id}));
     run(
         &c,
         did("case.list"),

@@ -18,6 +18,7 @@ mod crash;
 mod deadlines;
 mod handover;
 mod posts;
+mod privacy;
 mod queue;
 mod reports;
 mod roles;

@@ -197,6 +197,25 @@ fn a_window_day_over_http_matches_the_document() {
         json!({"from": "2026-11-01", "to": "2026-11-30"}),
     )
     .ok();
+    let period = json!({"from": "2026-11-01", "to": "2026-11-30"});
+    s.op(&boss, "report.figures", json!({"filter": period}))
+        .ok();
+    s.op(
+        &boss,
+        "report.drill",
+        json!({"filter": period, "measure": "issued", "day": "2026-11-02"}),
+    )
+    .ok();
+    let file = s
+        .op(
+            &boss,
+            "report.export",
+            json!({"filter": period, "format": "xlsx"}),
+        )
+        .ok();
+    assert!(file["filename"].as_str().unwrap().ends_with(".xlsx"));
+    s.op(&boss, "report.list", json!({})).ok();
+    s.op(&boss, "report.settings", json!({})).ok();
     let admin = s.sign_in("admin", None);
     s.op(&admin, "device.list", json!({})).ok();
 }

@@ -2,7 +2,16 @@
 import type { CaseSummary } from "./CaseSummary";
 import type { LoggedEvent } from "./LoggedEvent";
 
-export type CaseDetail = { case: CaseSummary, applicant_id_number: string, applicant_phone: string, events: Array<LoggedEvent>, 
+export type CaseDetail = { case: CaseSummary, 
+/**
+ * Masked (110105********002X): the full number is shown only through `case.reveal`, which
+ * is logged.
+ */
+applicant_id_number: string, 
+/**
+ * Masked (138****8000), like the ID number.
+ */
+applicant_phone: string, events: Array<LoggedEvent>, 
 /**
  * The actions (`CaseAction` kinds) the signed-in staff member may take now.
  */

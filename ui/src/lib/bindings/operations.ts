@@ -148,6 +148,8 @@ import type { Requirement } from "./Requirement";
 import type { ResetStaffPassword } from "./ResetStaffPassword";
 import type { ResumeWindow } from "./ResumeWindow";
 import type { ReturnWithSupplement } from "./ReturnWithSupplement";
+import type { RevealApplicant } from "./RevealApplicant";
+import type { RevealedApplicant } from "./RevealedApplicant";
 import type { RevokeDevice } from "./RevokeDevice";
 import type { RevokeOverride } from "./RevokeOverride";
 import type { Role } from "./Role";
@@ -253,6 +255,7 @@ export type Operations = {
   "case.act": { request: ActOnCase; response: CaseDetail };
   "case.decide_extension": { request: DecideExtension; response: CaseDetail };
   "case.get": { request: GetCase; response: CaseDetail };
+  "case.reveal": { request: RevealApplicant; response: RevealedApplicant };
   "case.list": { request: ListCases; response: Array<CaseSummary> };
   "case.board": { request: GetCaseBoard; response: CaseBoard };
   "case.stats": { request: GetCaseStats; response: CaseStats };
@@ -376,6 +379,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "case.act": { command: "case_act", access: "staff", writes: true },
   "case.decide_extension": { command: "case_decide_extension", access: "supervisor", writes: true },
   "case.get": { command: "case_get", access: "staff", writes: false },
+  "case.reveal": { command: "case_reveal", access: "staff", writes: true },
   "case.list": { command: "case_list", access: "staff", writes: false },
   "case.board": { command: "case_board", access: "supervisor", writes: false },
   "case.stats": { command: "case_stats", access: "supervisor", writes: false },
@@ -455,6 +459,7 @@ export const ERROR_CODES = [
   "window_inactive",
   "last_admin",
   "invalid_id_number",
+  "invalid_credit_code",
   "category_inactive",
   "outside_issuing_hours",
   "daily_cap_reached",

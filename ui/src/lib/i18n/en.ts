@@ -227,6 +227,7 @@ export const en: Record<string, string> = {
   'settings.onePerPerson': 'One waiting ticket per ID number and service',
   'settings.allowCallSpecific': 'Allow calling out of order (audited)',
   'error.invalid_id_number': 'Invalid ID number (length, date of birth or check digit)',
+  'error.invalid_credit_code': 'The unified social credit code is not valid (GB 32100: 18 characters, check character).',
   'error.category_inactive': '"{category}" is not issuing tickets',
   'error.outside_issuing_hours': 'Tickets for "{category}" are issued {from}–{until}, not now',
   'error.daily_cap_reached': 'No tickets left today for "{category}" ({cap} a day)',
@@ -710,4 +711,6 @@ export const en: Record<string, string> = {
   'report.weekday.5': 'Friday',
   'report.weekday.6': 'Saturday',
   'report.weekday.7': 'Sunday',
+  'case.reveal': 'Show full numbers',
+  'case.revealHint': 'Show the full ID number and phone (this view is recorded in the audit log)',
 };

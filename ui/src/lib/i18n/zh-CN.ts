@@ -228,6 +228,7 @@ export const zhCN: Record<string, string> = {
   'settings.onePerPerson': '同一身份证同一业务只能持有一个等候号',
   'settings.allowCallSpecific': '允许越序叫号（记录审计）',
   'error.invalid_id_number': '身份证号码无效（位数、出生日期或校验位不符）',
+  'error.invalid_credit_code': '统一社会信用代码无效（GB 32100：18 位，校验码须相符）。',
   'error.category_inactive': '“{category}”暂停取号',
   'error.outside_issuing_hours': '“{category}”的取号时间为 {from}–{until}，现在不能取号',
   'error.daily_cap_reached': '“{category}”今日号源已取完（每日 {cap} 个）',
@@ -711,4 +712,6 @@ export const zhCN: Record<string, string> = {
   'report.weekday.5': '周五',
   'report.weekday.6': '周六',
   'report.weekday.7': '周日',
+  'case.reveal': '显示完整号码',
+  'case.revealHint': '查看完整身份证号和电话（本次查看将记入审计日志）',
 };

@@ -32,3 +32,4 @@ CREATE INDEX cases_accepted ON cases(accepted_at);
 CREATE INDEX case_events_kind_at ON case_events(kind, at);
 CREATE INDEX applications_case ON applications(case_id) WHERE case_id IS NOT NULL;
 CREATE INDEX handovers_started ON handovers(started_at);
+CREATE INDEX case_events_behalf_at ON case_events(at) WHERE on_behalf_id IS NOT NULL;

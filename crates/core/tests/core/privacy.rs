@@ -1,0 +1,189 @@
+//! Personal data (个人信息保护法): ID and phone numbers masked on every screen, the full numbers
+//! only for those who work the case and each such view logged; the public surfaces (display,
+//! kiosk, printed ticket) never carry a full name or number.
+
+use crate::common::{demo_hall, t0};
+use onetrip_core::cases::{AcceptCase, GetCase, RevealApplicant};
+use onetrip_core::catalog::ListItems;
+use onetrip_core::hall::GetHallBoard;
+use onetrip_core::queue::ticket::GetTicketSlip;
+use onetrip_core::queue::{GetQueueBoard, IssueTicket};
+use onetrip_core::{Caller, DeviceKind, ErrorCode};
+
+#[test]
+fn case_screens_mask_the_numbers_and_every_full_view_is_logged() {
+    let h = demo_hall();
+    let clerk = h.as_token(&h.sign_in("zhangwei", Some(1)));
+    let item = h
+        .store
+        .execute(&Caller::system("t"), t0(), ListItems {})
+        .unwrap()
+        .response
+        .into_iter()
+        .find(|i| i.fields.code == "BDC-001")
+        .unwrap();
+    let case = h
+        .store
+        .execute(
+            &clerk,
+            t0(),
+            AcceptCase {
+                item_id: item.id,
+                applicant_name: "王小明".into(),
+                applicant_id_number: "11010519491231002X".into(),
+                applicant_phone: "13800138000".into(),
+                ticket_id: None,
+            },
+        )
+        .unwrap()
+        .response;
+    let id = case.case.id.clone();
+    assert_eq!(case.applicant_id_number, "110105********002X");
+    assert_eq!(case.applicant_phone, "138****8000");
+    let shown = h
+        .store
+        .execute(&clerk, t0(), GetCase { id: id.clone() })
+        .unwrap()
+        .response;
+    let text = serde_json::to_string(&shown).unwrap();
+    assert!(
+        !text.contains("11010519491231002X") && !text.contains("13800138000"),
+        "case.get carries masked numbers only: {text}"
+    );
+
+    // The clerk who works the case sees the full numbers, and the view is on the record.
+    let before = h.audit_count();
+    let full = h
+        .store
+        .execute(&clerk, t0(), RevealApplicant { id: id.clone() })
+        .unwrap()
+        .response;
+    assert_eq!(
+        (full.id_number.as_str(), full.phone.as_str()),
+        ("11010519491231002X", "13800138000")
+    );
+    assert_eq!(h.audit_count(), before + 1, "each full view is logged");
+    let logged = h
+        .store
+        .read(|tx| {
+            Ok(tx.query_row(
+                "SELECT actor_name, op, subject_id, summary FROM audit_log ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )?)
+        })
+        .unwrap();
+    assert_eq!(
+        (logged.0.as_str(), logged.1.as_str(), logged.2.as_str()),
+        ("张伟", "case.reveal", id.as_str())
+    );
+    assert!(logged.3.contains(&case.case.number), "{}", logged.3);
+
+    // Another clerk may not, and the refusal reveals and records nothing.
+    let other = h.as_token(&h.sign_in("lina", Some(4)));
+    let sup = h.as_token(&h.sign_in("zhouhong", None));
+    let before = h.audit_count();
+    let e = h
+        .store
+        .execute(&other, t0(), RevealApplicant { id: id.clone() })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    assert_eq!(h.audit_count(), before, "nothing recorded for a refusal");
+    // A supervisor may (and is logged too); a display may not.
+    h.store
+        .execute(&sup, t0(), RevealApplicant { id: id.clone() })
+        .unwrap();
+    assert_eq!(h.audit_count(), before + 1);
+    let display = Caller::device(DeviceKind::Display, "屏");
+    assert_eq!(
+        h.store
+            .execute(&display, t0(), RevealApplicant { id })
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+}
+
+#[test]
+fn the_display_the_kiosk_and_the_printed_ticket_never_carry_a_full_name_or_number() {
+    let h = demo_hall();
+    let kiosk = Caller::device(DeviceKind::Kiosk, "取号机");
+    let display = Caller::device(DeviceKind::Display, "叫号屏");
+    let category = h
+        .board()
+        .categories
+        .into_iter()
+        .find(|c| c.prefix == "A")
+        .unwrap()
+        .id;
+    let issued = h
+        .store
+        .execute(
+            &kiosk,
+            t0(),
+            IssueTicket {
+                category_id: category,
+                priority: None,
+                priority_note: String::new(),
+                id_number: "11010519491231002X".into(),
+                applicant_name: "欧阳娜娜".into(),
+            },
+        )
+        .unwrap()
+        .response;
+    let clerk = h.as_token(&h.sign_in("zhangwei", Some(1)));
+    h.store
+        .execute(&clerk, t0(), onetrip_core::queue::CallNext {})
+        .unwrap();
+    let surfaces = [
+        ("kiosk answer", serde_json::to_string(&issued).unwrap()),
+        (
+            "printed ticket",
+            serde_json::to_string(
+                &h.store
+                    .execute(
+                        &kiosk,
+                        t0(),
+                        GetTicketSlip {
+                            ticket_id: issued.ticket.id.clone(),
+                        },
+                    )
+                    .unwrap()
+                    .response,
+            )
+            .unwrap(),
+        ),
+        (
+            "display",
+            serde_json::to_string(
+                &h.store
+                    .execute(&display, t0(), GetQueueBoard {})
+                    .unwrap()
+                    .response,
+            )
+            .unwrap(),
+        ),
+        (
+            "hall board",
+            serde_json::to_string(
+                &h.store
+                    .execute(&display, t0(), GetHallBoard {})
+                    .unwrap()
+                    .response,
+            )
+            .unwrap(),
+        ),
+    ];
+    for (what, text) in surfaces {
+        for secret in ["欧阳娜娜", "11010519491231002X", "19491231"] {
+            assert!(!text.contains(secret), "{what} carries {secret}: {text}");
+        }
+    }
+}
