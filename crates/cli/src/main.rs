@@ -70,6 +70,13 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Anonymise the personal data of cases completed before the retention time (the hall
+    /// setting; `--before DATE` for an earlier cutoff). Statistics are kept. Prints
+    /// `purge: before DATE: N cases, M applications, K tickets anonymised`.
+    Purge {
+        #[arg(long)]
+        before: Option<String>,
+    },
     /// Run one operation by name with a JSON request, as the local administrator, and print
     /// its JSON response (e.g. `onetrip op category.list '{}'`). The same operations the app
     /// and the hall server serve; `onetrip op --list` names them.
@@ -444,6 +451,20 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             println!(
                 "history: {} tickets, {} cases, {from}..{to}",
                 g.tickets, g.cases
+            );
+        }
+        Command::Purge { before } => {
+            let (s, _) = Store::open(&db, clock.now())?;
+            let r = s
+                .execute(
+                    &onetrip_core::Caller::system("cli"),
+                    clock.now(),
+                    onetrip_core::privacy::PurgePersonalData { before },
+                )?
+                .response;
+            println!(
+                "purge: before {}: {} cases, {} applications, {} tickets anonymised",
+                r.before, r.cases, r.applications, r.tickets
             );
         }
         Command::Demo => {

@@ -21,6 +21,7 @@
 //! - [`notices`]: issued notices (numbers, archive copies), templates, printing settings.
 //! - [`reports`]: the figures (queue, cases, ratings, AB posts), drill-downs, xlsx and PDF
 //!   exports, and the daily/weekly/monthly reports filed on schedule.
+//! - [`privacy`]: how long applicants' personal data is kept, and the purge that anonymises it.
 //! - [`audit`]: the append-only, hash-chained audit log.
 //! - [`devices`]: kiosks and displays registered for hall mode, with scoped device tokens.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
@@ -46,6 +47,7 @@ pub mod ids;
 pub mod notices;
 pub mod op;
 pub mod posts;
+pub mod privacy;
 pub mod queue;
 pub mod reports;
 pub mod staff;
@@ -183,6 +185,9 @@ macro_rules! for_each_operation {
             report_export => $crate::reports::ExportReport,
             report_list => $crate::reports::filing::ListFiledReports,
             report_filed_file => $crate::reports::filing::GetFiledReport,
+            privacy_settings => $crate::privacy::GetPrivacySettings,
+            privacy_update_settings => $crate::privacy::UpdatePrivacySettings,
+            privacy_purge => $crate::privacy::PurgePersonalData,
         }
     };
 }

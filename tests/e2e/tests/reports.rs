@@ -110,7 +110,36 @@ async fn dashboard_figures_drill_down_to_a_case_and_export() {
     cell.click().await.unwrap();
     app.wait_text("[data-testid=case-number]", &number).await;
     app.wait_for("[data-testid=case-timeline]").await;
+    let masked = app
+        .wait_text("[data-testid=case-applicant-phone]", "****")
+        .await;
+    assert_eq!(masked.chars().count(), 11, "a masked mobile: {masked}");
     app.shot("reports-drill-case").await;
+    // The full numbers on request, and the request is on the record.
+    app.click("[data-testid=case-reveal]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let phone = app
+            .wait_for("[data-testid=case-applicant-phone]")
+            .await
+            .text()
+            .await
+            .unwrap();
+        if !phone.contains('*') {
+            assert!(phone.chars().all(|c| c.is_ascii_digit()), "{phone}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the full phone appears"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let audit = op(&app.db, "audit.list", serde_json::json!({"op": "case.reveal"}));
+    assert!(
+        audit.to_string().contains("case.reveal"),
+        "the full view is in the audit log"
+    );
     app.click("[data-testid=drill-close]").await;
 
     // A clerk filter narrows the figures to that clerk's.

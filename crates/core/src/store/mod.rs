@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "reports",
         sql: include_str!("migrations/0009_reports.sql"),
     },
+    Migration {
+        version: 10,
+        name: "retention",
+        sql: include_str!("migrations/0010_retention.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -447,6 +447,9 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         "the export's footer signs it"
     );
     run(&a, did("device.revoke"), json!({"id": dev["device"]["id"]}));
+    let ps = run(&a, did("privacy.settings"), json!({}));
+    run(&a, did("privacy.update_settings"), json!({"settings": ps}));
+    run(&a, did("privacy.purge"), json!({}));
     let period = json!({"from": "2026-11-01", "to": "2026-11-30"});
     run(&a, did("report.figures"), json!({"filter": period}));
     run(

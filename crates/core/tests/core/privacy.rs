@@ -187,3 +187,157 @@ fn the_display_the_kiosk_and_the_printed_ticket_never_carry_a_full_name_or_numbe
         }
     }
 }
+
+#[test]
+fn the_purge_anonymises_old_cases_keeps_their_statistics_and_refuses_the_retention_time() {
+    use onetrip_core::privacy::{GetPrivacySettings, PurgePersonalData};
+    use onetrip_core::reports::history::HistorySpec;
+    use onetrip_core::reports::{GetFigures, ReportFilter};
+
+    let h = demo_hall();
+    h.store
+        .generate_history(
+            HistorySpec {
+                from: jiff::civil::date(2023, 3, 1),
+                to: jiff::civil::date(2023, 8, 31),
+                tickets: 1500,
+                cases: 400,
+                seed: 11,
+                keep: false,
+            },
+            t0(),
+        )
+        .unwrap();
+    let admin = h.as_token(&h.sign_in("admin", None));
+    assert_eq!(
+        h.store
+            .execute(&admin, t0(), GetPrivacySettings {})
+            .unwrap()
+            .response
+            .retention_days,
+        1095,
+        "three years by default"
+    );
+    let spring = ReportFilter {
+        from: "2023-03-01".into(),
+        to: "2023-05-31".into(),
+        ..Default::default()
+    };
+    let figures = |h: &crate::common::Hall| {
+        let mut f = h
+            .store
+            .execute(
+                &admin,
+                t0(),
+                GetFigures {
+                    filter: spring.clone(),
+                },
+            )
+            .unwrap()
+            .response;
+        f.generated_at = t0();
+        f
+    };
+    let before = figures(&h);
+    let full_numbers = |h: &crate::common::Hall, completed_before: &str| -> (i64, i64) {
+        h.store
+            .read(|tx| {
+                let q = |anonymised: bool| -> rusqlite::Result<i64> {
+                    tx.query_row(
+                        &format!(
+                            "SELECT count(*) FROM cases c WHERE c.status = 'completed'
+                               AND (SELECT max(at) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'completed')
+                                   < (strftime('%s', ?1) * 1000 - 8 * 3600 * 1000)
+                               AND c.applicant_id_number {} '%*%'",
+                            if anonymised { "LIKE" } else { "NOT LIKE" }
+                        ),
+                        [completed_before],
+                        |r| r.get(0),
+                    )
+                };
+                Ok((q(false)?, q(true)?))
+            })
+            .unwrap()
+    };
+    // Within the retention time: refused, nothing changes.
+    let dump = h.dump();
+    let e = h
+        .store
+        .execute(
+            &admin,
+            t0(),
+            PurgePersonalData {
+                before: Some("2026-01-01".into()),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::OutOfRange, Some("before"))
+    );
+    assert_eq!(h.dump(), dump);
+
+    // Cases completed before 2023-06-01 lose their personal data.
+    let (full, _) = full_numbers(&h, "2023-06-01");
+    assert!(full > 100, "old completed cases with full numbers: {full}");
+    let audit = h.audit_count();
+    let r = h
+        .store
+        .execute(
+            &admin,
+            t0(),
+            PurgePersonalData {
+                before: Some("2023-06-01".into()),
+            },
+        )
+        .unwrap()
+        .response;
+    assert_eq!(i64::from(r.cases), full);
+    assert_eq!(
+        r.applications, r.cases,
+        "each generated case has its application"
+    );
+    assert!(r.tickets > 0 || r.cases > 0);
+    assert_eq!(h.audit_count(), audit + 1, "one audit row");
+    assert_eq!(full_numbers(&h, "2023-06-01"), (0, full));
+    let names_left: i64 = h
+        .store
+        .read(|tx| {
+            Ok(tx.query_row(
+                "SELECT count(*) FROM applications a JOIN cases c ON c.id = a.case_id
+                 WHERE c.anonymised_at IS NOT NULL AND (a.applicant_phone NOT LIKE '%*%' OR a.applicant_name NOT LIKE '%*%')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(names_left, 0, "their applications are masked too");
+    // Later cases keep theirs; the statistics are the same.
+    let (later_full, _) = full_numbers(&h, "2023-09-30");
+    assert!(
+        later_full > 0,
+        "cases completed after the cutoff keep their data"
+    );
+    assert_eq!(figures(&h), before, "a purge keeps every figure");
+    // Idempotent.
+    let again = h
+        .store
+        .execute(
+            &admin,
+            t0(),
+            PurgePersonalData {
+                before: Some("2023-06-01".into()),
+            },
+        )
+        .unwrap()
+        .response;
+    assert_eq!((again.cases, again.applications), (0, 0));
+    // The default cutoff (today minus three years) covers everything completed before it.
+    let default = h
+        .store
+        .execute(&admin, t0(), PurgePersonalData { before: None })
+        .unwrap()
+        .response;
+    assert_eq!(default.before, "2023-11-24");
+    assert_eq!(full_numbers(&h, "2023-11-24").0, 0);
+}

@@ -76,6 +76,7 @@ import type { GetHandover } from "./GetHandover";
 import type { GetHandoverFigures } from "./GetHandoverFigures";
 import type { GetNoticeSettings } from "./GetNoticeSettings";
 import type { GetPostSettings } from "./GetPostSettings";
+import type { GetPrivacySettings } from "./GetPrivacySettings";
 import type { GetQueueBoard } from "./GetQueueBoard";
 import type { GetQueueSettings } from "./GetQueueSettings";
 import type { GetReportSettings } from "./GetReportSettings";
@@ -130,6 +131,9 @@ import type { PrepareHandover } from "./PrepareHandover";
 import type { Preview } from "./Preview";
 import type { PreviewDocument } from "./PreviewDocument";
 import type { Printable } from "./Printable";
+import type { PrivacySettings } from "./PrivacySettings";
+import type { PurgePersonalData } from "./PurgePersonalData";
+import type { PurgeReport } from "./PurgeReport";
 import type { QueueBoard } from "./QueueBoard";
 import type { QueueSettings } from "./QueueSettings";
 import type { RateTicket } from "./RateTicket";
@@ -180,6 +184,7 @@ import type { UpdateHall } from "./UpdateHall";
 import type { UpdateItem } from "./UpdateItem";
 import type { UpdateNoticeSettings } from "./UpdateNoticeSettings";
 import type { UpdatePostSettings } from "./UpdatePostSettings";
+import type { UpdatePrivacySettings } from "./UpdatePrivacySettings";
 import type { UpdateQueueSettings } from "./UpdateQueueSettings";
 import type { UpdateReportSettings } from "./UpdateReportSettings";
 import type { UpdateSecuritySettings } from "./UpdateSecuritySettings";
@@ -311,6 +316,9 @@ export type Operations = {
   "report.export": { request: ExportReport; response: ReportFile };
   "report.list": { request: ListFiledReports; response: Array<FiledReport> };
   "report.filed_file": { request: GetFiledReport; response: ReportFile };
+  "privacy.settings": { request: GetPrivacySettings; response: PrivacySettings };
+  "privacy.update_settings": { request: UpdatePrivacySettings; response: PrivacySettings };
+  "privacy.purge": { request: PurgePersonalData; response: PurgeReport };
 };
 
 export type OperationName = keyof Operations;
@@ -435,6 +443,9 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "report.export": { command: "report_export", access: "supervisor", writes: false },
   "report.list": { command: "report_list", access: "supervisor", writes: false },
   "report.filed_file": { command: "report_filed_file", access: "supervisor", writes: false },
+  "privacy.settings": { command: "privacy_settings", access: "supervisor", writes: false },
+  "privacy.update_settings": { command: "privacy_update_settings", access: "admin", writes: true },
+  "privacy.purge": { command: "privacy_purge", access: "admin", writes: true },
 };
 
 /** Every error code, for exhaustive translation checks. */

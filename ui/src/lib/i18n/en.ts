@@ -713,4 +713,10 @@ export const en: Record<string, string> = {
   'report.weekday.7': 'Sunday',
   'case.reveal': 'Show full numbers',
   'case.revealHint': 'Show the full ID number and phone (this view is recorded in the audit log)',
+  'privacy.title': 'Retention of personal data',
+  'privacy.retentionDays': 'Days kept after completion',
+  'privacy.explain': "Past the retention time, an applicant's name, ID number and phone are anonymised (masked as on screen); the figures and the archived notices stay.",
+  'privacy.purge': 'Purge expired personal data now',
+  'privacy.confirm': 'This anonymises the personal data of cases past the retention time and cannot be undone. Continue?',
+  'privacy.purged': 'Anonymised {cases} cases completed before {before} and {tickets} tickets',
 };

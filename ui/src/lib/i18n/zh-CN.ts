@@ -714,4 +714,10 @@ export const zhCN: Record<string, string> = {
   'report.weekday.7': '周日',
   'case.reveal': '显示完整号码',
   'case.revealHint': '查看完整身份证号和电话（本次查看将记入审计日志）',
+  'privacy.title': '个人信息保存期限',
+  'privacy.retentionDays': '办结后保存天数',
+  'privacy.explain': '超过保存期限的办件，申请人姓名、身份证件号码和电话将被匿名化（按屏幕显示方式遮蔽）；统计数据和已出具的文书存档不受影响。',
+  'privacy.purge': '立即清除超期个人信息',
+  'privacy.confirm': '将匿名化超过保存期限的办件中的个人信息，此操作不可撤销。继续？',
+  'privacy.purged': '已匿名化 {before} 之前办结的办件 {cases} 件、号票 {tickets} 个',
 };
