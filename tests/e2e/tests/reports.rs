@@ -135,7 +135,11 @@ async fn dashboard_figures_drill_down_to_a_case_and_export() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let audit = op(&app.db, "audit.list", serde_json::json!({"op": "case.reveal"}));
+    let audit = op(
+        &app.db,
+        "audit.list",
+        serde_json::json!({"op": "case.reveal"}),
+    );
     assert!(
         audit.to_string().contains("case.reveal"),
         "the full view is in the audit log"

@@ -12,10 +12,9 @@ use ts_rs::TS;
 use super::events::{self, CaseEvent, CaseStatus, LoggedEvent};
 use super::{business_day, load_settings, store};
 use crate::audit::AuditDraft;
-use crate::calendar::parse_date;
 use crate::clock::{from_ms, to_ms};
-use crate::deadlines::{self, Deadlines, Timing, WarningLevel};
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::deadlines::{self, Deadlines, WarningLevel};
+use crate::error::{CoreError, Result};
 use crate::event::Topic;
 use crate::op::{Access, Cx, Operation};
 use crate::staff::Role;
@@ -470,7 +469,8 @@ impl Operation for GetCaseBoard {
     }
 }
 
-/// Completion figures for one item, one clerk, or the whole hall.
+/// Completion figures for one item, one clerk, or the whole hall (the deadline board's period
+/// figures: the decided cases of the reports, [`crate::reports::CaseRow`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct StatsRow {
     pub key: String,
@@ -488,35 +488,23 @@ pub struct StatsRow {
     pub average_visits: Option<f64>,
     /// The item's "visits needed" (item rows only).
     pub visits_needed: Option<u32>,
-    #[serde(skip)]
-    #[ts(skip)]
-    workdays_sum: u64,
-    #[serde(skip)]
-    #[ts(skip)]
-    visits_sum: u64,
 }
 
-impl StatsRow {
-    fn add(&mut self, timing: Timing, days: u32, visits: u32) {
-        self.decided += 1;
-        self.visits_sum += u64::from(visits);
-        match timing {
-            Timing::Early => self.early += 1,
-            Timing::OnTime => self.on_time += 1,
-            Timing::Late => self.late += 1,
+impl From<&crate::reports::CaseRow> for StatsRow {
+    fn from(r: &crate::reports::CaseRow) -> Self {
+        StatsRow {
+            key: r.key.clone(),
+            name: r.name.clone(),
+            decided: r.decided,
+            early: r.early,
+            on_time: r.on_time,
+            late: r.late,
+            on_time_rate: r.on_time_rate,
+            early_rate: r.early_rate,
+            average_workdays: r.average_workdays,
+            average_visits: r.average_visits,
+            visits_needed: r.visits_needed,
         }
-        self.workdays_sum += u64::from(days);
-    }
-    fn finish(mut self) -> Self {
-        if self.decided > 0 {
-            let n = f64::from(self.decided);
-            let pct = |x: u32| (f64::from(x) * 1000.0 / n).round() / 10.0;
-            self.on_time_rate = Some(pct(self.early + self.on_time));
-            self.early_rate = Some(pct(self.early));
-            self.average_workdays = Some((self.workdays_sum as f64 * 10.0 / n).round() / 10.0);
-            self.average_visits = Some((self.visits_sum as f64 * 10.0 / n).round() / 10.0);
-        }
-        self
     }
 }
 
@@ -542,89 +530,29 @@ impl Operation for GetCaseStats {
     const WRITES: bool = false;
     type Response = CaseStats;
     fn run(self, cx: &mut Cx<'_>) -> Result<CaseStats> {
-        let from = parse_date("from", &self.from)?;
-        let to = parse_date("to", &self.to)?;
-        if to < from {
-            return Err(
-                CoreError::new(ErrorCode::OutOfRange, "结束日期不能早于开始日期").field("to"),
-            );
-        }
-        let tz = crate::clock::hall_tz();
-        let start = from
-            .to_zoned(tz.clone())
-            .map_err(|e| CoreError::internal(e.to_string()))?
-            .timestamp();
-        let end = to
-            .tomorrow()
-            .and_then(|d| d.to_zoned(tz))
-            .map_err(|e| CoreError::internal(e.to_string()))?
-            .timestamp();
-        let mut stmt = cx.tx.prepare(
-            "SELECT c.item_id, i.name, c.owner_id, s.name, c.timing, c.workdays_used, i.visits_needed,
-                    COALESCE((SELECT a.visits FROM applications a WHERE a.case_id = c.id), 1)
-             FROM cases c JOIN service_items i ON i.id = c.item_id JOIN staff s ON s.id = c.owner_id
-             WHERE c.timing IS NOT NULL AND EXISTS (
-                SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind = 'decided'
-                  AND e.at >= ?1 AND e.at < ?2)",
-        )?;
-        let rows = stmt
-            .query_map(params![to_ms(start), to_ms(end)], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<u32>>(5)?,
-                    r.get::<_, u32>(6)?,
-                    r.get::<_, u32>(7)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut total = StatsRow {
-            key: "all".into(),
-            name: "全厅".into(),
+        let scope = crate::reports::ReportFilter {
+            from: self.from,
+            to: self.to,
             ..Default::default()
-        };
-        let mut by_item: BTreeMap<String, StatsRow> = BTreeMap::new();
-        let mut by_clerk: BTreeMap<String, StatsRow> = BTreeMap::new();
-        for (item, item_name, owner, owner_name, timing, days, needed, visits) in rows {
-            let timing = match timing.as_str() {
-                "early" => Timing::Early,
-                "on_time" => Timing::OnTime,
-                _ => Timing::Late,
-            };
-            let days = days.unwrap_or(0);
-            total.add(timing, days, visits);
-            by_item
-                .entry(item.clone())
-                .or_insert_with(|| StatsRow {
-                    key: item,
-                    name: item_name,
-                    visits_needed: Some(needed),
-                    ..Default::default()
-                })
-                .add(timing, days, visits);
-            by_clerk
-                .entry(owner.clone())
-                .or_insert_with(|| StatsRow {
-                    key: owner,
-                    name: owner_name,
-                    ..Default::default()
-                })
-                .add(timing, days, visits);
         }
-        let done = |m: BTreeMap<String, StatsRow>| {
-            let mut v: Vec<_> = m.into_values().map(StatsRow::finish).collect();
+        .check(cx.tx)?;
+        let f = crate::reports::case_figures(cx.tx, &scope)?;
+        // Rows of decided cases only, most decided first.
+        let rows = |rows: &[crate::reports::CaseRow]| {
+            let mut v: Vec<StatsRow> = rows
+                .iter()
+                .filter(|r| r.decided > 0)
+                .map(StatsRow::from)
+                .collect();
             v.sort_by(|a, b| b.decided.cmp(&a.decided).then(a.name.cmp(&b.name)));
             v
         };
         Ok(CaseStats {
-            from: from.to_string(),
-            to: to.to_string(),
-            total: total.finish(),
-            by_item: done(by_item),
-            by_clerk: done(by_clerk),
+            from: scope.filter.from.clone(),
+            to: scope.filter.to.clone(),
+            total: StatsRow::from(&f.total),
+            by_item: rows(&f.by_item),
+            by_clerk: rows(&f.by_clerk),
         })
     }
 }

@@ -252,8 +252,6 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
     let tickets = facts::tickets(cx.tx, p)?;
     let tickets: Vec<&facts::TicketFact> =
         tickets.iter().filter(|t| scope.wants_ticket(t)).collect();
-    let cases = facts::cases(cx.tx, p)?;
-    let cases: Vec<&facts::CaseFact> = cases.iter().filter(|c| scope.wants_case(c)).collect();
 
     let mut total = QueueRow::new("all", "全厅");
     for t in &tickets {
@@ -272,22 +270,7 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
         }),
         by_day: figures::queue_rows(&tickets, target, |t| Some((t.day.clone(), t.day.clone()))),
     };
-    let mut ctotal = CaseRow::new("all", "全厅");
-    for c in &cases {
-        ctotal.add(c, p);
-    }
-    let by_item = figures::case_rows(&cases, p, |c| (c.item_id.clone(), c.item_name.clone()));
-    let mut by_clerk =
-        figures::case_rows(&cases, p, |c| (c.owner_id.clone(), c.owner_name.clone()));
-    for r in &mut by_clerk {
-        r.visits_needed = None;
-    }
-    let case_figures = CaseFigures {
-        total: ctotal.finish(),
-        by_item,
-        by_clerk,
-        by_day: figures::case_days(&cases, p),
-    };
+    let case_figures = case_figures(cx.tx, scope)?;
     let mut ab = crate::handover::GetHandoverFigures {
         from: scope.filter.from.clone(),
         to: scope.filter.to.clone(),
@@ -309,6 +292,29 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
         ratings: figures::ratings(&tickets),
         cases: case_figures,
         ab,
+    })
+}
+
+/// The case figures of a scope (also the deadline board's period figures, `case.stats`).
+pub(crate) fn case_figures(tx: &Connection, scope: &Scope) -> Result<CaseFigures> {
+    let p = &scope.period;
+    let cases = facts::cases(tx, p)?;
+    let cases: Vec<&facts::CaseFact> = cases.iter().filter(|c| scope.wants_case(c)).collect();
+    let mut total = CaseRow::new("all", "全厅");
+    for c in &cases {
+        total.add(c, p);
+    }
+    let by_item = figures::case_rows(&cases, p, |c| (c.item_id.clone(), c.item_name.clone()));
+    let mut by_clerk =
+        figures::case_rows(&cases, p, |c| (c.owner_id.clone(), c.owner_name.clone()));
+    for r in &mut by_clerk {
+        r.visits_needed = None;
+    }
+    Ok(CaseFigures {
+        total: total.finish(),
+        by_item,
+        by_clerk,
+        by_day: figures::case_days(&cases, p),
     })
 }
 
