@@ -299,6 +299,27 @@ pub async fn type_into(app: &App, css: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
+/// Mark material `position` of the open application as `state` at the checklist and wait until
+/// the list shows it; a refusal shown on the screen is reported.
+pub async fn mark_material(app: &App, position: u32, state: &str) {
+    app.click(&format!(
+        "[data-testid=app-material][data-position='{position}'] [data-testid=mark-{state}]"
+    ))
+    .await;
+    let done = format!("[data-testid=app-material][data-position='{position}'].st-{state}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.client.find(Locator::Css(&done)).await.is_err() {
+        if Instant::now() > deadline {
+            let shown = match app.client.find(Locator::Css("p.error")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            panic!("material {position} never showed {state} (error on screen: {shown:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Sign in at the counter's sign-in form.
 pub async fn sign_in_at_window(app: &App, login: &str, window: u32) {
     app.wait_for("[data-testid=signin-form]").await;

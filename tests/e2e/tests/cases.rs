@@ -30,14 +30,7 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
         (3, "received"),
         (4, "not_applicable"),
     ] {
-        app.click(&format!(
-            "[data-testid=app-material][data-position='{position}'] [data-testid=mark-{state}]"
-        ))
-        .await;
-        app.wait_for(&format!(
-            "[data-testid=app-material][data-position='{position}'].st-{state}"
-        ))
-        .await;
+        onetrip_e2e::mark_material(&app, position, state).await;
     }
     app.click("[data-testid=app-accept]").await;
     app.wait_text("[data-testid=doc-title]", "受理通知书").await;

@@ -8,14 +8,7 @@ use std::process::Command;
 use onetrip_e2e::{App, select_option, sign_in_at_window, type_into};
 
 async fn mark(app: &App, position: u32, state: &str) {
-    app.click(&format!(
-        "[data-testid=app-material][data-position='{position}'] [data-testid=mark-{state}]"
-    ))
-    .await;
-    app.wait_for(&format!(
-        "[data-testid=app-material][data-position='{position}'].st-{state}"
-    ))
-    .await;
+    onetrip_e2e::mark_material(app, position, state).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -29,14 +29,7 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
         (3, "received"),
         (4, "not_applicable"),
     ] {
-        app.click(&format!(
-            "[data-testid=app-material][data-position='{position}'] [data-testid=mark-{state}]"
-        ))
-        .await;
-        app.wait_for(&format!(
-            "[data-testid=app-material][data-position='{position}'].st-{state}"
-        ))
-        .await;
+        onetrip_e2e::mark_material(&app, position, state).await;
     }
     app.click("[data-testid=app-accept]").await;
     app.wait_text("[data-testid=doc-title]", "受理通知书").await;
