@@ -15,7 +15,9 @@ for t in catalog_import calendar_json id_validators; do
   corpus="$root/target/fuzz-corpus/$t"
   mkdir -p "$corpus"
   log="$root/target/fuzz-$t.log"
-  if ! cargo fuzz run -O "$t" "$corpus" "seeds/$t" -- \
+  seeds=()
+  [ -d "seeds/$t" ] && seeds=("seeds/$t")
+  if ! cargo fuzz run -O "$t" "$corpus" "${seeds[@]}" -- \
       -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 >"$log" 2>&1; then
     tail -n 40 "$log"
     echo "fuzz: $t FAILED (input under fuzz/artifacts/$t)"
