@@ -194,6 +194,18 @@ struct Computed {
     at: Timestamp,
 }
 
+/// Whether the report `d` stands for is already filed.
+fn is_filed(tx: &rusqlite::Connection, d: &Due) -> Result<bool> {
+    Ok(tx
+        .query_row(
+            "SELECT 1 FROM report_files WHERE kind = ?1 AND period_from = ?2",
+            params![d.kind.as_str(), d.from.to_string()],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .is_some())
+}
+
 fn closing_minute(tx: &rusqlite::Connection) -> Result<u16> {
     let hall = crate::hall::load_hall(tx)?;
     let mut closing = 17 * 60;
@@ -220,15 +232,7 @@ impl crate::Store {
                     |d| cal.is_workday(d).unwrap_or(false),
                     &settings,
                 ) {
-                    let filed: Option<i64> = cx
-                        .tx
-                        .query_row(
-                            "SELECT 1 FROM report_files WHERE kind = ?1 AND period_from = ?2",
-                            params![d.kind.as_str(), d.from.to_string()],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    if filed.is_none() {
+                    if !is_filed(cx.tx, &d)? {
                         todo.push(compute(cx, d)?);
                     }
                 }
@@ -258,15 +262,7 @@ impl crate::Store {
                 let stem = format!("{}-{}", r.due.kind.as_str(), r.due.from);
                 let pdf_rel = dir.join(format!("{stem}.pdf"));
                 let xlsx_rel = dir.join(format!("{stem}.xlsx"));
-                let exists: Option<i64> = cx
-                    .tx
-                    .query_row(
-                        "SELECT 1 FROM report_files WHERE kind = ?1 AND period_from = ?2",
-                        params![r.due.kind.as_str(), r.due.from.to_string()],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if exists.is_some() {
+                if is_filed(cx.tx, &r.due)? {
                     continue; // another instance filed it meanwhile
                 }
                 crate::notices::write_synced(&data_dir.join(&pdf_rel), &r.pdf)?;
