@@ -9,8 +9,9 @@
 //!   exactly one event before committing. Any failure rolls everything back.
 //! - `now` is given by the caller's clock; nothing here reads the system time.
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use ts_rs::TS;
 
@@ -211,7 +212,7 @@ impl Actor {
 
 /// What an operation sees while it runs.
 pub struct Cx<'a> {
-    pub tx: &'a Transaction<'a>,
+    pub tx: &'a Tx<'a>,
     pub actor: Actor,
     pub now: Timestamp,
     pub source: Option<String>,
@@ -306,7 +307,7 @@ impl Store {
         req: O,
     ) -> Result<Outcome<O::Response>> {
         let refusal = std::cell::RefCell::new(None);
-        let body = |tx: &Transaction<'_>| -> Result<Outcome<O::Response>> {
+        let body = |tx: &Tx<'_>| -> Result<Outcome<O::Response>> {
             let actor = resolve_actor(tx, &caller.credential, now)?;
             actor.check(O::ACCESS, O::DEVICES, O::NAME)?;
             if let Actor::Staff(s) = &actor
@@ -361,7 +362,7 @@ impl Store {
         writes: bool,
         f: impl FnOnce(&mut Cx<'_>) -> Result<R>,
     ) -> Result<(R, Vec<HallEvent>)> {
-        let body = |tx: &Transaction<'_>| -> Result<(R, Vec<HallEvent>)> {
+        let body = |tx: &Tx<'_>| -> Result<(R, Vec<HallEvent>)> {
             let refusal = std::cell::RefCell::new(None);
             let mut cx = Cx {
                 tx,
@@ -379,6 +380,7 @@ impl Store {
             if !writes && cx.audits > 0 {
                 return Err(CoreError::internal(format!("只读任务 {op} 写入了审计记录")));
             }
+            self.announce(tx, &cx.events)?;
             Ok((out, cx.events))
         };
         if writes {
@@ -393,7 +395,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     fn run_with_cx<'t, R>(
         &'t self,
-        tx: &'t Transaction<'t>,
+        tx: &'t Tx<'t>,
         actor: Actor,
         caller: &Caller,
         now: Timestamp,
@@ -421,7 +423,19 @@ impl Store {
                 cx.audits
             )));
         }
+        self.announce(tx, &cx.events)?;
         Ok((out, cx.events))
+    }
+
+    /// On PostgreSQL, hand the events to the other hall servers on the database (see
+    /// [`crate::store::postgres`]): sent by the write transaction, so delivered only if it
+    /// commits. On SQLite there are no other servers.
+    pub(crate) fn announce(&self, tx: &Tx<'_>, events: &[HallEvent]) -> Result<()> {
+        if events.is_empty() || !tx.is_postgres() {
+            return Ok(());
+        }
+        let payload = crate::store::postgres::Notification::payload(self.instance(), events);
+        crate::store::postgres::notify_in(tx, &payload)
     }
 
     /// Check that `caller` may call an operation needing `access`, without running anything.
@@ -438,7 +452,7 @@ impl Store {
 }
 
 /// Look the credential up in the same transaction the operation runs in.
-fn resolve_actor(tx: &Transaction<'_>, credential: &Credential, now: Timestamp) -> Result<Actor> {
+fn resolve_actor(tx: &Tx<'_>, credential: &Credential, now: Timestamp) -> Result<Actor> {
     match credential {
         Credential::Anonymous => Ok(Actor::Anonymous),
         Credential::Device(kind) => Ok(Actor::Device(*kind)),

@@ -17,8 +17,9 @@
 //! - **Supplement.** When the applicant returns, only the missing materials are checked again;
 //!   acceptance then starts the case clock on that day. Every visit is counted.
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -196,7 +197,7 @@ fn form_label(form: &str) -> &'static str {
         .map_or("原件及复印件", crate::catalog::MaterialForm::label)
 }
 
-fn materials_of(tx: &Connection, id: &str) -> Result<Vec<AppMaterial>> {
+fn materials_of(tx: &Tx<'_>, id: &str) -> Result<Vec<AppMaterial>> {
     let mut stmt = tx.prepare_cached(
         "SELECT position, name, form, copies, requirement, condition, standard, state, note
          FROM application_materials WHERE application_id = ?1 ORDER BY position",
@@ -243,7 +244,7 @@ struct Row {
     window_number: Option<u32>,
 }
 
-fn load(tx: &Connection, id: &str) -> Result<Row> {
+fn load(tx: &Tx<'_>, id: &str) -> Result<Row> {
     let row = tx
         .query_row(
             "SELECT a.id, a.number, a.item_id, i.code, i.name, a.applicant_name, a.applicant_id_number,
@@ -327,7 +328,7 @@ fn ensure_status(app: &Application, allowed: &[ApplicationStatus], action: &str)
 }
 
 /// The facts every notice about this application prints.
-fn base_data(tx: &Connection, r: &Row) -> Result<serde_json::Value> {
+fn base_data(tx: &Tx<'_>, r: &Row) -> Result<serde_json::Value> {
     let item = crate::catalog::get(tx, &r.app.item_id)?;
     let f = &item.fields;
     let window = r
@@ -527,7 +528,7 @@ fn names(materials: &[AppMaterial], positions: &[u32]) -> String {
 
 /// Accept: create the case and issue the acceptance notice (shared with deemed acceptance).
 fn accept(
-    tx: &Connection,
+    tx: &Tx<'_>,
     cal: &WorkCalendar,
     data_dir: &std::path::Path,
     now: Timestamp,
@@ -856,7 +857,7 @@ impl Operation for ListApplications {
 /// day count as accepted from the day of receipt. Run by the sweep; returns (application,
 /// case) numbers.
 pub(crate) fn deem_lapsed(
-    tx: &Connection,
+    tx: &Tx<'_>,
     cal: &WorkCalendar,
     data_dir: &std::path::Path,
     now: Timestamp,

@@ -4,7 +4,7 @@
 //! ([`check_export`], `onetrip audit check-export FILE`) and see whether the file was edited
 //! after export; the chain hashes in the rows tie it to the database's own chain.
 
-use rusqlite::Transaction;
+use crate::store::Tx;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -25,7 +25,7 @@ fn field(s: &str) -> String {
 
 /// The CSV text for rows with `from <= at < until`, footer included.
 pub fn export_csv(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     from: Option<jiff::Timestamp>,
     until: Option<jiff::Timestamp>,
     exported_at: jiff::Timestamp,

@@ -10,7 +10,8 @@
 
 pub mod export;
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use crate::store::Tx;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -105,7 +106,7 @@ fn row_hash(
 }
 
 pub(crate) fn append(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     source: Option<&str>,
     op: &str,
@@ -311,7 +312,7 @@ pub struct BrokenLink {
 }
 
 /// Recompute the whole chain.
-pub fn verify(tx: &Transaction<'_>) -> Result<ChainReport> {
+pub fn verify(tx: &Tx<'_>) -> Result<ChainReport> {
     let mut stmt = tx.prepare(
         "SELECT seq, id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, subject_id,
                 summary, before_json, after_json, prev_hash, hash FROM audit_log ORDER BY seq",

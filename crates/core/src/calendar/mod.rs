@@ -19,9 +19,10 @@ pub mod work;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
+use crate::store::Tx;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -41,7 +42,7 @@ use crate::validate;
 pub struct CalendarCache(Mutex<Option<(String, Arc<WorkCalendar>)>>);
 
 /// The calendar as of `tx`: from the cache when its stamp matches, else rebuilt.
-pub(crate) fn current(tx: &Connection, cache: &CalendarCache) -> Result<Arc<WorkCalendar>> {
+pub(crate) fn current(tx: &Tx<'_>, cache: &CalendarCache) -> Result<Arc<WorkCalendar>> {
     let (version, stamp): (i64, String) =
         tx.query_row("SELECT version, stamp FROM calendar_state", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -59,7 +60,7 @@ pub(crate) fn current(tx: &Connection, cache: &CalendarCache) -> Result<Arc<Work
     Ok(cal)
 }
 
-fn effective_years(tx: &Connection) -> Result<Vec<(HolidayYear, Option<i64>)>> {
+fn effective_years(tx: &Tx<'_>) -> Result<Vec<(HolidayYear, Option<i64>)>> {
     let mut years: std::collections::BTreeMap<i16, (HolidayYear, Option<i64>)> =
         data::bundled_years()
             .into_iter()
@@ -78,7 +79,7 @@ fn effective_years(tx: &Connection) -> Result<Vec<(HolidayYear, Option<i64>)>> {
     Ok(years.into_values().collect())
 }
 
-fn active_overrides(tx: &Connection) -> Result<Vec<Override>> {
+fn active_overrides(tx: &Tx<'_>) -> Result<Vec<Override>> {
     let mut stmt = tx.prepare(
         "SELECT id, date, is_off_day, reason, version, created_at, created_by
          FROM calendar_overrides WHERE revoked_at IS NULL ORDER BY date",
@@ -112,7 +113,7 @@ fn active_overrides(tx: &Connection) -> Result<Vec<Override>> {
     Ok(out)
 }
 
-fn build(tx: &Connection, version: i64) -> Result<WorkCalendar> {
+fn build(tx: &Tx<'_>, version: i64) -> Result<WorkCalendar> {
     let years: Vec<HolidayYear> = effective_years(tx)?.into_iter().map(|y| y.0).collect();
     let overrides: Vec<data::OverrideDay> = active_overrides(tx)?
         .into_iter()
@@ -126,13 +127,7 @@ fn build(tx: &Connection, version: i64) -> Result<WorkCalendar> {
 }
 
 /// Record a new calendar version (the caller has already written the change) and return it.
-fn bump(
-    tx: &Transaction<'_>,
-    kind: &str,
-    summary: &str,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<i64> {
+fn bump(tx: &Tx<'_>, kind: &str, summary: &str, actor: &Actor, now: Timestamp) -> Result<i64> {
     let version: i64 = tx.query_row("SELECT version + 1 FROM calendar_state", [], |r| r.get(0))?;
     tx.execute(
         "INSERT INTO calendar_changes (version, kind, summary, at, actor_id, actor_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -147,19 +142,19 @@ fn bump(
 
 /// On open: if this build's bundled notices differ from those the file last saw, that is a
 /// calendar change like any other (versioned, audited, open cases recomputed).
-pub(crate) fn sync_bundle(conn: &Connection, cache: &CalendarCache, now: Timestamp) -> Result<()> {
+/// Runs inside the caller's write transaction.
+pub(crate) fn sync_bundle(tx: &Tx<'_>, cache: &CalendarCache, now: Timestamp) -> Result<()> {
     let bundle = data::bundle_id();
-    let seen: String = conn.query_row("SELECT bundle FROM calendar_state", [], |r| r.get(0))?;
+    let seen: String = tx.query_row("SELECT bundle FROM calendar_state", [], |r| r.get(0))?;
     if seen == bundle {
         return Ok(());
     }
-    let tx = conn.unchecked_transaction()?;
     let actor = Actor::System("内置节假日数据".into());
     let summary = format!("载入内置节假日安排：{bundle}");
-    let version = bump(&tx, "bundle", &summary, &actor, now)?;
+    let version = bump(tx, "bundle", &summary, &actor, now)?;
     tx.execute("UPDATE calendar_state SET bundle = ?1", [&bundle])?;
-    let cal = current(&tx, cache)?;
-    let changed = crate::cases::recompute_open(&tx, &cal, now)?;
+    let cal = current(tx, cache)?;
+    let changed = crate::cases::recompute_open(tx, &cal, now)?;
     audit::append(
         &tx,
         &actor,
@@ -172,7 +167,6 @@ pub(crate) fn sync_bundle(conn: &Connection, cache: &CalendarCache, now: Timesta
             format!("{summary}（版本 {version}，重算在办件 {changed} 件）"),
         ),
     )?;
-    tx.commit()?;
     Ok(())
 }
 
@@ -217,7 +211,7 @@ pub struct CalendarStatus {
     pub changes: Vec<CalendarChange>,
 }
 
-fn status(tx: &Connection) -> Result<CalendarStatus> {
+fn status(tx: &Tx<'_>) -> Result<CalendarStatus> {
     let (version, bundle): (i64, String) =
         tx.query_row("SELECT version, bundle FROM calendar_state", [], |r| {
             Ok((r.get(0)?, r.get(1)?))

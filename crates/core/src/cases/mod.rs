@@ -20,8 +20,9 @@ pub mod events;
 pub(crate) mod store;
 pub mod views;
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -50,7 +51,7 @@ pub struct DeadlineSettings {
     pub thresholds: Thresholds,
 }
 
-pub(crate) fn load_settings(tx: &Connection) -> Result<DeadlineSettings> {
+pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<DeadlineSettings> {
     Ok(tx.query_row(
         "SELECT day_count, reminder_days, yellow_days, red_days FROM deadline_settings",
         [],
@@ -72,7 +73,7 @@ pub(crate) fn load_settings(tx: &Connection) -> Result<DeadlineSettings> {
 }
 
 /// The hall's business day (from its business hours) under the deadline settings.
-pub(crate) fn business_day(tx: &Connection, s: &DeadlineSettings) -> Result<BusinessDay> {
+pub(crate) fn business_day(tx: &Tx<'_>, s: &DeadlineSettings) -> Result<BusinessDay> {
     let hours: Option<String> = rusqlite::OptionalExtension::optional(tx.query_row(
         "SELECT business_hours FROM hall",
         [],
@@ -98,12 +99,12 @@ pub(crate) fn business_day(tx: &Connection, s: &DeadlineSettings) -> Result<Busi
 
 /// Recompute every case that is not completed (after a calendar, item or settings change, and
 /// by the periodic sweep). Returns how many cases' derived columns changed level or version.
-pub(crate) fn recompute_open(tx: &Connection, cal: &WorkCalendar, now: Timestamp) -> Result<usize> {
+pub(crate) fn recompute_open(tx: &Tx<'_>, cal: &WorkCalendar, now: Timestamp) -> Result<usize> {
     Ok(recompute(tx, cal, now)?.0)
 }
 
 /// (cases recomputed, levels that rose)
-fn recompute(tx: &Connection, cal: &WorkCalendar, now: Timestamp) -> Result<(usize, usize)> {
+fn recompute(tx: &Tx<'_>, cal: &WorkCalendar, now: Timestamp) -> Result<(usize, usize)> {
     let settings = load_settings(tx)?;
     let day = business_day(tx, &settings)?;
     let mut logs =
@@ -141,7 +142,7 @@ fn clerk(cx: &Cx<'_>) -> Result<StaffActor> {
 /// active takeover of the owner's post — then `Some(takeover)`: they act on the owner's behalf.
 /// Once the takeover has ended, the backup may still read the case but not act.
 pub(crate) fn may_act(
-    tx: &Connection,
+    tx: &Tx<'_>,
     actor: &StaffActor,
     owner_id: &str,
 ) -> Result<Option<crate::handover::Takeover>> {
@@ -192,7 +193,7 @@ impl From<&StaffActor> for Acceptor {
 /// acceptance, acceptance after a supplement and deemed acceptance. The caller audits.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert(
-    tx: &Connection,
+    tx: &Tx<'_>,
     cal: &WorkCalendar,
     now: Timestamp,
     by: &Acceptor,
@@ -248,7 +249,7 @@ pub(crate) fn insert(
 
 /// Recompute one case's derived columns.
 pub(crate) fn refresh_with(
-    tx: &Connection,
+    tx: &Tx<'_>,
     cal: &WorkCalendar,
     now: Timestamp,
     case_id: &str,
@@ -691,6 +692,7 @@ impl crate::Store {
                     at: now,
                 });
             }
+            self.announce(tx, &events)?;
             Ok((report, events))
         })
     }

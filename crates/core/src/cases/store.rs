@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::events::{CaseEvent, CaseStatus, LoggedEvent, replay};
 use crate::calendar::WorkCalendar;
@@ -44,7 +45,7 @@ pub(crate) const CASE_SELECT: &str =
     JOIN staff s ON s.id = c.owner_id
     LEFT JOIN windows w ON w.id = c.window_id";
 
-pub(crate) fn case_row(r: &rusqlite::Row<'_>, hall: Thresholds) -> rusqlite::Result<CaseRow> {
+pub(crate) fn case_row(r: &crate::store::Row<'_>, hall: Thresholds) -> rusqlite::Result<CaseRow> {
     let status: String = r.get(12)?;
     let level: String = r.get(13)?;
     let own: (Option<u32>, Option<u32>, Option<u32>) = (r.get(16)?, r.get(17)?, r.get(18)?);
@@ -80,7 +81,7 @@ pub(crate) fn case_row(r: &rusqlite::Row<'_>, hall: Thresholds) -> rusqlite::Res
     })
 }
 
-pub(crate) fn get(tx: &Connection, id: &str, hall: Thresholds) -> Result<CaseRow> {
+pub(crate) fn get(tx: &Tx<'_>, id: &str, hall: Thresholds) -> Result<CaseRow> {
     tx.query_row(&format!("{CASE_SELECT} WHERE c.id = ?1"), [id], |r| {
         case_row(r, hall)
     })
@@ -88,7 +89,7 @@ pub(crate) fn get(tx: &Connection, id: &str, hall: Thresholds) -> Result<CaseRow
     .ok_or_else(|| CoreError::not_found("办件", id))
 }
 
-fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, LoggedEvent)> {
+fn event_row(r: &crate::store::Row<'_>) -> rusqlite::Result<(String, LoggedEvent)> {
     let data: String = r.get(4)?;
     let event: CaseEvent = serde_json::from_str(&data).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
@@ -104,7 +105,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, LoggedEvent)> {
     ))
 }
 
-pub(crate) fn events(tx: &Connection, case_id: &str) -> Result<Vec<LoggedEvent>> {
+pub(crate) fn events(tx: &Tx<'_>, case_id: &str) -> Result<Vec<LoggedEvent>> {
     let mut stmt = tx.prepare_cached(
         "SELECT case_id, seq, at, actor_name, data FROM case_events WHERE case_id = ?1 ORDER BY seq",
     )?;
@@ -116,7 +117,7 @@ pub(crate) fn events(tx: &Connection, case_id: &str) -> Result<Vec<LoggedEvent>>
 
 /// The events of many cases at once, grouped by case.
 pub(crate) fn events_of_status(
-    tx: &Connection,
+    tx: &Tx<'_>,
     statuses: &[&str],
 ) -> Result<HashMap<String, Vec<LoggedEvent>>> {
     let list = statuses
@@ -138,7 +139,7 @@ pub(crate) fn events_of_status(
 
 /// Append one event after checking the state machine allows it; returns the new state.
 pub(crate) fn append(
-    tx: &Connection,
+    tx: &Tx<'_>,
     case_id: &str,
     event: &CaseEvent,
     at: Timestamp,
@@ -151,7 +152,7 @@ pub(crate) fn append(
 /// [`append`], by a backup clerk standing in for the owner under a takeover: the event names
 /// both ("李娜（代张伟）") and records whom and under which handover.
 pub(crate) fn append_as(
-    tx: &Connection,
+    tx: &Tx<'_>,
     case_id: &str,
     event: &CaseEvent,
     at: Timestamp,
@@ -201,7 +202,7 @@ pub(crate) fn append_as(
 /// deadlines and whether the level rose.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn save_derived(
-    tx: &Connection,
+    tx: &Tx<'_>,
     case_id: &str,
     status: CaseStatus,
     old_level: WarningLevel,
@@ -240,7 +241,7 @@ pub(crate) fn save_derived(
 }
 
 /// Allocate the next number of `scope` in `period` (inside the writing transaction).
-pub(crate) fn next_number(tx: &Connection, scope: &str, period: &str) -> Result<i64> {
+pub(crate) fn next_number(tx: &Tx<'_>, scope: &str, period: &str) -> Result<i64> {
     tx.execute(
         "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, 1)
          ON CONFLICT (scope, period) DO UPDATE SET value = value + 1",

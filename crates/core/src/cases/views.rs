@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -321,9 +322,7 @@ fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
     sql.push_str(" ORDER BY c.accepted_at DESC LIMIT 2000");
     let mut stmt = cx.tx.prepare(&sql)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-            store::case_row(r, settings.thresholds)
-        })?
+        .query_map(args.as_slice(), |r| store::case_row(r, settings.thresholds))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut out = vec![];
     for row in rows {
@@ -574,7 +573,7 @@ const ALERT_SELECT: &str =
     "SELECT a.id, a.case_id, c.number, i.name, c.owner_id, a.level, a.raised_at, a.delivered_at
     FROM case_alerts a JOIN cases c ON c.id = a.case_id JOIN service_items i ON i.id = c.item_id";
 
-fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseAlert> {
+fn alert_row(r: &crate::store::Row<'_>) -> rusqlite::Result<CaseAlert> {
     Ok(CaseAlert {
         id: r.get(0)?,
         case_id: r.get(1)?,
@@ -589,7 +588,7 @@ fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseAlert> {
 
 /// Mark alerts whose business moment has come as delivered, and return them (closed cases'
 /// alerts are dropped silently: nothing is left to warn about).
-pub(crate) fn deliver_due_alerts(tx: &Connection, now: Timestamp) -> Result<Vec<CaseAlert>> {
+pub(crate) fn deliver_due_alerts(tx: &Tx<'_>, now: Timestamp) -> Result<Vec<CaseAlert>> {
     let mut stmt = tx.prepare(&format!(
         "{ALERT_SELECT} WHERE a.delivered_at IS NULL AND a.deliver_at <= ?1 ORDER BY a.raised_at"
     ))?;

@@ -17,8 +17,9 @@ pub use transfer::{
     CatalogFile, ExportCatalog, ImportCatalog, ImportReport, RowError, TransferFormat,
 };
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -251,7 +252,7 @@ const ITEM_COLUMNS: &str =
     extension_days, fees, visits_needed, phone, location, category_id, reminder_days, yellow_days,
     red_days, active, updated_at";
 
-fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ServiceItem> {
+fn item_row(r: &crate::store::Row<'_>) -> rusqlite::Result<ServiceItem> {
     let reminder: Option<u32> = r.get(14)?;
     let yellow: Option<u32> = r.get(15)?;
     let red: Option<u32> = r.get(16)?;
@@ -286,7 +287,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ServiceItem> {
     })
 }
 
-fn materials_of(tx: &rusqlite::Connection, item_id: &str) -> Result<Vec<Material>> {
+fn materials_of(tx: &Tx<'_>, item_id: &str) -> Result<Vec<Material>> {
     let mut stmt = tx.prepare_cached(
         "SELECT name, form, copies, medium, requirement, condition, standard, notes
          FROM materials WHERE item_id = ?1 ORDER BY position",
@@ -321,7 +322,7 @@ fn materials_of(tx: &rusqlite::Connection, item_id: &str) -> Result<Vec<Material
 }
 
 /// One item with its materials.
-pub(crate) fn get(tx: &rusqlite::Connection, id: &str) -> Result<ServiceItem> {
+pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<ServiceItem> {
     let mut item = tx
         .query_row(
             &format!("SELECT {ITEM_COLUMNS} FROM service_items WHERE id = ?1"),
@@ -334,7 +335,7 @@ pub(crate) fn get(tx: &rusqlite::Connection, id: &str) -> Result<ServiceItem> {
     Ok(item)
 }
 
-pub(crate) fn list(tx: &Transaction<'_>) -> Result<Vec<ServiceItem>> {
+pub(crate) fn list(tx: &Tx<'_>) -> Result<Vec<ServiceItem>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {ITEM_COLUMNS} FROM service_items ORDER BY active DESC, code"
     ))?;
@@ -356,13 +357,7 @@ pub(crate) fn enum_str<T: Serialize>(v: T) -> String {
 }
 
 /// Write an item's row and its materials (replacing the old list).
-pub(crate) fn save(
-    tx: &Transaction<'_>,
-    id: &str,
-    f: &ItemFields,
-    now_ms: i64,
-    insert: bool,
-) -> Result<()> {
+pub(crate) fn save(tx: &Tx<'_>, id: &str, f: &ItemFields, now_ms: i64, insert: bool) -> Result<()> {
     let dup: Option<String> = tx
         .query_row(
             "SELECT id FROM service_items WHERE code = ?1 AND id <> ?2",
@@ -451,7 +446,7 @@ pub(crate) fn save(
 }
 
 /// Create an item without the operation runner (the demo hall).
-pub(crate) fn insert(tx: &Transaction<'_>, f: &ItemFields, now_ms: i64) -> Result<String> {
+pub(crate) fn insert(tx: &Tx<'_>, f: &ItemFields, now_ms: i64) -> Result<String> {
     let f = check(f)?;
     let id = new_id();
     save(tx, &id, &f, now_ms, true)?;

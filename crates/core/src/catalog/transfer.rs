@@ -10,6 +10,7 @@
 //!   item's code, in order). Threshold overrides travel in JSON only; an xlsx import keeps an
 //!   item's own.
 
+use crate::store::Tx;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 
@@ -79,7 +80,7 @@ pub struct CatalogFile {
     pub content: String,
 }
 
-fn prefixes(tx: &rusqlite::Connection) -> Result<BTreeMap<String, String>> {
+fn prefixes(tx: &Tx<'_>) -> Result<BTreeMap<String, String>> {
     let mut stmt = tx.prepare("SELECT id, prefix FROM categories")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)

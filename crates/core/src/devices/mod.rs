@@ -11,7 +11,8 @@
 //!   `forbidden`, not `unauthenticated`: the device is known, the operation is not its.
 //! - Revoking a device ends its token at once: the next request is `unauthenticated`.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use crate::store::Tx;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -50,7 +51,7 @@ fn parse_kind(s: &str) -> Result<DeviceKind> {
     }
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, i64, Option<i64>)> {
+fn row(r: &crate::store::Row<'_>) -> rusqlite::Result<(String, String, String, i64, Option<i64>)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
@@ -65,7 +66,7 @@ fn device(raw: (String, String, String, i64, Option<i64>)) -> Result<Device> {
     })
 }
 
-fn get(tx: &Transaction<'_>, id: &str) -> Result<Device> {
+fn get(tx: &Tx<'_>, id: &str) -> Result<Device> {
     let raw = tx
         .query_row(
             "SELECT id, kind, name, created_at, revoked_at FROM devices WHERE id = ?1",
@@ -78,7 +79,7 @@ fn get(tx: &Transaction<'_>, id: &str) -> Result<Device> {
 }
 
 /// The device a token names, if it is registered and not revoked.
-pub(crate) fn resolve(tx: &Transaction<'_>, token: &str) -> Result<Option<DeviceKind>> {
+pub(crate) fn resolve(tx: &Tx<'_>, token: &str) -> Result<Option<DeviceKind>> {
     let kind: Option<String> = tx
         .query_row(
             "SELECT kind FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",

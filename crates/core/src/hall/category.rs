@@ -1,7 +1,8 @@
 //! Business categories (业务类别): each is its own queue, with a ticket prefix (A, B, …), a daily
 //! cap (the printed sequence has three digits, so at most 999) and issuing hours.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use crate::store::{Row, Tx};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -75,7 +76,7 @@ fn check(f: &CategoryFields) -> Result<Checked> {
     })
 }
 
-fn ensure_prefix_free(tx: &Transaction<'_>, prefix: &str, except: Option<&str>) -> Result<()> {
+fn ensure_prefix_free(tx: &Tx<'_>, prefix: &str, except: Option<&str>) -> Result<()> {
     let other: Option<String> = tx
         .query_row(
             "SELECT name FROM categories WHERE prefix = ?1 AND id <> ifnull(?2, '')",
@@ -112,7 +113,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Category> {
     })
 }
 
-pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Category> {
+pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<Category> {
     tx.query_row(
         &format!("SELECT {COLS} FROM categories WHERE id = ?1"),
         [id],
@@ -122,7 +123,7 @@ pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Category> {
     .ok_or_else(|| CoreError::not_found("业务类别", id).field("id"))
 }
 
-pub(crate) fn list(tx: &Transaction<'_>, include_inactive: bool) -> Result<Vec<Category>> {
+pub(crate) fn list(tx: &Tx<'_>, include_inactive: bool) -> Result<Vec<Category>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {COLS} FROM categories WHERE active = 1 OR ?1 ORDER BY prefix"
     ))?;

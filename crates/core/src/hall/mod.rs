@@ -21,8 +21,9 @@ pub use window::{
     CreateWindow, ListWindows, SetWindowActive, UpdateWindow, Window, WindowFields, WindowRef,
 };
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -125,7 +126,7 @@ pub fn default_hours() -> Vec<TimeSpan> {
     ]
 }
 
-pub(crate) fn load_hall(tx: &rusqlite::Connection) -> Result<Hall> {
+pub(crate) fn load_hall(tx: &Tx<'_>) -> Result<Hall> {
     let row = tx
         .query_row(
             "SELECT id, name, code, address, phone, business_hours, updated_at FROM hall",
@@ -160,7 +161,7 @@ pub(crate) fn load_hall(tx: &rusqlite::Connection) -> Result<Hall> {
 }
 
 /// Create the hall record if missing (bootstrap and demo). Audited by the caller's transaction.
-pub(crate) fn ensure_hall(tx: &Transaction<'_>, actor: &Actor, now: Timestamp) -> Result<()> {
+pub(crate) fn ensure_hall(tx: &Tx<'_>, actor: &Actor, now: Timestamp) -> Result<()> {
     let exists: i64 = tx.query_row("SELECT count(*) FROM hall", [], |r| r.get(0))?;
     if exists == 0 {
         let id = new_id();

@@ -1,7 +1,8 @@
 //! Service windows (窗口): a numbered counter ("3号窗口") serving business categories in an
 //! order of preference. Occupancy (who is signed in) lives in [`crate::staff::auth`].
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use crate::store::Tx;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -44,7 +45,7 @@ pub struct WindowFields {
     pub category_ids: Vec<String>,
 }
 
-pub(crate) fn window_ref(tx: &Transaction<'_>, id: &str) -> Result<WindowRef> {
+pub(crate) fn window_ref(tx: &Tx<'_>, id: &str) -> Result<WindowRef> {
     tx.query_row(
         "SELECT id, number, name, active FROM windows WHERE id = ?1",
         [id],
@@ -61,7 +62,7 @@ pub(crate) fn window_ref(tx: &Transaction<'_>, id: &str) -> Result<WindowRef> {
     .ok_or_else(|| CoreError::not_found("窗口", id).field("window_id"))
 }
 
-fn categories_of(tx: &Transaction<'_>, id: &str) -> Result<Vec<CategoryRef>> {
+fn categories_of(tx: &Tx<'_>, id: &str) -> Result<Vec<CategoryRef>> {
     let mut stmt = tx.prepare(
         "SELECT c.id, c.prefix, c.name FROM window_categories wc JOIN categories c ON c.id = wc.category_id
          WHERE wc.window_id = ?1 ORDER BY wc.rank",
@@ -77,7 +78,7 @@ fn categories_of(tx: &Transaction<'_>, id: &str) -> Result<Vec<CategoryRef>> {
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Window> {
+pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<Window> {
     let (r, created, updated): (WindowRef, i64, i64) = tx
         .query_row(
             "SELECT id, number, name, active, created_at, updated_at FROM windows WHERE id = ?1",
@@ -108,7 +109,7 @@ pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Window> {
     })
 }
 
-pub(crate) fn list(tx: &Transaction<'_>, include_inactive: bool) -> Result<Vec<Window>> {
+pub(crate) fn list(tx: &Tx<'_>, include_inactive: bool) -> Result<Vec<Window>> {
     let ids: Vec<String> = tx
         .prepare("SELECT id FROM windows WHERE active = 1 OR ?1 ORDER BY number")?
         .query_map([include_inactive], |r| r.get(0))?
@@ -122,7 +123,7 @@ struct Checked {
     categories: Vec<String>,
 }
 
-fn check(tx: &Transaction<'_>, f: &WindowFields, except: Option<&str>) -> Result<Checked> {
+fn check(tx: &Tx<'_>, f: &WindowFields, except: Option<&str>) -> Result<Checked> {
     let number = validate::range_i64("number", "窗口号", i64::from(f.number), 1, 999)?;
     let name = validate::text("name", "窗口名称", &f.name, NAME_MAX)?;
     if f.category_ids.is_empty() {
@@ -165,7 +166,7 @@ fn check(tx: &Transaction<'_>, f: &WindowFields, except: Option<&str>) -> Result
     })
 }
 
-fn write_categories(tx: &Transaction<'_>, id: &str, categories: &[String]) -> Result<()> {
+fn write_categories(tx: &Tx<'_>, id: &str, categories: &[String]) -> Result<()> {
     tx.execute("DELETE FROM window_categories WHERE window_id = ?1", [id])?;
     for (rank, c) in categories.iter().enumerate() {
         tx.execute(

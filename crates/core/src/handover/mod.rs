@@ -23,8 +23,9 @@
 
 pub(crate) mod store;
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -113,11 +114,7 @@ pub struct Takeover {
 }
 
 /// The active takeover under which `staff_id` stands in for `owner_id`, if any.
-pub(crate) fn authority(
-    tx: &Connection,
-    staff_id: &str,
-    owner_id: &str,
-) -> Result<Option<Takeover>> {
+pub(crate) fn authority(tx: &Tx<'_>, staff_id: &str, owner_id: &str) -> Result<Option<Takeover>> {
     Ok(tx
         .prepare_cached(
             "SELECT h.id, h.absent_id, s.name FROM handovers h JOIN staff s ON s.id = h.absent_id
@@ -135,7 +132,7 @@ pub(crate) fn authority(
 
 /// May `staff_id` read this case because a handover carried it to them (during or after)?
 pub(crate) fn carried_to(
-    tx: &Connection,
+    tx: &Tx<'_>,
     staff_id: &str,
     case_id: &str,
     owner_id: &str,
@@ -152,7 +149,7 @@ pub(crate) fn carried_to(
 }
 
 /// The absent clerks `staff_id` stands in for now.
-pub(crate) fn standing_in_for(tx: &Connection, staff_id: &str) -> Result<Vec<String>> {
+pub(crate) fn standing_in_for(tx: &Tx<'_>, staff_id: &str) -> Result<Vec<String>> {
     Ok(tx
         .prepare_cached(
             "SELECT absent_id FROM handovers WHERE status = 'active' AND taker_id = ?1",
@@ -163,7 +160,7 @@ pub(crate) fn standing_in_for(tx: &Connection, staff_id: &str) -> Result<Vec<Str
 
 /// A's case rose a warning level while B has taken over: tell A (once per case and level).
 pub(crate) fn level_rose_during_absence(
-    tx: &Connection,
+    tx: &Tx<'_>,
     case_id: &str,
     level: WarningLevel,
     now: Timestamp,
@@ -198,7 +195,7 @@ pub(crate) fn level_rose_during_absence(
 /// The sweep's part: a post whose A is away (an approved absence now) with nobody having taken
 /// over, or whose A and B are both away with no third person, is uncovered: every supervisor
 /// is told, once per post and day. Returns how many notices were added.
-pub(crate) fn notify_uncovered(tx: &Connection, now: Timestamp) -> Result<u32> {
+pub(crate) fn notify_uncovered(tx: &Tx<'_>, now: Timestamp) -> Result<u32> {
     let away: Vec<String> = crate::posts::absences(
         tx,
         "a.status = 'approved' AND a.starts_at <= ?1 AND a.ends_at > ?1",
@@ -264,7 +261,7 @@ pub struct QueueDuties {
     pub held_tickets: Vec<String>,
 }
 
-fn queue_duties(tx: &Connection, window_id: Option<&str>, now: Timestamp) -> Result<QueueDuties> {
+fn queue_duties(tx: &Tx<'_>, window_id: Option<&str>, now: Timestamp) -> Result<QueueDuties> {
     let Some(w) = window_id else {
         return Ok(QueueDuties::default());
     };
@@ -434,14 +431,14 @@ pub(crate) fn sheet(cx: &Cx<'_>, id: &str) -> Result<HandoverSheet> {
     })
 }
 
-fn post_of(tx: &Connection, post_id: &str) -> Result<PostView> {
+fn post_of(tx: &Tx<'_>, post_id: &str) -> Result<PostView> {
     list_posts(tx)?
         .into_iter()
         .find(|p| p.id == post_id)
         .ok_or_else(|| CoreError::not_found("岗位", post_id))
 }
 
-fn ensure_no_open(tx: &Connection, post: &PostView) -> Result<()> {
+fn ensure_no_open(tx: &Tx<'_>, post: &PostView) -> Result<()> {
     if let Some(open) = store::open_of_post(tx, &post.id)? {
         return Err(CoreError::new(
             ErrorCode::HandoverOpen,
@@ -458,7 +455,7 @@ fn ensure_no_open(tx: &Connection, post: &PostView) -> Result<()> {
     Ok(())
 }
 
-fn next_number(tx: &Connection, now: Timestamp) -> Result<String> {
+fn next_number(tx: &Tx<'_>, now: Timestamp) -> Result<String> {
     let hall = crate::hall::load_hall(tx)?;
     let year = hall_date(now).year();
     let seq = crate::cases::store::next_number(tx, "handover", &year.to_string())?;

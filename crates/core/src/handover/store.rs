@@ -1,8 +1,9 @@
 //! SQL for handovers, the cases they carry and staff notices. Kept here so the same operations
 //! can run on PostgreSQL in hall mode.
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::{HandoverKind, HandoverStatus};
 use crate::clock::{from_ms, to_ms};
@@ -44,7 +45,7 @@ const SELECT: &str = "SELECT h.id, h.number, h.post_id, p.name, h.absent_id, sa.
     FROM handovers h JOIN posts p ON p.id = h.post_id
     JOIN staff sa ON sa.id = h.absent_id JOIN staff sb ON sb.id = h.taker_id";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HandoverRow> {
+fn row(r: &crate::store::Row<'_>) -> rusqlite::Result<HandoverRow> {
     let kind: String = r.get(9)?;
     let status: String = r.get(11)?;
     Ok(HandoverRow {
@@ -78,7 +79,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HandoverRow> {
     })
 }
 
-pub(crate) fn get(tx: &Connection, id: &str) -> Result<HandoverRow> {
+pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<HandoverRow> {
     tx.query_row(&format!("{SELECT} WHERE h.id = ?1"), [id], row)
         .optional()?
         .ok_or_else(|| CoreError::not_found("交接单", id))
@@ -86,7 +87,7 @@ pub(crate) fn get(tx: &Connection, id: &str) -> Result<HandoverRow> {
 
 /// Handovers matching `cond` (SQL with parameters `?1`, `?2` bound from `p`), newest first.
 pub(crate) fn select(
-    tx: &Connection,
+    tx: &Tx<'_>,
     cond: &str,
     p: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<HandoverRow>> {
@@ -99,7 +100,7 @@ pub(crate) fn select(
 }
 
 /// The open (prepared, active or reported) handover of a post, if any.
-pub(crate) fn open_of_post(tx: &Connection, post_id: &str) -> Result<Option<HandoverRow>> {
+pub(crate) fn open_of_post(tx: &Tx<'_>, post_id: &str) -> Result<Option<HandoverRow>> {
     Ok(select(
         tx,
         "h.post_id = ?1 AND h.status IN ('prepared', 'active', 'reported')",
@@ -125,7 +126,7 @@ pub(crate) struct NewHandover<'a> {
     pub now: Timestamp,
 }
 
-pub(crate) fn insert(tx: &Connection, h: &NewHandover<'_>) -> Result<String> {
+pub(crate) fn insert(tx: &Tx<'_>, h: &NewHandover<'_>) -> Result<String> {
     let id = new_id();
     let started = h.status == HandoverStatus::Active;
     tx.execute(
@@ -165,7 +166,7 @@ pub(crate) struct CaseLine {
     pub disposition: Option<String>,
 }
 
-pub(crate) fn lines(tx: &Connection, handover_id: &str) -> Result<Vec<CaseLine>> {
+pub(crate) fn lines(tx: &Tx<'_>, handover_id: &str) -> Result<Vec<CaseLine>> {
     let mut stmt = tx.prepare_cached(
         "SELECT case_id, note, materials_at, back_note, propose_keep, disposition
          FROM handover_cases WHERE handover_id = ?1 ORDER BY position",
@@ -185,7 +186,7 @@ pub(crate) fn lines(tx: &Connection, handover_id: &str) -> Result<Vec<CaseLine>>
 }
 
 pub(crate) fn add_line(
-    tx: &Connection,
+    tx: &Tx<'_>,
     handover_id: &str,
     position: usize,
     case_id: &str,
@@ -201,7 +202,7 @@ pub(crate) fn add_line(
 }
 
 /// The ids of a clerk's cases whose clocks still run or that wait for delivery, oldest first.
-pub(crate) fn open_cases_of(tx: &Connection, owner_id: &str) -> Result<Vec<String>> {
+pub(crate) fn open_cases_of(tx: &Tx<'_>, owner_id: &str) -> Result<Vec<String>> {
     let mut stmt = tx.prepare(
         "SELECT id FROM cases WHERE owner_id = ?1
            AND status IN ('accepted', 'in_progress', 'suspended', 'decided')
@@ -215,7 +216,7 @@ pub(crate) fn open_cases_of(tx: &Connection, owner_id: &str) -> Result<Vec<Strin
 /// A notification to one staff member. With a `dedupe` key, a second one with the same key is
 /// not added (the sweep runs every minute).
 pub(crate) fn notify(
-    tx: &Connection,
+    tx: &Tx<'_>,
     staff_id: &str,
     kind: &str,
     dedupe: Option<&str>,
@@ -242,7 +243,7 @@ pub(crate) fn notify(
 
 /// Notify every active supervisor and admin.
 pub(crate) fn notify_supervisors(
-    tx: &Connection,
+    tx: &Tx<'_>,
     kind: &str,
     dedupe: Option<&str>,
     subject_id: Option<&str>,

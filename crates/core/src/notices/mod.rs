@@ -15,10 +15,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::store::Tx;
 use base64::Engine;
 use jiff::Timestamp;
 use onetrip_notice::{Issued, NoticeError, NoticeKind, Paper};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -53,7 +54,7 @@ pub struct NoticeSettings {
     pub court: String,
 }
 
-pub(crate) fn load_settings(tx: &Connection) -> Result<NoticeSettings> {
+pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<NoticeSettings> {
     Ok(tx.query_row(
         "SELECT paper, printer, supplement_days, review_body, court FROM notice_settings",
         [],
@@ -74,7 +75,7 @@ fn paper_of(s: &str) -> Paper {
 }
 
 /// The template in force for a kind: (version, source); version 0 is the build's default.
-pub(crate) fn template_for(tx: &Connection, kind: NoticeKind) -> Result<(i64, String)> {
+pub(crate) fn template_for(tx: &Tx<'_>, kind: NoticeKind) -> Result<(i64, String)> {
     let row: Option<(i64, String)> = tx
         .query_row(
             "SELECT version, source FROM notice_templates WHERE kind = ?1 ORDER BY version DESC LIMIT 1",
@@ -85,7 +86,7 @@ pub(crate) fn template_for(tx: &Connection, kind: NoticeKind) -> Result<(i64, St
     Ok(row.unwrap_or_else(|| (0, kind.default_template().to_owned())))
 }
 
-fn template_version(tx: &Connection, kind: NoticeKind, version: i64) -> Result<String> {
+fn template_version(tx: &Tx<'_>, kind: NoticeKind, version: i64) -> Result<String> {
     if version == 0 {
         return Ok(kind.default_template().to_owned());
     }
@@ -139,7 +140,7 @@ pub struct DocumentRef {
 
 const DOC_SELECT: &str = "SELECT id, number, kind, paper, archive_path, issued_at FROM documents";
 
-fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRef> {
+fn doc_row(r: &crate::store::Row<'_>) -> rusqlite::Result<DocumentRef> {
     let kind: String = r.get(2)?;
     Ok(DocumentRef {
         id: r.get(0)?,
@@ -154,7 +155,7 @@ fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRef> {
     })
 }
 
-pub(crate) fn documents_of(tx: &Connection, application_id: &str) -> Result<Vec<DocumentRef>> {
+pub(crate) fn documents_of(tx: &Tx<'_>, application_id: &str) -> Result<Vec<DocumentRef>> {
     let mut stmt = tx.prepare_cached(&format!(
         "{DOC_SELECT} WHERE application_id = ?1 ORDER BY issued_at, number"
     ))?;
@@ -177,7 +178,7 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Issue a notice: number it, render it, archive it, record it. The caller audits the decision.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn issue(
-    tx: &Connection,
+    tx: &Tx<'_>,
     data_dir: &Path,
     now: Timestamp,
     kind: NoticeKind,

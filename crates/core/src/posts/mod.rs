@@ -16,8 +16,9 @@
 
 pub mod guard;
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -43,7 +44,7 @@ pub struct PostView {
     pub backup_name: Option<String>,
 }
 
-pub(crate) fn list_posts(tx: &Connection) -> Result<Vec<PostView>> {
+pub(crate) fn list_posts(tx: &Tx<'_>) -> Result<Vec<PostView>> {
     let mut stmt = tx.prepare(
         "SELECT p.id, p.name, p.window_id, w.number, a.primary_id, sa.name, a.backup_id, sb.name
          FROM posts p LEFT JOIN windows w ON w.id = p.window_id
@@ -88,7 +89,7 @@ pub struct CreatePost {
 }
 
 pub(crate) fn insert_post(
-    tx: &Connection,
+    tx: &Tx<'_>,
     name: &str,
     window_id: Option<&str>,
     now: Timestamp,
@@ -141,7 +142,7 @@ impl Operation for CreatePost {
     }
 }
 
-pub(crate) fn staff_name(tx: &Connection, id: &str) -> Result<String> {
+pub(crate) fn staff_name(tx: &Tx<'_>, id: &str) -> Result<String> {
     tx.query_row(
         "SELECT name FROM staff WHERE id = ?1 AND active = 1",
         [id],
@@ -152,7 +153,7 @@ pub(crate) fn staff_name(tx: &Connection, id: &str) -> Result<String> {
 }
 
 pub(crate) fn assign(
-    tx: &Connection,
+    tx: &Tx<'_>,
     post_id: &str,
     primary: &str,
     backup: &str,
@@ -266,7 +267,7 @@ pub struct Absence {
 }
 
 pub(crate) fn absences(
-    tx: &Connection,
+    tx: &Tx<'_>,
     where_: &str,
     p: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<Absence>> {
@@ -291,7 +292,7 @@ pub(crate) fn absences(
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(crate) fn absence(tx: &Connection, id: &str) -> Result<Absence> {
+pub(crate) fn absence(tx: &Tx<'_>, id: &str) -> Result<Absence> {
     absences(tx, "a.id = ?1", &[&id])?
         .pop()
         .ok_or_else(|| CoreError::not_found("离岗申请", id))
@@ -299,7 +300,7 @@ pub(crate) fn absence(tx: &Connection, id: &str) -> Result<Absence> {
 
 /// Everything the guard needs, from the database.
 fn guard_inputs(
-    tx: &Connection,
+    tx: &Tx<'_>,
 ) -> Result<(Vec<guard::Assignment>, Vec<guard::Away>, Vec<guard::Cover>)> {
     let assignments = list_posts(tx)?
         .into_iter()
@@ -350,7 +351,7 @@ fn guard_inputs(
 }
 
 fn check_guard(
-    tx: &Connection,
+    tx: &Tx<'_>,
     staff_id: &str,
     start: i64,
     end: i64,
@@ -427,7 +428,7 @@ pub struct PostSettings {
     pub routing: TakeoverRouting,
 }
 
-pub(crate) fn settings(tx: &Connection) -> Result<PostSettings> {
+pub(crate) fn settings(tx: &Tx<'_>) -> Result<PostSettings> {
     Ok(
         tx.query_row("SELECT notice_days, routing FROM post_settings", [], |r| {
             Ok(PostSettings {

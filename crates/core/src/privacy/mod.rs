@@ -17,8 +17,9 @@
 //! - A cutoff inside the retention time is refused; a purge is one write with one audit row and
 //!   is idempotent (a second run finds nothing).
 
+use crate::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -35,7 +36,7 @@ pub struct PrivacySettings {
     pub retention_days: u32,
 }
 
-fn load(tx: &Connection) -> Result<PrivacySettings> {
+fn load(tx: &Tx<'_>) -> Result<PrivacySettings> {
     Ok(
         tx.query_row("SELECT retention_days FROM privacy_settings", [], |r| {
             Ok(PrivacySettings {
@@ -158,7 +159,7 @@ impl Operation for PurgePersonalData {
     }
 }
 
-fn purge(tx: &Connection, cutoff: jiff::civil::Date, now: Timestamp) -> Result<PurgeReport> {
+fn purge(tx: &Tx<'_>, cutoff: jiff::civil::Date, now: Timestamp) -> Result<PurgeReport> {
     let end = to_ms(day_start(cutoff)?);
     let now = to_ms(now);
     let cases: Vec<(String, String, String, String, Option<String>)> = tx

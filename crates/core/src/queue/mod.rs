@@ -36,7 +36,8 @@ pub use window_ops::{
     ResumeWindow, StartService, TransferTicket,
 };
 
-use rusqlite::{Transaction, params};
+use crate::store::Tx;
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -86,7 +87,7 @@ impl QueueSettings {
     }
 }
 
-pub(crate) fn load_settings(tx: &Transaction<'_>) -> Result<QueueSettings> {
+pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<QueueSettings> {
     Ok(tx.query_row(
         "SELECT one_waiting_per_person, priority_max_in_row, aging_minutes, recall_cap, no_show_policy,
                 no_show_requeue_places, allow_call_specific, announce_times, ticket_note

@@ -192,7 +192,7 @@ const FOLLOWUP_SELECT: &str = "SELECT f.id, f.ticket_id, t.number, t.day, r.leve
     LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN staff s ON s.id = r.staff_id
     LEFT JOIN staff cb ON cb.id = f.closed_by";
 
-fn followup_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Followup> {
+fn followup_row(r: &crate::store::Row<'_>) -> rusqlite::Result<Followup> {
     Ok(Followup {
         id: r.get(0)?,
         ticket_id: r.get(1)?,

@@ -1,8 +1,9 @@
 //! SQL of the queue: tickets, their event log, window pauses. Nothing outside this file (and
 //! the rating module's own queries) touches these tables.
 
+use crate::store::{Row, Tx};
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::order::Candidate;
 use super::ticket::{PriorityReason, Ticket, TicketStatus, TicketWindow};
@@ -72,7 +73,7 @@ fn ticket_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
     })
 }
 
-pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Ticket> {
+pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<Ticket> {
     tx.query_row(
         &format!("SELECT {TICKET_COLS} FROM {TICKET_FROM} WHERE t.id = ?1"),
         [id],
@@ -84,9 +85,9 @@ pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<Ticket> {
 
 /// Tickets matching a WHERE clause over `t`, in the given order.
 pub(crate) fn select(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     where_order: &str,
-    args: impl rusqlite::Params,
+    args: impl crate::store::Args,
 ) -> Result<Vec<Ticket>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {TICKET_COLS} FROM {TICKET_FROM} WHERE {where_order}"
@@ -98,7 +99,7 @@ pub(crate) fn select(
 
 /// Append one step to a ticket's event log.
 pub(crate) fn append_event(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     ticket_id: &str,
     kind: &str,
     window_id: Option<&str>,
@@ -123,7 +124,7 @@ pub(crate) fn append_event(
 /// The next number of a category for a day: increments the counter (which never goes back)
 /// and returns the new sequence, or the current one if it would exceed `cap`.
 pub(crate) fn next_seq(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     category_id: &str,
     day: &str,
     cap: u32,
@@ -143,7 +144,7 @@ pub(crate) fn next_seq(
 }
 
 /// How many numbers a category has handed out on a day.
-pub(crate) fn issued_count(tx: &Transaction<'_>, category_id: &str, day: &str) -> Result<u32> {
+pub(crate) fn issued_count(tx: &Tx<'_>, category_id: &str, day: &str) -> Result<u32> {
     Ok(tx
         .prepare_cached("SELECT last_seq FROM ticket_counters WHERE category_id = ?1 AND day = ?2")?
         .query_row(params![category_id, day], |r| r.get(0))
@@ -153,7 +154,7 @@ pub(crate) fn issued_count(tx: &Transaction<'_>, category_id: &str, day: &str) -
 
 /// The head of every queue a window may call from today: per category and class (priority or
 /// not), plus tickets transferred to this window. See [`super::order`].
-pub(crate) fn heads(tx: &Transaction<'_>, window_id: &str, day: &str) -> Result<Vec<Candidate>> {
+pub(crate) fn heads(tx: &Tx<'_>, window_id: &str, day: &str) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
     let mut head = tx.prepare_cached(
         "SELECT id, queue_key, seq FROM tickets INDEXED BY tickets_waiting
@@ -214,7 +215,7 @@ pub(crate) fn heads(tx: &Transaction<'_>, window_id: &str, day: &str) -> Result<
 
 /// How many of this window's most recent calls (up to `n`) were green-channel tickets, in a
 /// row from the newest.
-pub(crate) fn priority_streak(tx: &Transaction<'_>, window_id: &str, n: u32) -> Result<u32> {
+pub(crate) fn priority_streak(tx: &Tx<'_>, window_id: &str, n: u32) -> Result<u32> {
     let mut stmt = tx.prepare_cached(
         "SELECT t.priority IS NOT NULL FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
          WHERE e.window_id = ?1 AND e.kind IN ('call', 'call_specific')
@@ -227,7 +228,7 @@ pub(crate) fn priority_streak(tx: &Transaction<'_>, window_id: &str, n: u32) -> 
 }
 
 /// The ticket being called or served at a window, if any.
-pub(crate) fn active_at(tx: &Transaction<'_>, window_id: &str) -> Result<Option<(String, String)>> {
+pub(crate) fn active_at(tx: &Tx<'_>, window_id: &str) -> Result<Option<(String, String)>> {
     Ok(tx
         .prepare_cached(
             "SELECT id, number FROM tickets WHERE window_id = ?1 AND status IN ('called', 'serving')",
@@ -238,7 +239,7 @@ pub(crate) fn active_at(tx: &Transaction<'_>, window_id: &str) -> Result<Option<
 
 /// The open pause of a window: (id, reason, since).
 pub(crate) fn open_pause(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     window_id: &str,
 ) -> Result<Option<(String, String, Timestamp)>> {
     Ok(tx
@@ -253,7 +254,7 @@ pub(crate) fn open_pause(
 
 /// Tickets ahead of a waiting ticket in its queue: every waiting green-channel ticket of the
 /// category when it is normal, and those of its own class that arrived before it.
-pub(crate) fn ahead_of(tx: &Transaction<'_>, t: &TicketKey) -> Result<u32> {
+pub(crate) fn ahead_of(tx: &Tx<'_>, t: &TicketKey) -> Result<u32> {
     Ok(tx
         .prepare_cached(
             "SELECT count(*) FROM tickets
@@ -278,7 +279,7 @@ pub(crate) struct TicketKey {
     pub seq: u32,
 }
 
-pub(crate) fn key_of(tx: &Transaction<'_>, id: &str) -> Result<TicketKey> {
+pub(crate) fn key_of(tx: &Tx<'_>, id: &str) -> Result<TicketKey> {
     Ok(tx
         .prepare_cached(
             "SELECT id, day, category_id, priority IS NOT NULL, queue_key, seq FROM tickets WHERE id = ?1",
@@ -296,11 +297,7 @@ pub(crate) fn key_of(tx: &Transaction<'_>, id: &str) -> Result<TicketKey> {
 }
 
 /// Waiting tickets of a category today: (all, green channel).
-pub(crate) fn waiting_counts(
-    tx: &Transaction<'_>,
-    category_id: &str,
-    day: &str,
-) -> Result<(u32, u32)> {
+pub(crate) fn waiting_counts(tx: &Tx<'_>, category_id: &str, day: &str) -> Result<(u32, u32)> {
     Ok(tx
         .prepare_cached(
             "SELECT count(*), count(priority) FROM tickets
@@ -311,7 +308,7 @@ pub(crate) fn waiting_counts(
 
 /// The other windows whose queues this window calls during a takeover (AB岗: A's window routed
 /// to B's, when the hall routes that way).
-pub(crate) fn routed_from(tx: &Transaction<'_>, window_id: &str) -> Result<Vec<String>> {
+pub(crate) fn routed_from(tx: &Tx<'_>, window_id: &str) -> Result<Vec<String>> {
     Ok(tx
         .prepare_cached(
             "SELECT from_window_id FROM window_routes WHERE window_id = ?1 AND routed = 1",
@@ -321,7 +318,7 @@ pub(crate) fn routed_from(tx: &Transaction<'_>, window_id: &str) -> Result<Vec<S
 }
 
 /// The window this window's queue goes to during a takeover, if any (its number).
-pub(crate) fn routed_to(tx: &Transaction<'_>, window_id: &str) -> Result<Option<u32>> {
+pub(crate) fn routed_to(tx: &Tx<'_>, window_id: &str) -> Result<Option<u32>> {
     Ok(tx
         .prepare_cached(
             "SELECT w.number FROM window_routes r JOIN windows w ON w.id = r.window_id
@@ -332,11 +329,7 @@ pub(crate) fn routed_to(tx: &Transaction<'_>, window_id: &str) -> Result<Option<
 }
 
 /// Windows now able to call a category: active, a clerk signed in, not paused.
-pub(crate) fn windows_open_for(
-    tx: &Transaction<'_>,
-    category_id: &str,
-    now: Timestamp,
-) -> Result<u32> {
+pub(crate) fn windows_open_for(tx: &Tx<'_>, category_id: &str, now: Timestamp) -> Result<u32> {
     Ok(tx
         .prepare_cached(
             "SELECT count(DISTINCT wc.window_id) FROM window_serving wc
@@ -349,11 +342,7 @@ pub(crate) fn windows_open_for(
 }
 
 /// Mean time from call to finish of the category's last `n` finished tickets, in ms.
-pub(crate) fn recent_service_ms(
-    tx: &Transaction<'_>,
-    category_id: &str,
-    n: u32,
-) -> Result<Option<i64>> {
+pub(crate) fn recent_service_ms(tx: &Tx<'_>, category_id: &str, n: u32) -> Result<Option<i64>> {
     let avg: Option<f64> = tx
         .prepare_cached(
             "SELECT avg(finished_at - called_at) FROM (

@@ -4,7 +4,8 @@
 //! ([`Measure::holds_ticket`], [`Measure::holds_case`]), so a drill-down lists exactly the
 //! tickets or cases behind the figure that was clicked.
 
-use rusqlite::{Connection, params};
+use crate::store::Tx;
+use rusqlite::params;
 
 use super::{Measure, Period};
 use crate::error::Result;
@@ -98,7 +99,7 @@ impl CaseFact {
 }
 
 /// Every ticket whose business day lies in the period.
-pub(crate) fn tickets(tx: &Connection, p: &Period) -> Result<Vec<TicketFact>> {
+pub(crate) fn tickets(tx: &Tx<'_>, p: &Period) -> Result<Vec<TicketFact>> {
     let mut stmt = tx.prepare_cached(
         "SELECT t.id, t.number, t.day, t.category_id, c.name, t.window_id, w.number, t.staff_id, s.name,
                 t.status, t.issued_at, t.called_at, t.started_at, t.finished_at,
@@ -149,7 +150,7 @@ pub(crate) fn tickets(tx: &Connection, p: &Period) -> Result<Vec<TicketFact>> {
 
 /// Every case accepted, decided, suspended or extended in the period, and every case still
 /// open that was accepted before its end.
-pub(crate) fn cases(tx: &Connection, p: &Period) -> Result<Vec<CaseFact>> {
+pub(crate) fn cases(tx: &Tx<'_>, p: &Period) -> Result<Vec<CaseFact>> {
     let mut stmt = tx.prepare_cached(
         "WITH ids AS (
             SELECT id FROM cases WHERE accepted_at >= ?1 AND accepted_at < ?2

@@ -11,6 +11,7 @@
 //!   moment), and the row and its audit written after (one audit row per report). A report already filed is never filed again.
 //! - The sweep (desktop shell and hall server, every minute) calls [`crate::Store::file_due_reports`].
 
+use crate::store::Tx;
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use rusqlite::{OptionalExtension, params};
@@ -159,7 +160,7 @@ const FILED_SELECT: &str =
     "SELECT id, kind, period_from, period_to, title, filed_at, pdf_sha256, xlsx_sha256,
     pdf_path, xlsx_path FROM report_files";
 
-fn filed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FiledReport, String, String)> {
+fn filed_row(r: &crate::store::Row<'_>) -> rusqlite::Result<(FiledReport, String, String)> {
     Ok((
         FiledReport {
             id: r.get(0)?,
@@ -195,7 +196,7 @@ struct Computed {
 }
 
 /// Whether the report `d` stands for is already filed.
-fn is_filed(tx: &rusqlite::Connection, d: &Due) -> Result<bool> {
+fn is_filed(tx: &Tx<'_>, d: &Due) -> Result<bool> {
     Ok(tx
         .query_row(
             "SELECT 1 FROM report_files WHERE kind = ?1 AND period_from = ?2",
@@ -206,7 +207,7 @@ fn is_filed(tx: &rusqlite::Connection, d: &Due) -> Result<bool> {
         .is_some())
 }
 
-fn closing_minute(tx: &rusqlite::Connection) -> Result<u16> {
+fn closing_minute(tx: &Tx<'_>) -> Result<u16> {
     let hall = crate::hall::load_hall(tx)?;
     let mut closing = 17 * 60;
     if let Some(last) = hall.business_hours.last() {

@@ -30,9 +30,10 @@ pub mod history;
 pub(crate) mod pdf;
 pub(crate) mod xlsx;
 
+use crate::store::Tx;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -111,7 +112,7 @@ pub(crate) struct Scope {
 }
 
 fn known(
-    tx: &Connection,
+    tx: &Tx<'_>,
     table: &str,
     field: &str,
     what: &str,
@@ -135,7 +136,7 @@ fn known(
 }
 
 impl ReportFilter {
-    pub(crate) fn check(&self, tx: &Connection) -> Result<Scope> {
+    pub(crate) fn check(&self, tx: &Tx<'_>) -> Result<Scope> {
         let from = crate::calendar::parse_date("from", &self.from)?;
         let to = crate::calendar::parse_date("to", &self.to)?;
         let period = Period::new(from, to)?;
@@ -194,7 +195,7 @@ pub struct ReportSettings {
     pub monthly_day: u8,
 }
 
-pub(crate) fn load_settings(tx: &Connection) -> Result<ReportSettings> {
+pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<ReportSettings> {
     Ok(tx.query_row(
         "SELECT wait_target_minutes, daily_enabled, weekly_weekday, monthly_day FROM report_settings",
         [],
@@ -296,7 +297,7 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
 }
 
 /// The case figures of a scope (also the deadline board's period figures, `case.stats`).
-pub(crate) fn case_figures(tx: &Connection, scope: &Scope) -> Result<CaseFigures> {
+pub(crate) fn case_figures(tx: &Tx<'_>, scope: &Scope) -> Result<CaseFigures> {
     let p = &scope.period;
     let cases = facts::cases(tx, p)?;
     let cases: Vec<&facts::CaseFact> = cases.iter().filter(|c| scope.wants_case(c)).collect();

@@ -13,10 +13,11 @@
 
 use std::sync::OnceLock;
 
+use crate::store::Tx;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use jiff::{Timestamp, ToSpan};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -220,7 +221,7 @@ struct Holder {
 }
 
 /// Who holds window `window_id` right now (an unexpired, unended session).
-fn window_holder(tx: &Transaction<'_>, window_id: &str, now: i64) -> Result<Option<Holder>> {
+fn window_holder(tx: &Tx<'_>, window_id: &str, now: i64) -> Result<Option<Holder>> {
     Ok(tx
         .query_row(
             "SELECT st.name FROM sessions s JOIN staff st ON st.id = s.staff_id
@@ -232,13 +233,7 @@ fn window_holder(tx: &Transaction<'_>, window_id: &str, now: i64) -> Result<Opti
 }
 
 /// End open sessions matching `cond` (with `?1` = key, `?2` = reason, `?3` = now).
-fn tx_end_where(
-    tx: &Transaction<'_>,
-    cond: &str,
-    key: &str,
-    reason: &str,
-    now: i64,
-) -> Result<usize> {
+fn tx_end_where(tx: &Tx<'_>, cond: &str, key: &str, reason: &str, now: i64) -> Result<usize> {
     Ok(tx.execute(
         &format!(
             "UPDATE sessions SET ended_at = ?3, ended_reason = ?2 WHERE ended_at IS NULL AND {cond}"
@@ -248,7 +243,7 @@ fn tx_end_where(
 }
 
 pub(crate) fn end_sessions_of(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     staff_id: &str,
     reason: &str,
     now: i64,
@@ -406,7 +401,7 @@ impl Operation for ReleaseWindow {
 
 /// Open sessions at windows (for the hall board): window id → (staff name, since).
 pub(crate) fn occupancy(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     now: Timestamp,
 ) -> Result<Vec<(String, String, String, Timestamp)>> {
     let mut stmt = tx.prepare(

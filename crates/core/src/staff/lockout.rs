@@ -10,7 +10,8 @@
 //!   successful sign-in clears the count; a supervisor may unlock early (`auth.unlock`).
 //! - Both limits are hall settings (`security.settings`, admins change them).
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use crate::store::Tx;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -29,7 +30,7 @@ pub struct SecuritySettings {
     pub lock_minutes: u32,
 }
 
-pub(crate) fn settings(tx: &Transaction<'_>) -> Result<SecuritySettings> {
+pub(crate) fn settings(tx: &Tx<'_>) -> Result<SecuritySettings> {
     Ok(tx.query_row(
         "SELECT max_failures, lock_minutes FROM security_settings WHERE id = 1",
         [],
@@ -47,7 +48,7 @@ fn hhmm(ms: i64) -> String {
 }
 
 /// Refuse at once when `login` is locked now.
-pub(crate) fn check_not_locked(tx: &Transaction<'_>, login: &str, now_ms: i64) -> Result<()> {
+pub(crate) fn check_not_locked(tx: &Tx<'_>, login: &str, now_ms: i64) -> Result<()> {
     let until: Option<i64> = tx
         .query_row(
             "SELECT locked_until FROM sign_in_failures WHERE login = ?1",
@@ -67,7 +68,7 @@ pub(crate) fn check_not_locked(tx: &Transaction<'_>, login: &str, now_ms: i64) -
 }
 
 /// A successful sign-in clears the count.
-pub(crate) fn clear(tx: &Transaction<'_>, login: &str) -> Result<()> {
+pub(crate) fn clear(tx: &Tx<'_>, login: &str) -> Result<()> {
     tx.execute("DELETE FROM sign_in_failures WHERE login = ?1", [login])?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! SQL for the `staff` table.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use crate::store::{Row, Tx};
+use rusqlite::{OptionalExtension, params};
 
 use super::{Role, Staff};
 use crate::clock::from_ms;
@@ -30,7 +31,7 @@ fn finish((mut s, role): (Staff, String)) -> Result<Staff> {
     Ok(s)
 }
 
-pub fn get(tx: &Transaction<'_>, id: &str) -> Result<Staff> {
+pub fn get(tx: &Tx<'_>, id: &str) -> Result<Staff> {
     let found = tx
         .query_row(
             &format!("SELECT {COLS} FROM staff WHERE id = ?1"),
@@ -41,7 +42,7 @@ pub fn get(tx: &Transaction<'_>, id: &str) -> Result<Staff> {
     finish(found.ok_or_else(|| CoreError::not_found("人员", id).field("id"))?)
 }
 
-pub fn find_by_login(tx: &Transaction<'_>, login: &str) -> Result<Option<(Staff, String)>> {
+pub fn find_by_login(tx: &Tx<'_>, login: &str) -> Result<Option<(Staff, String)>> {
     let found = tx
         .query_row(
             &format!("SELECT {COLS}, password_hash FROM staff WHERE login = ?1"),
@@ -52,7 +53,7 @@ pub fn find_by_login(tx: &Transaction<'_>, login: &str) -> Result<Option<(Staff,
     found.map(|(s, hash)| Ok((finish(s)?, hash))).transpose()
 }
 
-pub fn password_hash(tx: &Transaction<'_>, id: &str) -> Result<String> {
+pub fn password_hash(tx: &Tx<'_>, id: &str) -> Result<String> {
     Ok(
         tx.query_row("SELECT password_hash FROM staff WHERE id = ?1", [id], |r| {
             r.get(0)
@@ -60,7 +61,7 @@ pub fn password_hash(tx: &Transaction<'_>, id: &str) -> Result<String> {
     )
 }
 
-pub fn list(tx: &Transaction<'_>, include_inactive: bool) -> Result<Vec<Staff>> {
+pub fn list(tx: &Tx<'_>, include_inactive: bool) -> Result<Vec<Staff>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {COLS} FROM staff WHERE active = 1 OR ?1 ORDER BY CASE role WHEN 'admin' THEN 2 WHEN 'supervisor' THEN 1 ELSE 0 END, login"
     ))?;
@@ -70,13 +71,13 @@ pub fn list(tx: &Transaction<'_>, include_inactive: bool) -> Result<Vec<Staff>> 
     rows.into_iter().map(finish).collect()
 }
 
-pub fn count(tx: &Transaction<'_>) -> Result<i64> {
+pub fn count(tx: &Tx<'_>) -> Result<i64> {
     Ok(tx.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?)
 }
 
 #[allow(clippy::too_many_arguments)]
 pub fn insert(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &str,
     login: &str,
     name: &str,
@@ -93,7 +94,7 @@ pub fn insert(
     Ok(())
 }
 
-pub fn update(tx: &Transaction<'_>, id: &str, name: &str, role: Role, now: i64) -> Result<()> {
+pub fn update(tx: &Tx<'_>, id: &str, name: &str, role: Role, now: i64) -> Result<()> {
     tx.execute(
         "UPDATE staff SET name = ?2, role = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, name, role.as_str(), now],
@@ -101,7 +102,7 @@ pub fn update(tx: &Transaction<'_>, id: &str, name: &str, role: Role, now: i64) 
     Ok(())
 }
 
-pub fn set_active(tx: &Transaction<'_>, id: &str, active: bool, now: i64) -> Result<()> {
+pub fn set_active(tx: &Tx<'_>, id: &str, active: bool, now: i64) -> Result<()> {
     tx.execute(
         "UPDATE staff SET active = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, active, now],
@@ -109,13 +110,7 @@ pub fn set_active(tx: &Transaction<'_>, id: &str, active: bool, now: i64) -> Res
     Ok(())
 }
 
-pub fn set_password(
-    tx: &Transaction<'_>,
-    id: &str,
-    hash: &str,
-    must_change: bool,
-    now: i64,
-) -> Result<()> {
+pub fn set_password(tx: &Tx<'_>, id: &str, hash: &str, must_change: bool, now: i64) -> Result<()> {
     tx.execute(
         "UPDATE staff SET password_hash = ?2, must_change_password = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, hash, must_change, now],
@@ -124,7 +119,7 @@ pub fn set_password(
 }
 
 /// Refuse a change that would leave no active admin other than `id`.
-pub fn ensure_another_admin(tx: &Transaction<'_>, id: &str) -> Result<()> {
+pub fn ensure_another_admin(tx: &Tx<'_>, id: &str) -> Result<()> {
     let others: i64 = tx.query_row(
         "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND id <> ?1",
         [id],

@@ -57,7 +57,7 @@ pub fn check_file(path: &Path) -> Result<FileCheck> {
         ));
     }
     let tx = conn.unchecked_transaction()?;
-    let chain = crate::audit::verify(&tx)?;
+    let chain = crate::audit::verify(&super::Tx::sqlite(&tx))?;
     if let Some(b) = chain.first_broken {
         return Err(CoreError::new(
             ErrorCode::Storage,

@@ -15,12 +15,17 @@
 //!   operations can later run on PostgreSQL in hall mode.
 
 pub mod backup;
+pub mod dialect;
+pub mod postgres;
+mod sql;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use sql::{Args, Row, Rows, Stmt, Tx};
 
 use crate::error::{CoreError, ErrorCode, Result};
 
@@ -110,9 +115,19 @@ pub struct OpenReport {
 
 #[derive(Debug)]
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Backend,
     path: PathBuf,
+    /// This process's id among the servers on one database (tags its NOTIFY payloads).
+    instance: String,
     pub(crate) calendars: crate::calendar::CalendarCache,
+}
+
+/// Where the hall's records live: one SQLite file (a desktop, a small hall) or a PostgreSQL
+/// database shared by several hall servers (a city centre). The operations are the same.
+#[derive(Debug)]
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(postgres::Pool),
 }
 
 impl Store {
@@ -140,7 +155,11 @@ impl Store {
         configure(&conn)?;
         migrate(&conn, from_version, now)?;
         let calendars = crate::calendar::CalendarCache::default();
-        crate::calendar::sync_bundle(&conn, &calendars, now)?;
+        {
+            let tx = conn.unchecked_transaction()?;
+            crate::calendar::sync_bundle(&Tx::sqlite(&tx), &calendars, now)?;
+            tx.commit()?;
+        }
         let report = OpenReport {
             created: !has_schema,
             from_version,
@@ -149,43 +168,138 @@ impl Store {
         };
         Ok((
             Store {
-                conn: Mutex::new(conn),
+                backend: Backend::Sqlite(Mutex::new(conn)),
                 path,
+                instance: crate::ids::new_id(),
                 calendars,
             },
             report,
         ))
     }
 
+    /// Open (creating the schema if needed) and migrate the PostgreSQL database at `url`
+    /// (`postgres://user@host:port/db`). `data_dir` holds the archive copies of printed notices
+    /// and filed reports (shared storage when several servers use one database).
+    pub fn open_postgres(
+        url: &str,
+        data_dir: impl AsRef<Path>,
+        now: Timestamp,
+    ) -> Result<(Store, OpenReport)> {
+        let data_dir = data_dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&data_dir)?;
+        let pool = postgres::Pool::connect(url)?;
+        let report = pool.migrate(now)?;
+        let calendars = crate::calendar::CalendarCache::default();
+        pool.with_conn(|c| {
+            c.begin(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({})",
+                postgres::WRITE_LOCK
+            ))?;
+            let out = crate::calendar::sync_bundle(&Tx::pg(c), &calendars, now);
+            match out {
+                Ok(v) => {
+                    c.commit()?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = c.batch("ROLLBACK");
+                    Err(e)
+                }
+            }
+        })?;
+        Ok((
+            Store {
+                backend: Backend::Postgres(pool),
+                path: data_dir,
+                instance: crate::ids::new_id(),
+                calendars,
+            },
+            report,
+        ))
+    }
+
+    /// Open whichever backend `location` names: a `postgres://` URL (with `data_dir`), or a
+    /// SQLite file path.
+    pub fn open_location(
+        location: &str,
+        data_dir: Option<&Path>,
+        now: Timestamp,
+    ) -> Result<(Store, OpenReport)> {
+        if postgres::is_url(location) {
+            let dir = data_dir.ok_or_else(|| {
+                CoreError::new(
+                    ErrorCode::Required,
+                    "使用 PostgreSQL 时须用 --data-dir 指定存放通知书与报表存档的目录",
+                )
+            })?;
+            Store::open_postgres(location, dir, now)
+        } else {
+            Store::open(location, now)
+        }
+    }
+
+    /// The SQLite file; on PostgreSQL, the data directory.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// This process's id among the hall servers sharing one database.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The PostgreSQL pool (hall mode), for LISTEN/NOTIFY.
+    pub fn postgres(&self) -> Option<&postgres::Pool> {
+        match &self.backend {
+            Backend::Postgres(p) => Some(p),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
     /// The folder of the database file (archive copies of notices live below it).
     pub fn data_dir(&self) -> &Path {
+        if self.is_postgres() {
+            return &self.path;
+        }
         self.path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
     }
 
-    /// Run `f` in one IMMEDIATE transaction (takes the write lock up front, so two writers never
-    /// deadlock upgrading); commit on `Ok`, roll back on `Err`.
-    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// Run `f` in one write transaction; commit on `Ok`, roll back on `Err`. Writes are
+    /// serialized: SQLite takes the write lock up front (IMMEDIATE, so two writers never
+    /// deadlock upgrading); PostgreSQL takes one transaction-scoped advisory lock shared by every
+    /// server on the database, so numbers are allocated exactly as on SQLite.
+    pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let mut conn = self.lock()?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&Tx::sqlite(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Backend::Postgres(pool) => pool.transaction(true, f),
+        }
     }
 
     /// Run `f` in one read transaction (a consistent snapshot); never commits anything.
-    pub fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let out = f(&tx);
-        tx.rollback()?;
-        out
+    pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let mut conn = self.lock()?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                let out = f(&Tx::sqlite(&tx));
+                tx.rollback()?;
+                out
+            }
+            Backend::Postgres(pool) => pool.transaction(false, f),
+        }
     }
 
     /// Copy the live database to `dest` with the online backup API (safe while in use).
@@ -194,10 +308,18 @@ impl Store {
         backup_connection(&conn, dest)
     }
 
+    /// The SQLite connection; on PostgreSQL a coded refusal (file backups are SQLite's: a
+    /// PostgreSQL hall backs up with its own tools, `pg_dump` or streaming replication).
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn
-            .lock()
-            .map_err(|_| CoreError::internal("数据库连接锁已损坏（此前有操作异常中止）"))
+        match &self.backend {
+            Backend::Sqlite(conn) => conn
+                .lock()
+                .map_err(|_| CoreError::internal("数据库连接锁已损坏（此前有操作异常中止）")),
+            Backend::Postgres(_) => Err(CoreError::new(
+                ErrorCode::SettingDisabled,
+                "PostgreSQL 数据库的备份与恢复由数据库自身完成（pg_dump / 流复制），本程序只备份 SQLite 文件",
+            )),
+        }
     }
 }
 

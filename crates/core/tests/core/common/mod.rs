@@ -105,18 +105,23 @@ impl Hall {
     pub fn dump(&self) -> String {
         self.store
             .read(|tx| {
+                let list = if tx.is_postgres() {
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+                } else {
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                };
                 let tables: Vec<String> = tx
-                    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+                    .prepare(list)?
                     .query_map([], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?;
                 let mut out = String::new();
                 for t in tables {
                     let mut stmt = tx.prepare(&format!("SELECT * FROM {t} ORDER BY 1"))?;
-                    let n = stmt.column_count();
                     let mut rows = stmt.query([])?;
                     while let Some(r) = rows.next()? {
-                        let vals: Vec<String> =
-                            (0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect();
+                        let vals: Vec<String> = (0..r.column_count())
+                            .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                            .collect();
                         out.push_str(&format!("{t}: {}\n", vals.join(" | ")));
                     }
                 }

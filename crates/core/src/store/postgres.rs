@@ -1,0 +1,316 @@
+//! The PostgreSQL backend (hall mode in a large hall: several hall servers, one database).
+//!
+//! Contract:
+//! - Same schema and same operations as SQLite: the migrations are the SQLite files translated by
+//!   [`super::dialect`], recorded in the same `schema_migrations` table with the same checksums.
+//!   A database migrated by a newer build is refused, a database of another program too.
+//!   Migrating runs in one transaction (PostgreSQL's DDL is transactional), under the write lock,
+//!   so two servers starting together migrate once and a failed migration leaves nothing behind.
+//!   PostgreSQL is backed up with its own tools (`pg_dump`, streaming replication), not by us.
+//! - Writes are serialized across every server on the database by one transaction-scoped
+//!   advisory lock ([`WRITE_LOCK`]), taken first: within it READ COMMITTED sees every earlier
+//!   commit, so ticket and case numbers are allocated exactly as on SQLite (never twice, no
+//!   gaps). Reads run in REPEATABLE READ READ ONLY: one consistent snapshot, and a read
+//!   operation that tried to write would fail.
+//! - `synchronous_commit` stays on (the server's default): a COMMIT that returned is durable.
+//! - Events cross servers with LISTEN/NOTIFY on [`EVENTS_CHANNEL`]. The notification is sent by
+//!   the write transaction itself, so it is delivered if and only if the write committed. It
+//!   carries the event's ids only (PostgreSQL limits a payload to about 8 kB); a server that lost
+//!   its listening connection tells its clients to reload everything (a notification sent while
+//!   disconnected is lost).
+
+use std::sync::{Condvar, Mutex};
+
+use jiff::Timestamp;
+
+use super::sql::{PgConn, Tx, pg_error};
+use super::{MIGRATIONS, OpenReport, SCHEMA_VERSION};
+use crate::error::{CoreError, ErrorCode, Result};
+
+/// The advisory lock key every write takes ("OTRP").
+pub const WRITE_LOCK: i64 = 0x4F54_5250;
+
+/// The LISTEN/NOTIFY channel hall events cross servers on.
+pub const EVENTS_CHANNEL: &str = "onetrip_events";
+
+/// Most connections one server opens (PostgreSQL allows 100 by default; writes are serialized
+/// anyway, so more would only wait).
+const MAX_CONNECTIONS: usize = 16;
+
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// The connections of one server.
+pub struct Pool {
+    config: postgres::Config,
+    idle: Mutex<Vec<PgConn>>,
+    open: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("hosts", &self.config.get_hosts())
+            .field("dbname", &self.config.get_dbname())
+            .finish()
+    }
+}
+
+fn poisoned<T>(_: T) -> CoreError {
+    CoreError::internal("数据库连接池锁已损坏")
+}
+
+fn unreachable(e: &postgres::Error) -> CoreError {
+    CoreError::new(
+        ErrorCode::Storage,
+        format!("无法连接 PostgreSQL 数据库：{e}"),
+    )
+}
+
+impl Pool {
+    /// Parse `url` and open one connection to check it.
+    pub fn connect(url: &str) -> Result<Pool> {
+        let config: postgres::Config = url.parse().map_err(|e| {
+            CoreError::new(
+                ErrorCode::InvalidFormat,
+                format!("PostgreSQL 连接串无效：{e}"),
+            )
+            .field("database")
+        })?;
+        let pool = Pool {
+            config,
+            idle: Mutex::new(Vec::new()),
+            open: Mutex::new(0),
+            freed: Condvar::new(),
+        };
+        let first = pool.checkout()?;
+        pool.checkin(first);
+        Ok(pool)
+    }
+
+    /// A new connection outside the pool (a LISTEN connection lives on its own).
+    pub fn dedicated(&self) -> Result<postgres::Client> {
+        self.config
+            .connect(postgres::NoTls)
+            .map_err(|e| unreachable(&e))
+    }
+
+    fn checkout(&self) -> Result<PgConn> {
+        if let Some(c) = self.idle.lock().map_err(poisoned)?.pop() {
+            return Ok(c);
+        }
+        let mut open = self.open.lock().map_err(poisoned)?;
+        loop {
+            if let Some(c) = self.idle.lock().map_err(poisoned)?.pop() {
+                return Ok(c);
+            }
+            if *open < MAX_CONNECTIONS {
+                *open += 1;
+                drop(open);
+                return match self.dedicated() {
+                    Ok(client) => Ok(PgConn::new(client)),
+                    Err(e) => {
+                        *self.open.lock().map_err(poisoned)? -= 1;
+                        Err(e)
+                    }
+                };
+            }
+            open = self
+                .freed
+                .wait_timeout(open, std::time::Duration::from_millis(50))
+                .map_err(|_| CoreError::internal("数据库连接池锁已损坏"))?
+                .0;
+        }
+    }
+
+    fn checkin(&self, conn: PgConn) {
+        if conn.is_broken() {
+            if let Ok(mut open) = self.open.lock() {
+                *open = open.saturating_sub(1);
+            }
+        } else if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        self.freed.notify_one();
+    }
+
+    /// Run `f` on one pooled connection (no transaction opened for it).
+    pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&PgConn) -> Result<T>) -> Result<T> {
+        let conn = self.checkout()?;
+        let out = f(&conn);
+        self.checkin(conn);
+        out
+    }
+
+    /// One transaction: a write (serialized by [`WRITE_LOCK`], committed on `Ok`) or a read
+    /// (a read-only snapshot, always rolled back).
+    pub(crate) fn transaction<T>(
+        &self,
+        write: bool,
+        f: impl FnOnce(&Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.with_conn(|c| {
+            c.begin(&if write {
+                format!(
+                    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+                )
+            } else {
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_owned()
+            })?;
+            let out = f(&Tx::pg(c));
+            match out {
+                Ok(v) if write => {
+                    c.commit()?;
+                    Ok(v)
+                }
+                Ok(v) => {
+                    c.batch("ROLLBACK")?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = c.batch("ROLLBACK");
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// Bring the schema up to [`SCHEMA_VERSION`] (see the module docs).
+    pub(crate) fn migrate(&self, now: Timestamp) -> Result<OpenReport> {
+        self.with_conn(|c| {
+            c.begin(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+            ))?;
+            let out = migrate_locked(c, now);
+            match out {
+                Ok(report) => {
+                    c.commit()?;
+                    Ok(report)
+                }
+                Err(e) => {
+                    let _ = c.batch("ROLLBACK");
+                    Err(e)
+                }
+            }
+        })
+    }
+}
+
+fn migrate_locked(c: &PgConn, now: Timestamp) -> Result<OpenReport> {
+    let tx = Tx::pg(c);
+    let has_schema: i64 = tx.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
+    let tables: i64 = tx.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_schema == 0 && tables > 0 {
+        return Err(CoreError::new(
+            ErrorCode::InvalidFormat,
+            "该 PostgreSQL 数据库已有其他程序的表，不是一次办的数据库，未做任何改动",
+        ));
+    }
+    let from: i64 = if has_schema > 0 {
+        tx.query_row(
+            "SELECT ifnull(max(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?
+    } else {
+        0
+    };
+    let from = u32::try_from(from).unwrap_or(u32::MAX);
+    if from > SCHEMA_VERSION {
+        return Err(CoreError::new(
+            ErrorCode::SchemaTooNew,
+            format!(
+                "PostgreSQL 数据库由更新版本的一次办写入（结构版本 {from}，本程序支持到 {SCHEMA_VERSION}），为保护数据未做任何改动。请升级本程序。"
+            ),
+        )
+        .param("found", from)
+        .param("supported", SCHEMA_VERSION));
+    }
+    if from == 0 {
+        c.batch(super::dialect::PG_REFUSE_FUNCTION)?;
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > from) {
+        c.batch(&super::dialect::to_postgres(m.sql)).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Storage,
+                format!("迁移 {} ({}) 失败：{e}", m.version, m.name),
+            )
+        })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes()), crate::clock::to_ms(now)],
+        )?;
+    }
+    Ok(OpenReport {
+        created: from == 0,
+        from_version: from,
+        to_version: SCHEMA_VERSION,
+        backup: None,
+    })
+}
+
+/// Send `payload` on [`EVENTS_CHANNEL`] from inside a write transaction: delivered to every
+/// listening server when (and only when) the transaction commits.
+pub(crate) fn notify_in(tx: &Tx<'_>, payload: &str) -> Result<()> {
+    tx.query_row(
+        "SELECT pg_notify('onetrip_events', ?1)",
+        rusqlite::params![payload],
+        |_| Ok(()),
+    )?;
+    Ok(())
+}
+
+/// What one notification on [`EVENTS_CHANNEL`] says: which server committed, and the events
+/// (topics and ids; the records themselves are read from the database). Too many events for a
+/// payload become `resync`: every client reloads.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Notification {
+    pub instance: String,
+    #[serde(default)]
+    pub events: Vec<crate::HallEvent>,
+    #[serde(default)]
+    pub resync: bool,
+}
+
+/// PostgreSQL refuses payloads of 8000 bytes and more.
+pub const MAX_PAYLOAD: usize = 7900;
+
+impl Notification {
+    pub fn payload(instance: &str, events: &[crate::HallEvent]) -> String {
+        let full = Notification {
+            instance: instance.to_owned(),
+            events: events.to_vec(),
+            resync: false,
+        };
+        let text = serde_json::to_string(&full).unwrap_or_default();
+        if text.len() < MAX_PAYLOAD {
+            return text;
+        }
+        serde_json::to_string(&Notification {
+            instance: instance.to_owned(),
+            events: vec![],
+            resync: true,
+        })
+        .unwrap_or_default()
+    }
+
+    pub fn parse(payload: &str) -> Option<Notification> {
+        serde_json::from_str(payload).ok()
+    }
+}
+
+/// Turn a driver error met outside a query module into a coded error.
+pub fn storage_error(e: &postgres::Error) -> CoreError {
+    CoreError::from(pg_error(e, ""))
+}
