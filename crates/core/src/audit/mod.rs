@@ -240,13 +240,13 @@ impl Operation for ListAudit {
             "SELECT seq, id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, subject_id,
                     summary, before_json, after_json
              FROM audit_log
-             WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2)
-               AND (?3 IS NULL OR actor_id = ?3)
-               AND (?4 IS NULL OR op LIKE ?4 ESCAPE '\\')
-               AND (?5 IS NULL OR subject_kind = ?5)
-               AND (?6 IS NULL OR subject_id = ?6)
-               AND (?7 IS NULL OR summary LIKE ?7 ESCAPE '\\' OR actor_name LIKE ?7 ESCAPE '\\')
-               AND (?8 IS NULL OR seq < ?8)
+             WHERE (CAST(?1 AS INTEGER) IS NULL OR at >= ?1) AND (CAST(?2 AS INTEGER) IS NULL OR at < ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR actor_id = ?3)
+               AND (CAST(?4 AS TEXT) IS NULL OR op LIKE ?4 ESCAPE '\\')
+               AND (CAST(?5 AS TEXT) IS NULL OR subject_kind = ?5)
+               AND (CAST(?6 AS TEXT) IS NULL OR subject_id = ?6)
+               AND (CAST(?7 AS TEXT) IS NULL OR summary LIKE ?7 ESCAPE '\\' OR actor_name LIKE ?7 ESCAPE '\\')
+               AND (CAST(?8 AS INTEGER) IS NULL OR seq < ?8)
              ORDER BY seq DESC LIMIT ?9",
         )?;
         let rows = stmt.query_map(

@@ -244,7 +244,7 @@ pub(crate) fn save_derived(
 pub(crate) fn next_number(tx: &Tx<'_>, scope: &str, period: &str) -> Result<i64> {
     tx.execute(
         "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, 1)
-         ON CONFLICT (scope, period) DO UPDATE SET value = value + 1",
+         ON CONFLICT (scope, period) DO UPDATE SET value = number_counters.value + 1",
         params![scope, period],
     )?;
     Ok(tx.query_row(

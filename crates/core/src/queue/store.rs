@@ -136,7 +136,7 @@ pub(crate) fn next_seq(
     let seq: u32 = tx
         .prepare_cached(
             "INSERT INTO ticket_counters (category_id, day, last_seq) VALUES (?1, ?2, 1)
-             ON CONFLICT (category_id, day) DO UPDATE SET last_seq = last_seq + 1
+             ON CONFLICT (category_id, day) DO UPDATE SET last_seq = ticket_counters.last_seq + 1
              RETURNING last_seq",
         )?
         .query_row(params![category_id, day], |r| r.get(0))?;
@@ -347,7 +347,7 @@ pub(crate) fn recent_service_ms(tx: &Tx<'_>, category_id: &str, n: u32) -> Resul
         .prepare_cached(
             "SELECT avg(finished_at - called_at) FROM (
                 SELECT finished_at, called_at FROM tickets INDEXED BY tickets_done
-                WHERE category_id = ?1 AND status = 'done' ORDER BY finished_at DESC LIMIT ?2)",
+                WHERE category_id = ?1 AND status = 'done' ORDER BY finished_at DESC LIMIT ?2) AS recent",
         )?
         .query_row(params![category_id, n], |r| r.get(0))?;
     Ok(avg.map(|a| a.round() as i64))

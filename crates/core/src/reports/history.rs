@@ -144,7 +144,7 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let staff: Vec<(String, String)> = tx
-        .prepare("SELECT id, name FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY created_at, rowid")?
+        .prepare("SELECT id, name FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY created_at, login")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let clerks: Vec<String> = staff.iter().map(|(id, _)| id.clone()).collect();
@@ -563,7 +563,7 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
         let b = bases.get(&(scope, year)).copied().unwrap_or(0);
         tx.execute(
             "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (scope, period) DO UPDATE SET value = max(value, excluded.value)",
+             ON CONFLICT (scope, period) DO UPDATE SET value = CASE WHEN excluded.value > number_counters.value THEN excluded.value ELSE number_counters.value END",
             params![scope, year.to_string(), b + used],
         )?;
     }

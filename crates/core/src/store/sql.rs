@@ -424,7 +424,7 @@ pub(crate) fn pg_error(e: &postgres::Error, sql: &str) -> rusqlite::Error {
         None => (rusqlite::ffi::SQLITE_IOERR, format!("PostgreSQL: {e}")),
     };
     let short: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    let short: String = short.chars().take(160).collect();
+    let short: String = short.chars().take(400).collect();
     rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(code),
         Some(format!("{text} (in: {short})")),
@@ -545,6 +545,7 @@ impl<'a> postgres::types::FromSql<'a> for PgCell {
             Type::FLOAT4 => Value::Real(f32::from_sql(ty, raw)?.into()),
             Type::NUMERIC => numeric_value(raw)?,
             Type::BYTEA => Value::Blob(raw.to_vec()),
+            Type::VOID => Value::Null,
             Type::JSONB => Value::Text(String::from_utf8(raw.get(1..).unwrap_or(&[]).to_vec())?),
             _ => Value::Text(String::from_utf8(raw.to_vec())?),
         }))
@@ -554,13 +555,8 @@ impl<'a> postgres::types::FromSql<'a> for PgCell {
     ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(PgCell(Value::Null))
     }
-    fn accepts(ty: &postgres::types::Type) -> bool {
-        use postgres::types::{Kind, Type};
-        matches!(ty.kind(), Kind::Simple)
-            && !matches!(
-                *ty,
-                Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::DATE | Type::TIME | Type::UUID
-            )
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
     }
 }
 

@@ -346,12 +346,8 @@ fn two_missing_materials_one_notice_then_the_supplement_is_accepted() {
     assert_eq!(stats.by_item[0].average_visits, Some(2.0));
     assert_eq!(stats.by_item[0].visits_needed, Some(1));
     // Documents cannot be edited.
-    let conn = rusqlite::Connection::open(h.path()).unwrap();
-    assert!(
-        conn.execute("UPDATE documents SET data = '{}'", [])
-            .is_err()
-    );
-    assert!(conn.execute("DELETE FROM documents", []).is_err());
+    assert!(h.raw_batch("UPDATE documents SET data = '{}'").is_err());
+    assert!(h.raw_batch("DELETE FROM documents").is_err());
 }
 
 #[test]

@@ -556,20 +556,20 @@ fn audit_rows_are_browsable_with_filters() {
 #[test]
 fn the_database_refuses_to_update_or_delete_audit_rows_and_tampering_is_detected() {
     let h = demo_hall();
-    let path = h.path();
-    let conn = rusqlite::Connection::open(&path).unwrap();
     assert!(
-        conn.execute("UPDATE audit_log SET summary = 'x' WHERE seq = 1", [])
+        h.raw_batch("UPDATE audit_log SET summary = 'x' WHERE seq = 1")
             .is_err()
     );
-    assert!(
-        conn.execute("DELETE FROM audit_log WHERE seq = 1", [])
-            .is_err()
-    );
-    // Someone with a SQLite tool drops the triggers and edits row 3.
-    conn.execute_batch(
-        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET summary = '篡改' WHERE seq = 3;",
-    )
+    assert!(h.raw_batch("DELETE FROM audit_log WHERE seq = 1").is_err());
+    // Someone with a SQL tool drops the triggers and edits row 3.
+    let drop_trigger = if h.store.is_postgres() {
+        "DROP TRIGGER audit_log_no_update ON audit_log"
+    } else {
+        "DROP TRIGGER audit_log_no_update"
+    };
+    h.raw_batch(&format!(
+        "{drop_trigger}; UPDATE audit_log SET summary = '篡改' WHERE seq = 3;"
+    ))
     .unwrap();
     let report = h.store.read(audit::verify).unwrap();
     assert_eq!(

@@ -336,7 +336,6 @@ fn first_admin_gets_a_one_time_password_and_must_change_it() {
 #[test]
 fn concurrent_sign_ins_to_one_window_leave_exactly_one_holder() {
     let h = demo_hall();
-    let path = h.path();
     let w = h.window_id(4);
     let logins = [
         "zhangwei",
@@ -349,9 +348,9 @@ fn concurrent_sign_ins_to_one_window_leave_exactly_one_holder() {
     let handles: Vec<_> = logins
         .iter()
         .map(|login| {
-            let (path, w, login) = (path.clone(), w.clone(), login.to_string());
+            let (w, login) = (w.clone(), login.to_string());
+            let store = h.reopen_at(t0());
             std::thread::spawn(move || {
-                let (store, _) = Store::open(&path, t0()).unwrap();
                 store.execute(
                     &Caller::anonymous("t"),
                     t0(),

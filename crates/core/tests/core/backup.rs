@@ -32,11 +32,11 @@ fn issue(h: &Hall, n: usize) {
 }
 
 fn reopen(h: Hall) -> Hall {
-    let Hall { dir, store } = h;
+    let Hall { dir, store, .. } = h;
     let path = store.path().to_owned();
     drop(store);
     let (store, _) = Store::open(&path, t0()).unwrap();
-    Hall { dir, store }
+    Hall::sqlite(dir, store)
 }
 
 #[test]
@@ -58,16 +58,13 @@ fn restore_drill_back_up_write_more_restore_and_the_state_is_the_backups() {
     );
 
     let db = h.store.path().to_owned();
-    let Hall { dir, store } = h;
+    let Hall { dir, store, .. } = h;
     drop(store);
     let report = backup::restore(&db, &copy, t0()).unwrap();
     let previous = report.previous.expect("the live file is kept aside");
     assert!(previous.starts_with(dir.path().join("backups")));
 
-    let h = reopen(Hall {
-        dir,
-        store: Store::open(&db, t0()).unwrap().0,
-    });
+    let h = reopen(Hall::sqlite(dir, Store::open(&db, t0()).unwrap().0));
     assert_eq!(
         h.dump(),
         at_backup,
@@ -78,10 +75,7 @@ fn restore_drill_back_up_write_more_restore_and_the_state_is_the_backups() {
 
     // Nothing is lost for good: the file kept aside holds the later state.
     let (aside, _) = Store::open(&previous, t0()).unwrap();
-    let aside = Hall {
-        dir: tempfile::tempdir().unwrap(),
-        store: aside,
-    };
+    let aside = Hall::sqlite(tempfile::tempdir().unwrap(), aside);
     assert_eq!(aside.dump(), after);
 }
 
@@ -92,7 +86,7 @@ fn restore_refuses_a_newer_schema_a_damaged_file_and_a_broken_chain_changing_not
     let db = h.store.path().to_owned();
     let good = h.dir.path().join("good.sqlite");
     h.store.backup(&good).unwrap();
-    let Hall { dir, store } = h;
+    let Hall { dir, store, .. } = h;
     drop(store);
     let before = file_bytes(&db);
 

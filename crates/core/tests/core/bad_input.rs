@@ -1,6 +1,6 @@
 //! Bad input to hall setup gets its coded error, and the database is byte-for-byte unchanged.
 
-use crate::common::{demo_hall, file_bytes, t0};
+use crate::common::{demo_hall, t0};
 use onetrip_core::{ErrorCode, execute_json};
 use serde_json::json;
 
@@ -285,7 +285,7 @@ fn each_bad_setup_input_returns_its_code_and_changes_nothing() {
         ),
     ];
     let dump = h.dump();
-    let bytes = file_bytes(&h.path());
+    let bytes = h.fingerprint();
     for (what, op, req, code, field) in cases {
         let err = execute_json(&h.store, &a, t0(), op, req).expect_err(what);
         assert_eq!(err.code, code, "{what}: {}", err.message);
@@ -304,7 +304,7 @@ fn each_bad_setup_input_returns_its_code_and_changes_nothing() {
     }
     assert_eq!(h.dump(), dump, "no row changed");
     assert_eq!(
-        file_bytes(&h.path()),
+        h.fingerprint(),
         bytes,
         "the database file is byte-for-byte unchanged"
     );

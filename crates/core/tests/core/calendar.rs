@@ -340,7 +340,6 @@ fn an_override_and_an_import_are_versioned_audited_and_revocable() {
 #[test]
 fn a_new_build_with_new_bundled_data_is_a_calendar_change() {
     let h = demo_hall();
-    let path = h.path();
     // Pretend the file was last opened by a build with other bundled data.
     h.store
         .write(|tx| {
@@ -357,12 +356,11 @@ fn a_new_build_with_new_bundled_data_is_a_calendar_change() {
         .unwrap()
     };
     let before = v(&h.store);
-    drop(h.store);
-    let (store, _) = onetrip_core::Store::open(&path, t0()).unwrap();
+    let store = h.reopen_at(t0());
     assert_eq!(v(&store), before + 1);
-    let (store2, _) = {
+    let store2 = {
         drop(store);
-        onetrip_core::Store::open(&path, t0()).unwrap()
+        h.reopen_at(t0())
     };
     assert_eq!(
         v(&store2),

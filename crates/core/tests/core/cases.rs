@@ -279,9 +279,8 @@ fn suspend_resume_extend_decide_complete() {
         ]
     );
     // The log cannot be edited.
-    let conn = rusqlite::Connection::open(h.path()).unwrap();
-    assert!(conn.execute("UPDATE case_events SET at = 0", []).is_err());
-    assert!(conn.execute("DELETE FROM case_events", []).is_err());
+    assert!(h.raw_batch("UPDATE case_events SET at = 0").is_err());
+    assert!(h.raw_batch("DELETE FROM case_events").is_err());
     // The figures: one case decided early, 6 working days used (Tue; then Mon–Fri: the
     // resumption day itself is not counted, like the acceptance day).
     let sup = h.sign_in_at("zhouhong", None, bj(date(2026, 12, 7), 8, 30));

@@ -273,14 +273,9 @@ fn permissions_before_during_and_after_a_takeover_and_actions_are_on_behalf() {
     assert_eq!(d.case.on_behalf_of.as_deref(), Some("张伟"));
     let last = d.events.last().unwrap();
     assert_eq!(last.actor_name, "刘洋（代张伟）", "the case log names both");
-    let audit: String = rusqlite::Connection::open(t.h.path())
-        .unwrap()
-        .query_row(
-            "SELECT actor_name FROM audit_log WHERE op = 'case.act' ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let audit = t.h.raw_text(
+        "SELECT actor_name FROM audit_log WHERE op = 'case.act' ORDER BY seq DESC LIMIT 1",
+    );
     assert_eq!(audit, "刘洋（代张伟）", "the audit log names both");
     // A third clerk still may not act.
     assert_eq!(

@@ -240,6 +240,14 @@ fn the_purge_anonymises_old_cases_keeps_their_statistics_and_refuses_the_retenti
     };
     let before = figures(&h);
     let full_numbers = |h: &crate::common::Hall, completed_before: &str| -> (i64, i64) {
+        // Midnight at the start of that Beijing day, in ms.
+        let cutoff = completed_before
+            .parse::<jiff::civil::Date>()
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+            .unwrap()
+            .timestamp()
+            .as_millisecond();
         h.store
             .read(|tx| {
                 let q = |anonymised: bool| -> rusqlite::Result<i64> {
@@ -247,11 +255,11 @@ fn the_purge_anonymises_old_cases_keeps_their_statistics_and_refuses_the_retenti
                         &format!(
                             "SELECT count(*) FROM cases c WHERE c.status = 'completed'
                                AND (SELECT max(at) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'completed')
-                                   < (strftime('%s', ?1) * 1000 - 8 * 3600 * 1000)
+                                   < ?1
                                AND c.applicant_id_number {} '%*%'",
                             if anonymised { "LIKE" } else { "NOT LIKE" }
                         ),
-                        [completed_before],
+                        [cutoff],
                         |r| r.get(0),
                     )
                 };

@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use onetrip_core::hall::{CategoryFields, UpdateCategory};
 use onetrip_core::queue::rating::Rating;
 use onetrip_core::queue::*;
-use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation, Store};
+use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation};
 
 fn at(min: i64) -> Timestamp {
     t0() + SignedDuration::from_mins(min)
@@ -1130,15 +1130,13 @@ fn sixteen_windows_calling_at_once_claim_every_ticket_exactly_once() {
     for _ in 0..TICKETS {
         issued.push(q.issue("A", at(1)).id);
     }
-    let path = q.h.path();
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
     let handles: Vec<_> = callers
         .into_iter()
         .map(|c| {
-            let path = path.clone();
             let barrier = barrier.clone();
+            let store = q.h.reopen_at(at(2));
             std::thread::spawn(move || {
-                let (store, _) = Store::open(&path, at(2)).unwrap();
                 barrier.wait();
                 let mut mine = Vec::new();
                 loop {

@@ -1,6 +1,6 @@
 //! Roles are enforced inside the core operations: a forbidden call changes nothing.
 
-use crate::common::{demo_hall, file_bytes, t0};
+use crate::common::{demo_hall, t0};
 use onetrip_core::{Access, Caller, DeviceKind, ErrorCode, OPERATIONS, execute_json};
 use serde_json::json;
 
@@ -40,14 +40,14 @@ fn a_clerk_calling_admin_and_supervisor_operations_gets_forbidden_and_nothing_ch
         ("staff.list", json!({})),
     ];
     let dump = h.dump();
-    let bytes = file_bytes(&h.path());
+    let bytes = h.fingerprint();
     for (name, req) in attempts {
         let err = execute_json(&h.store, &c, t0(), name, req).unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden, "{name}");
         assert!(err.message.contains("无权"), "{name}: {}", err.message);
     }
     assert_eq!(h.dump(), dump, "no row changed");
-    assert_eq!(file_bytes(&h.path()), bytes, "no byte changed");
+    assert_eq!(h.fingerprint(), bytes, "no byte changed");
 }
 
 #[test]

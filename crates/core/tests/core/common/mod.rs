@@ -16,9 +16,52 @@ pub fn t0() -> Timestamp {
 pub struct Hall {
     pub dir: tempfile::TempDir,
     pub store: Store,
+    /// The SQLite file or the PostgreSQL URL.
+    pub location: String,
 }
 
 impl Hall {
+    /// A hall on an already opened SQLite store.
+    pub fn sqlite(dir: tempfile::TempDir, store: Store) -> Hall {
+        let location = store.path().display().to_string();
+        Hall {
+            dir,
+            store,
+            location,
+        }
+    }
+    /// Another handle on the same database (another process, in effect).
+    pub fn reopen_at(&self, at: Timestamp) -> Store {
+        open_location(&self.location, self.dir.path(), at)
+    }
+    /// Run `sql` on the database directly, bypassing the store (a tamperer with a SQL tool).
+    pub fn raw_batch(&self, sql: &str) -> Result<(), String> {
+        if onetrip_core::store::postgres::is_url(&self.location) {
+            let mut c = postgres::Client::connect(&self.location, postgres::NoTls).unwrap();
+            c.batch_execute(sql).map_err(|e| e.to_string())
+        } else {
+            let c = rusqlite::Connection::open(&self.location).unwrap();
+            c.execute_batch(sql).map_err(|e| e.to_string())
+        }
+    }
+    /// One text value read directly from the database.
+    pub fn raw_text(&self, sql: &str) -> String {
+        if onetrip_core::store::postgres::is_url(&self.location) {
+            let mut c = postgres::Client::connect(&self.location, postgres::NoTls).unwrap();
+            c.query_one(sql, &[]).unwrap().get(0)
+        } else {
+            let c = rusqlite::Connection::open(&self.location).unwrap();
+            c.query_row(sql, [], |r| r.get(0)).unwrap()
+        }
+    }
+    /// What "nothing changed" compares: the bytes on disk (SQLite), or every row (PostgreSQL).
+    pub fn fingerprint(&self) -> String {
+        if self.store.is_postgres() {
+            onetrip_core::ids::sha256_hex(self.dump().as_bytes())
+        } else {
+            file_bytes(&self.path())
+        }
+    }
     pub fn path(&self) -> PathBuf {
         self.store.path().to_path_buf()
     }
@@ -143,7 +186,47 @@ pub fn file_bytes(path: &Path) -> String {
 
 pub fn demo_hall() -> Hall {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(dir.path().join("hall.sqlite"), t0()).unwrap();
+    let location = new_location(dir.path());
+    let store = open_location(&location, dir.path(), t0());
     demo::create(&store, t0()).unwrap();
-    Hall { dir, store }
+    Hall {
+        dir,
+        store,
+        location,
+    }
+}
+
+/// The operation suites' database: a SQLite file in `dir`, or, when `ONETRIP_TEST_PG` names a
+/// PostgreSQL server (`make test` starts one), a fresh database of its own on that server. The
+/// same tests then run on both backends.
+pub fn new_location(dir: &Path) -> String {
+    match pg_server() {
+        Some(url) => fresh_pg_database(&url),
+        None => dir.join("hall.sqlite").display().to_string(),
+    }
+}
+
+pub fn open_location(location: &str, dir: &Path, at: Timestamp) -> Store {
+    Store::open_location(location, Some(dir), at)
+        .unwrap_or_else(|e| panic!("open {location}: {e}"))
+        .0
+}
+
+/// The PostgreSQL server the suites run on, if any.
+pub fn pg_server() -> Option<String> {
+    std::env::var("ONETRIP_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Create an empty database on the server at `url`; its URL.
+pub fn fresh_pg_database(url: &str) -> String {
+    let name = format!("t_{}", onetrip_core::ids::new_id().replace('-', ""));
+    let mut admin = postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connect to the test PostgreSQL at {url}: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    format!("{base}/{name}")
 }
