@@ -18,6 +18,14 @@ struct Cli {
     /// The hall database (SQLite file).
     #[arg(long, global = true, env = "ONETRIP_DB")]
     db: Option<PathBuf>,
+    /// A PostgreSQL database instead of the SQLite file (large halls, several hall servers):
+    /// `postgres://user@host:port/dbname`. Needs `--data-dir`.
+    #[arg(long, global = true, env = "ONETRIP_DATABASE")]
+    database: Option<String>,
+    /// With `--database`: the folder for archive copies of printed notices and filed reports
+    /// (shared storage when several servers run).
+    #[arg(long, global = true, env = "ONETRIP_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -149,14 +157,57 @@ enum CalendarCommand {
     },
 }
 
+/// Which database the command works on: the SQLite file, or PostgreSQL.
+struct Target {
+    db: PathBuf,
+    database: Option<String>,
+    data_dir: Option<PathBuf>,
+}
+
+impl Target {
+    fn open(&self, now: jiff::Timestamp) -> Result<(Store, store::OpenReport), CoreError> {
+        match &self.database {
+            Some(url) => Store::open_location(url, self.data_dir.as_deref(), now),
+            None => Store::open(&self.db, now),
+        }
+    }
+    /// For messages: the file, or the URL without its password.
+    fn name(&self) -> String {
+        match &self.database {
+            Some(url) => match url.parse::<postgres_url::Config>() {
+                Ok(c) => format!(
+                    "postgres://{}@{:?}/{}",
+                    c.get_user().unwrap_or(""),
+                    c.get_hosts(),
+                    c.get_dbname().unwrap_or("")
+                ),
+                Err(_) => "postgres://…".into(),
+            },
+            None => self.db.display().to_string(),
+        }
+    }
+    /// File backups are SQLite's; PostgreSQL is backed up with its own tools.
+    fn sqlite_only(&self, what: &str) -> Result<(), CoreError> {
+        if self.database.is_some() {
+            return Err(CoreError::new(
+                onetrip_core::ErrorCode::SettingDisabled,
+                format!(
+                    "{what}只适用于 SQLite 数据库文件；PostgreSQL 请用 pg_dump / pg_restore 或流复制"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The hall's calendar when the database exists; the bundled notices (next-day counting)
 /// otherwise, so the command never creates a database as a side effect.
 fn calendar_of(
-    db: &std::path::Path,
+    target: &Target,
     clock: &dyn Clock,
 ) -> Result<(std::sync::Arc<WorkCalendar>, DayCount), CoreError> {
-    if db.exists() {
-        let (s, _) = Store::open(db, clock.now())?;
+    if target.database.is_some() || target.db.exists() {
+        let (s, _) = target.open(clock.now())?;
         s.calendar_and_rule()
     } else {
         Ok((
@@ -175,12 +226,8 @@ fn day_line(d: &calendar::DayInfo) -> String {
     )
 }
 
-fn run_calendar(
-    db: &std::path::Path,
-    clock: &dyn Clock,
-    cmd: CalendarCommand,
-) -> Result<(), CoreError> {
-    let (cal, rule) = calendar_of(db, clock)?;
+fn run_calendar(target: &Target, clock: &dyn Clock, cmd: CalendarCommand) -> Result<(), CoreError> {
+    let (cal, rule) = calendar_of(target, clock)?;
     match cmd {
         CalendarCommand::Check { date, provisional } => {
             let d = calendar::parse_date("date", &date)?;
@@ -222,7 +269,7 @@ fn run_calendar(
     Ok(())
 }
 
-fn serve(db: &std::path::Path, clock: &dyn Clock, args: ServeArgs) -> Result<(), CoreError> {
+fn serve(target: &Target, clock: &dyn Clock, args: ServeArgs) -> Result<(), CoreError> {
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -234,7 +281,7 @@ fn serve(db: &std::path::Path, clock: &dyn Clock, args: ServeArgs) -> Result<(),
     } else {
         subscriber.init();
     }
-    let (store, report) = Store::open(db, clock.now())?;
+    let (store, report) = target.open(clock.now())?;
     if let Some(first) = auth::bootstrap(&store, clock.now())? {
         println!("first admin: {}", first.login);
         println!("one-time password: {}", first.one_time_password);
@@ -255,7 +302,7 @@ fn serve(db: &std::path::Path, clock: &dyn Clock, args: ServeArgs) -> Result<(),
         let local = listener.local_addr()?;
         tracing::info!(
             bind = %local,
-            db = %db.display(),
+            db = %target.name(),
             schema = report.to_version,
             ui = ?ui,
             "onetrip hall server listening"
@@ -288,9 +335,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
-    let db = cli.db.unwrap_or_else(store::default_path);
+    let target = Target {
+        db: cli.db.unwrap_or_else(store::default_path),
+        database: cli.database,
+        data_dir: cli.data_dir,
+    };
+    let db = &target.db;
     match cli.command {
-        Command::Calendar { command } => run_calendar(&db, clock, command)?,
+        Command::Calendar { command } => run_calendar(&target, clock, command)?,
         Command::Version => {
             println!(
                 "onetrip {} (schema {})",
@@ -299,22 +351,22 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             );
         }
         Command::Migrate => {
-            let (s, report) = Store::open(&db, clock.now())?;
+            let (s, report) = target.open(clock.now())?;
             if let Some(b) = &report.backup {
                 println!("backup: {}", b.display());
             }
             if report.created {
-                println!("created: {} (schema {})", db.display(), report.to_version);
+                println!("created: {} (schema {})", target.name(), report.to_version);
             } else if report.from_version == report.to_version {
                 println!(
                     "up to date: {} (schema {})",
-                    db.display(),
+                    target.name(),
                     report.to_version
                 );
             } else {
                 println!(
                     "migrated: {} (schema {} -> {})",
-                    db.display(),
+                    target.name(),
                     report.from_version,
                     report.to_version
                 );
@@ -349,14 +401,15 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
                     format!("请求不是有效的 JSON：{e}"),
                 )
             })?;
-            let (s, _) = Store::open(&db, clock.now())?;
+            let (s, _) = target.open(clock.now())?;
             let caller = onetrip_core::Caller::system("cli");
             let (resp, _) = onetrip_core::execute_json(&s, &caller, clock.now(), &name, req)?;
             println!("{}", serde_json::to_string_pretty(&resp)?);
         }
         Command::Openapi => println!("{}", onetrip_server::openapi::document_json()),
         Command::Backup { path } => {
-            let (s, _) = Store::open(&db, clock.now())?;
+            target.sqlite_only("onetrip backup ")?;
+            let (s, _) = target.open(clock.now())?;
             let c = s.backup(&path)?;
             println!(
                 "backup: {} (schema {}, {} audit rows)",
@@ -366,10 +419,11 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             );
         }
         Command::Restore { path } => {
-            let r = store::backup::restore(&db, &path, clock.now())?;
+            target.sqlite_only("onetrip restore ")?;
+            let r = store::backup::restore(db, &path, clock.now())?;
             println!(
                 "restored: {} from {} (schema {}, {} audit rows)",
-                db.display(),
+                target.name(),
                 path.display(),
                 r.restored.schema,
                 r.restored.audit_rows
@@ -381,7 +435,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
         Command::Audit {
             command: AuditCommand::Export { path },
         } => {
-            let (s, _) = Store::open(&db, clock.now())?;
+            let (s, _) = target.open(clock.now())?;
             let (text, rows, digest) =
                 s.read(|tx| onetrip_core::audit::export::export_csv(tx, None, None, clock.now()))?;
             std::fs::write(&path, text)?;
@@ -405,7 +459,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let (s, _) = Store::open(&db, clock.now())?;
+            let (s, _) = target.open(clock.now())?;
             let report = s.read(onetrip_core::audit::verify)?;
             match report.first_broken {
                 None => println!("audit: OK ({} rows)", report.rows),
@@ -415,7 +469,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
                 }
             }
         }
-        Command::Serve(args) => serve(&db, clock, args)?,
+        Command::Serve(args) => serve(&target, clock, args)?,
         Command::History {
             from,
             to,
@@ -438,7 +492,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
                     .checked_sub(jiff::Span::new().days(i64::from(days.saturating_sub(1))))
                     .map_err(|e| CoreError::internal(e.to_string()))?,
             };
-            let (s, _) = Store::open(&db, now)?;
+            let (s, _) = target.open(now)?;
             let spec = onetrip_core::reports::history::HistorySpec {
                 from,
                 to,
@@ -454,7 +508,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             );
         }
         Command::Purge { before } => {
-            let (s, _) = Store::open(&db, clock.now())?;
+            let (s, _) = target.open(clock.now())?;
             let r = s
                 .execute(
                     &onetrip_core::Caller::system("cli"),
@@ -468,9 +522,9 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             );
         }
         Command::Demo => {
-            let (s, _) = Store::open(&db, clock.now())?;
+            let (s, _) = target.open(clock.now())?;
             let report = demo::create(&s, clock.now())?;
-            println!("demo hall: {} ({})", report.hall, db.display());
+            println!("demo hall: {} ({})", report.hall, target.name());
             println!(
                 "windows: {}, categories: {}",
                 report.windows, report.categories

@@ -98,6 +98,38 @@ impl Hall {
     }
 }
 
+impl Hall {
+    /// Tell every connected client to reload everything (events may have been missed).
+    pub fn publish_resync(&self) {
+        if let Ok(text) = serde_json::to_string(&LiveMessage::Resync) {
+            let _ = self.live.send(Arc::from(text));
+        }
+    }
+}
+
+/// Several servers on one PostgreSQL database: hear the others' committed writes (LISTEN on
+/// [`onetrip_core::store::postgres::EVENTS_CHANNEL`]) and pass them to this server's clients.
+/// Our own notifications are skipped (their events were published when they committed). A
+/// lost listening connection is reopened every second; once back, the clients are told to
+/// resync, because a notification sent while nobody listened is gone. Stops when `stop` is set.
+pub fn spawn_pg_listener(hall: Arc<Hall>, stop: Arc<std::sync::atomic::AtomicBool>) {
+    use onetrip_core::store::postgres::Heard;
+    if !hall.store.is_postgres() {
+        return;
+    }
+    std::thread::Builder::new()
+        .name("pg-listen".into())
+        .spawn(move || {
+            let store = hall.store.clone();
+            store.listen_to_other_servers(&stop, |heard| match heard {
+                Heard::Events(events) => hall.publish(&events),
+                Heard::Resync => hall.publish_resync(),
+            });
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the PostgreSQL listener"));
+}
+
 /// The HTTP status for a coded failure. 401 = who are you; 403 = not yours to do.
 pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
@@ -466,8 +498,14 @@ pub async fn serve_with(
         spawn_deadline_sweep(hall.clone(), Duration::from_secs(60)),
         spawn_report_filing(hall.clone(), Duration::from_secs(60)),
     ];
-    if let Some((every, keep)) = options.backups {
+    if let Some((every, keep)) = options.backups
+        && !hall.store.is_postgres()
+    {
         background.push(spawn_scheduled_backups(hall.clone(), every, keep));
+    }
+    let stop_listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if hall.store.is_postgres() {
+        spawn_pg_listener(hall.clone(), stop_listening.clone());
     }
     let app = router(hall).into_make_service_with_connect_info::<SocketAddr>();
     let out = axum::serve(listener, app)
@@ -476,6 +514,7 @@ pub async fn serve_with(
     for task in background {
         task.abort();
     }
+    stop_listening.store(true, std::sync::atomic::Ordering::Relaxed);
     out
 }
 

@@ -310,6 +310,97 @@ impl Notification {
     }
 }
 
+/// What [`crate::Store::listen_to_other_servers`] heard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// Another server committed these.
+    Events(Vec<crate::HallEvent>),
+    /// Events may have been missed: every client should reload.
+    Resync,
+}
+
+impl crate::Store {
+    /// Block, passing every other server's committed events to `on`, until `stop` is set
+    /// (checked twice a second). Our own notifications are skipped: their events were
+    /// published when they committed. A lost listening connection is reopened every second and
+    /// then `on(Heard::Resync)`: a notification sent while nobody listened is gone. Returns at
+    /// once on SQLite.
+    pub fn listen_to_other_servers(
+        &self,
+        stop: &std::sync::atomic::AtomicBool,
+        mut on: impl FnMut(Heard),
+    ) {
+        use postgres::fallible_iterator::FallibleIterator;
+        use std::sync::atomic::Ordering;
+        let Some(pool) = self.postgres() else {
+            return;
+        };
+        let own = self.instance().to_owned();
+        let mut connected_before = false;
+        while !stop.load(Ordering::Relaxed) {
+            let mut client = match pool.dedicated() {
+                Ok(c) => c,
+                Err(_) => {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    continue;
+                }
+            };
+            if client
+                .batch_execute(&format!("LISTEN {EVENTS_CHANNEL}"))
+                .is_err()
+            {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                continue;
+            }
+            if connected_before {
+                on(Heard::Resync);
+            }
+            connected_before = true;
+            while !stop.load(Ordering::Relaxed) {
+                let next = {
+                    let mut notes = client.notifications();
+                    let mut heard = notes.timeout_iter(std::time::Duration::from_millis(500));
+                    heard.next().map(|n| n.map(|n| n.payload().to_owned()))
+                };
+                match next {
+                    Ok(Some(payload)) => match Notification::parse(&payload) {
+                        Some(n) if n.instance == own => {}
+                        Some(n) if n.resync => on(Heard::Resync),
+                        Some(n) => on(Heard::Events(n.events)),
+                        None => on(Heard::Resync),
+                    },
+                    Ok(None) => {
+                        if client.is_closed() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+}
+
+/// Create a new, empty database named `t_<uuid>` on the server at `server_url` and return its
+/// URL (the test suites run each hall in a database of its own).
+pub fn create_scratch_database(server_url: &str) -> Result<String> {
+    let config: postgres::Config = server_url.parse().map_err(|e| {
+        CoreError::new(
+            ErrorCode::InvalidFormat,
+            format!("PostgreSQL 连接串无效：{e}"),
+        )
+    })?;
+    let mut admin = config
+        .connect(postgres::NoTls)
+        .map_err(|e| unreachable(&e))?;
+    let name = format!("t_{}", crate::ids::new_id().replace('-', ""));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .map_err(|e| storage_error(&e))?;
+    let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b);
+    Ok(format!("{base}/{name}"))
+}
+
 /// Turn a driver error met outside a query module into a coded error.
 pub fn storage_error(e: &postgres::Error) -> CoreError {
     CoreError::from(pg_error(e, ""))

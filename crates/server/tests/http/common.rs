@@ -20,6 +20,8 @@ pub struct Server {
     pub hall: Arc<Hall>,
     pub clock: Arc<FixedClock>,
     pub dir: tempfile::TempDir,
+    /// The SQLite file or PostgreSQL URL.
+    pub location: String,
     rt: tokio::runtime::Runtime,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub http: reqwest::blocking::Client,
@@ -33,10 +35,36 @@ impl Drop for Server {
     }
 }
 
+/// A server on a new demo hall: a SQLite file, or a fresh PostgreSQL database when
+/// `ONETRIP_TEST_PG` names a server (`make test` runs this suite on both).
 pub fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(dir.path().join("hall.sqlite"), t0()).unwrap();
+    let location = match std::env::var("ONETRIP_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(server) => onetrip_core::store::postgres::create_scratch_database(&server).unwrap(),
+        None => dir.path().join("hall.sqlite").display().to_string(),
+    };
+    let store = open(&location, &dir);
     demo::create(&store, t0()).unwrap();
+    serve_store(store, dir, location)
+}
+
+fn open(location: &str, dir: &tempfile::TempDir) -> Store {
+    Store::open_location(location, Some(dir.path()), t0())
+        .unwrap_or_else(|e| panic!("open {location}: {e}"))
+        .0
+}
+
+/// Another server on the same database (several instances behind a balancer).
+pub fn second_server(first: &Server) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&first.location, &dir);
+    serve_store(store, dir, first.location.clone())
+}
+
+fn serve_store(store: Store, dir: tempfile::TempDir, location: String) -> Server {
     let clock = Arc::new(FixedClock::new(t0()));
     let hall = Hall::new(Arc::new(store), clock.clone(), None);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -57,6 +85,7 @@ pub fn start() -> Server {
         hall,
         clock,
         dir,
+        location,
         rt,
         stop: Some(stop),
         http: reqwest::blocking::Client::builder()

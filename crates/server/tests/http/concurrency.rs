@@ -228,3 +228,63 @@ fn fifty_clients_racing_to_take_over_one_post_start_exactly_one_takeover() {
         .unwrap();
     assert_eq!(active, 1, "one handover row for the post");
 }
+
+/// Several servers on one PostgreSQL database (a city centre behind a balancer): 50 clients
+/// split over two servers issue and call as if there were one. SQLite halls run one server.
+#[test]
+fn two_servers_on_one_postgres_database_number_and_call_as_one() {
+    let s = Arc::new(start());
+    if !s.hall.store().is_postgres() {
+        eprintln!("SQLite: one server per database; this guarantee is checked on PostgreSQL");
+        return;
+    }
+    let other = Arc::new(crate::common::second_server(&s));
+    let kiosk = s.device("kiosk", "取号机");
+    let a = s.category_id("A");
+    let servers = Arc::new([s.clone(), other.clone()]);
+    // Issue: half the kiosks on each server.
+    let (srv, k, cat) = (servers.clone(), kiosk.clone(), a.clone());
+    let issued: Vec<String> = at_once(&s, move |_, i| {
+        let r = srv[i % 2].op(&k, "ticket.issue", json!({"category_id": cat}));
+        r.ok()["ticket"]["number"].as_str().unwrap().to_owned()
+    });
+    let unique: BTreeSet<&String> = issued.iter().collect();
+    assert_eq!(
+        unique.len(),
+        CLIENTS,
+        "no number issued twice across servers"
+    );
+    let mut seq: Vec<u32> = issued.iter().map(|n| n[1..].parse().unwrap()).collect();
+    seq.sort_unstable();
+    assert_eq!(seq, (1..=CLIENTS as u32).collect::<Vec<_>>(), "gap-free");
+    // Call: windows on both servers race for the same queue.
+    let clerks = Arc::new(s.windows_with_clerks(10, "A"));
+    let srv = servers.clone();
+    let claims: Vec<Vec<String>> = at_once(&s, move |_, i| {
+        let mut mine = Vec::new();
+        if i >= 10 {
+            return mine;
+        }
+        loop {
+            let r = srv[i % 2].op(&clerks[i], "queue.call_next", json!({}));
+            match (r.status, r.code()) {
+                (200, _) => {
+                    let id = r.body["id"].as_str().unwrap().to_owned();
+                    srv[i % 2]
+                        .op(&clerks[i], "queue.start", json!({"ticket_id": id}))
+                        .ok();
+                    srv[i % 2]
+                        .op(&clerks[i], "queue.finish", json!({"ticket_id": id}))
+                        .ok();
+                    mine.push(id);
+                }
+                (409, "queue_empty") => return mine,
+                other => panic!("window {i}: {other:?} {:?}", r.body),
+            }
+        }
+    });
+    let all: Vec<String> = claims.into_iter().flatten().collect();
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(all.len(), CLIENTS, "every ticket called once");
+    assert_eq!(unique.len(), CLIENTS, "no ticket claimed by two windows");
+}

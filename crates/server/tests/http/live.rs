@@ -97,3 +97,66 @@ fn a_live_client_hears_every_acknowledged_write_and_strangers_are_refused() {
     };
     assert_eq!(hello["instance"], instance.as_str());
 }
+
+/// Several servers on one PostgreSQL database: a ticket issued through one server reaches the
+/// display connected to the other (LISTEN/NOTIFY), exactly once.
+#[test]
+fn a_write_on_one_server_reaches_the_displays_of_another() {
+    let s = start();
+    if !s.hall.store().is_postgres() {
+        eprintln!("SQLite: one server per database; events cross servers on PostgreSQL");
+        return;
+    }
+    let other = crate::common::second_server(&s);
+    let Auth::Device(display) = s.device("display", "叫号屏") else {
+        unreachable!()
+    };
+    let kiosk = s.device("kiosk", "取号机");
+    let cat = s.category_id("D");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut ws, _) = rt
+        .block_on(tokio_tungstenite::connect_async(ws_url(
+            &other.base,
+            &format!("device={display}"),
+        )))
+        .unwrap();
+    let hello: Value = match rt.block_on(ws.next()).unwrap().unwrap() {
+        Message::Text(t) => serde_json::from_str(&t).unwrap(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(hello["kind"], "hello");
+    // The other server's listener connects in the background: give it a moment, then write.
+    std::thread::sleep(Duration::from_millis(800));
+    let mut issued = Vec::new();
+    for _ in 0..5 {
+        issued.push(
+            s.op(&kiosk, "ticket.issue", json!({"category_id": cat}))
+                .ok()["ticket"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut heard = Vec::new();
+    while heard.len() < issued.len() {
+        let next = rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(10), ws.next()).await })
+            .expect("the other server's write arrives within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = next {
+            let m: Value = serde_json::from_str(&t).unwrap();
+            assert_eq!(m["kind"], "event", "{m}");
+            assert_eq!(m["event"]["op"], "ticket.issue");
+            heard.push(m["event"]["subject_id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(heard, issued, "each write heard once, in commit order");
+    // And nothing more: our own server's writes are not echoed back twice.
+    let extra =
+        rt.block_on(async { tokio::time::timeout(Duration::from_millis(700), ws.next()).await });
+    assert!(extra.is_err(), "no duplicate event: {extra:?}");
+}

@@ -221,12 +221,6 @@ pub fn pg_server() -> Option<String> {
 
 /// Create an empty database on the server at `url`; its URL.
 pub fn fresh_pg_database(url: &str) -> String {
-    let name = format!("t_{}", onetrip_core::ids::new_id().replace('-', ""));
-    let mut admin = postgres::Client::connect(url, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("connect to the test PostgreSQL at {url}: {e}"));
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create a test database");
-    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
-    format!("{base}/{name}")
+    onetrip_core::store::postgres::create_scratch_database(url)
+        .unwrap_or_else(|e| panic!("create a test database on {url}: {e}"))
 }
