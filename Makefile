@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev poppler-utils \
                 xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-hanazono \
                 cups cups-client printer-driver-cups-pdf chromium \
-                curl python3-venv
+                curl python3-venv postgresql-15
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 TAURI := ui/node_modules/.bin/tauri
@@ -19,7 +19,7 @@ DEMO_DB := $(DATA)/demo.sqlite
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: help deps apt-deps ui-deps cargo-tools run test package app cli bindings bindings-check \
-        fmt-check clippy rust-test ui-check e2e schemathesis icons clean bench load voice-clips fuzz-smoke
+        fmt-check clippy rust-test pg-test ui-check e2e schemathesis icons clean bench load load-pg voice-clips fuzz-smoke
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
@@ -68,7 +68,7 @@ run: deps app cli
 	$(DESK_BIN) --db $(DEMO_DB)
 
 ## ---- test ----
-test: deps fmt-check bindings-check ui-check app cli clippy rust-test e2e schemathesis fuzz-smoke
+test: deps fmt-check bindings-check ui-check app cli clippy rust-test pg-test e2e schemathesis fuzz-smoke
 	@echo "make test: all suites passed"
 
 fmt-check:
@@ -96,6 +96,17 @@ else
 	cargo test -p onetrip-notice --test cups --no-run
 	$(SUDO) env "PATH=$(PATH)" HOME=/root cargo test -p onetrip-notice --test cups
 endif
+
+# The same operation suites, the HTTP suite (two servers on one database included) and the crash
+# harness again on PostgreSQL 15: a throwaway server on 127.0.0.1 in a temporary data directory.
+PG_SUITES := applications:: audit:: auth:: bad_input:: calendar:: cases:: catalog_transfer:: \
+             deadlines:: handover:: posts:: privacy:: queue:: reports:: roles::
+pg-test:
+	pg=$$(mktemp -d /tmp/onetrip-pg.XXXXXX); url=$$(tests/pg/start.sh $$pg); \
+	  trap 'tests/pg/stop.sh '$$pg EXIT; echo "PostgreSQL: $$url"; \
+	  ONETRIP_TEST_PG=$$url cargo test -p onetrip-core --test core -- $(PG_SUITES); \
+	  ONETRIP_TEST_PG=$$url cargo test -p onetrip-server --test http; \
+	  ONETRIP_TEST_PG=$$url cargo test -p onetrip-cli --test crash_server
 
 e2e: app cli cargo-tools
 	rm -rf target/e2e-shots
@@ -134,6 +145,19 @@ load:
 	  server=$$!; trap 'kill $$server' EXIT; \
 	  for i in $$(seq 50); do curl -sf http://127.0.0.1:$(LOAD_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
 	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) $(LOAD_ARGS) | tee $(LOAD_DIR)/report.txt
+
+# The same load on PostgreSQL (a throwaway server, as in pg-test).
+load-pg:
+	cargo build --release -p onetrip-cli -p onetrip-loadgen
+	rm -rf $(LOAD_DIR) && mkdir -p $(LOAD_DIR)
+	pg=$$(mktemp -d /tmp/onetrip-pg.XXXXXX); url=$$(tests/pg/start.sh $$pg); \
+	  db=$$(echo $$url | sed 's#/postgres$$#/onetrip_load#'); \
+	  psql -q "$$url" -c 'CREATE DATABASE onetrip_load'; \
+	  target/release/onetrip --database $$db --data-dir $(LOAD_DIR) demo >/dev/null; \
+	  target/release/onetrip --database $$db --data-dir $(LOAD_DIR) serve --bind 127.0.0.1:$(LOAD_PORT) >$(LOAD_DIR)/server.log 2>&1 & \
+	  server=$$!; trap 'kill $$server; tests/pg/stop.sh '$$pg EXIT; \
+	  for i in $$(seq 50); do curl -sf http://127.0.0.1:$(LOAD_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
+	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) $(LOAD_ARGS) | tee $(LOAD_DIR)/report-pg.txt
 
 # Regenerate the bundled voice clips (espeak-ng, sox); the WAVs are committed.
 voice-clips:

@@ -9,6 +9,9 @@
 //! - the audit chain verifies.
 //!
 //! The server is then restarted on the same file and the clients carry on with their tokens.
+//!
+//! With `ONETRIP_TEST_PG` (the PostgreSQL pass of `make test`) the same harness runs against a
+//! server on a PostgreSQL database: the server process is killed, the database stays up.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
@@ -19,13 +22,44 @@ use std::time::{Duration, Instant};
 use onetrip_core::{Caller, Store, audit, execute_json};
 use serde_json::{Value, json};
 
-fn onetrip(db: &std::path::Path) -> Command {
+/// The hall database: a SQLite file, or a PostgreSQL database with its data folder.
+struct Db {
+    location: String,
+    dir: std::path::PathBuf,
+}
+
+impl Db {
+    fn new(dir: &std::path::Path) -> Db {
+        let location = match std::env::var("ONETRIP_TEST_PG")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(server) => {
+                onetrip_core::store::postgres::create_scratch_database(&server).unwrap()
+            }
+            None => dir.join("hall.sqlite").display().to_string(),
+        };
+        Db {
+            location,
+            dir: dir.to_owned(),
+        }
+    }
+}
+
+fn onetrip(db: &Db) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_onetrip"));
-    c.arg("--db").arg(db);
+    if onetrip_core::store::postgres::is_url(&db.location) {
+        c.arg("--database")
+            .arg(&db.location)
+            .arg("--data-dir")
+            .arg(&db.dir);
+    } else {
+        c.arg("--db").arg(&db.location);
+    }
     c
 }
 
-fn op_cli(db: &std::path::Path, name: &str, req: Value) -> Value {
+fn op_cli(db: &Db, name: &str, req: Value) -> Value {
     let out = onetrip(db)
         .args(["op", name, &req.to_string()])
         .output()
@@ -46,7 +80,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_server(db: &std::path::Path, port: u16) -> Child {
+fn start_server(db: &Db, port: u16) -> Child {
     let child = onetrip(db)
         .args([
             "serve",
@@ -219,9 +253,9 @@ fn kiosk_loop(
     }
 }
 
-fn check(db: &std::path::Path, ack: &Acknowledged, round: usize) {
+fn check(db: &Db, ack: &Acknowledged, round: usize) {
     let now = jiff::Timestamp::now();
-    let (store, _) = Store::open(db, now).unwrap();
+    let (store, _) = Store::open_location(&db.location, Some(&db.dir), now).unwrap();
     let (tickets, chain) = store
         .read(|tx| {
             let rows: Vec<(String, String, String, u32, String)> = tx
@@ -310,7 +344,7 @@ fn check(db: &std::path::Path, ack: &Acknowledged, round: usize) {
 #[test]
 fn sigkill_the_hall_server_under_mixed_writes_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("hall.sqlite");
+    let db = Db::new(dir.path());
     assert!(onetrip(&db).arg("demo").output().unwrap().status.success());
     // Open every category all day: the harness runs at any hour.
     let cats = op_cli(&db, "category.list", json!({}));

@@ -85,6 +85,7 @@ macro_rules! for_each_operation {
             staff_update => $crate::staff::UpdateStaff,
             staff_set_active => $crate::staff::SetStaffActive,
             staff_reset_password => $crate::staff::ResetStaffPassword,
+            staff_import => $crate::staff::import::ImportStaff,
             auth_sign_in => $crate::staff::auth::SignIn,
             auth_sign_out => $crate::staff::auth::SignOut,
             auth_change_password => $crate::staff::auth::ChangePassword,

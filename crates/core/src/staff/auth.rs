@@ -462,7 +462,7 @@ pub struct FirstAdmin {
 }
 
 /// 12 characters from an alphabet without look-alikes (no 0/O, 1/l/I), with letters and digits.
-fn one_time_password() -> String {
+pub(crate) fn one_time_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
     loop {
         let mut buf = [0u8; 12];

@@ -8,6 +8,7 @@
 //!   admin. The hall always keeps at least one active admin ([`ErrorCode::LastAdmin`]).
 
 pub mod auth;
+pub mod import;
 pub mod lockout;
 pub(crate) mod store;
 

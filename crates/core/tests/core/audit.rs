@@ -95,6 +95,11 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         did("staff.reset_password"),
         json!({"id":sid,"new_password":"Reset2026b"}),
     );
+    run(
+        &a,
+        did("staff.import"),
+        json!({"csv":"登录名,姓名,角色\nimported,导入者,clerk\n"}),
+    );
     let anon = Caller::anonymous("t");
     let ns = run(
         &anon,

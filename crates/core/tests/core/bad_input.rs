@@ -323,3 +323,69 @@ fn error_codes_serialise_as_stable_snake_case() {
         "the IPC/HTTP error shape is {{code, message, field?, params}}"
     );
 }
+
+/// The staff roster importer (issue 8): every bad row is reported with its row and column and
+/// nothing changes; a good roster creates the accounts with one-time passwords that must be
+/// changed at first sign-in.
+#[test]
+fn a_bad_staff_roster_reports_every_row_and_changes_nothing_a_good_one_creates_accounts() {
+    let h = demo_hall();
+    let admin = h.as_token(&h.sign_in("admin", None));
+    let bad = "登录名,姓名,角色\n\
+               xiaoli,小李,窗口人员\n\
+               zhangwei,张伟二,窗口人员\n\
+               xiaoli,李重复,clerk\n\
+               bad login!,坏登录,clerk\n\
+               xiaozhao,,分管领导\n\
+               xiaoqian,小钱,主任\n\
+               xiaosun,\"小孙\u{7}\",clerk\n\
+               xiaozhou,小周\n";
+    let before = h.fingerprint();
+    let err =
+        execute_json(&h.store, &admin, t0(), "staff.import", json!({"csv": bad})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::ImportInvalid, "{err}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(err.params["errors"].as_str()).unwrap();
+    let found: Vec<(u64, &str)> = rows
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (3, "登录名"), // zhangwei is taken
+            (4, "登录名"), // xiaoli twice in the file
+            (5, "登录名"), // not a login
+            (6, "姓名"),   // empty
+            (7, "角色"),   // no such role
+            (8, "姓名"),   // a control character
+            (9, "行"),     // a cell missing
+        ],
+        "{rows:#?}"
+    );
+    assert!(err.message.contains("未导入任何人员"), "{}", err.message);
+    assert_eq!(h.fingerprint(), before, "a bad roster changes nothing");
+
+    // A clerk may not import (the file may create admins).
+    let clerk = h.as_token(&h.sign_in("zhangwei", Some(1)));
+    let good = "\u{feff}姓名,登录名,角色\r\n小李,xiaoli,窗口人员\r\n小赵,xiaozhao,supervisor\r\n";
+    let refused =
+        execute_json(&h.store, &clerk, t0(), "staff.import", json!({"csv": good})).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+
+    let audits = h.audit_count();
+    let (report, _) =
+        execute_json(&h.store, &admin, t0(), "staff.import", json!({"csv": good})).unwrap();
+    let created = report["created"].as_array().unwrap();
+    assert_eq!(created.len(), 2);
+    assert_eq!(created[0]["login"], "xiaoli");
+    assert_eq!(created[1]["role"], "supervisor");
+    assert_eq!(h.audit_count(), audits + 1, "one audit row for the import");
+    let password = created[0]["one_time_password"].as_str().unwrap();
+    let session = h
+        .try_sign_in("xiaoli", password, Some(2))
+        .expect("the one-time password signs in");
+    assert!(
+        session.staff.must_change_password,
+        "the one-time password must be changed first"
+    );
+}

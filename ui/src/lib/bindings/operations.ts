@@ -92,6 +92,7 @@ import type { HandoverStatus } from "./HandoverStatus";
 import type { HoldTicket } from "./HoldTicket";
 import type { ImportCatalog } from "./ImportCatalog";
 import type { ImportReport } from "./ImportReport";
+import type { ImportStaff } from "./ImportStaff";
 import type { ImportYear } from "./ImportYear";
 import type { IssueTicket } from "./IssueTicket";
 import type { IssuedTicket } from "./IssuedTicket";
@@ -169,6 +170,7 @@ import type { SetWindowActive } from "./SetWindowActive";
 import type { SignIn } from "./SignIn";
 import type { SignOut } from "./SignOut";
 import type { Staff } from "./Staff";
+import type { StaffImportReport } from "./StaffImportReport";
 import type { StaffNotice } from "./StaffNotice";
 import type { StartEmergencyTakeover } from "./StartEmergencyTakeover";
 import type { StartService } from "./StartService";
@@ -216,6 +218,7 @@ export type Operations = {
   "staff.update": { request: UpdateStaff; response: Staff };
   "staff.set_active": { request: SetStaffActive; response: Staff };
   "staff.reset_password": { request: ResetStaffPassword; response: Staff };
+  "staff.import": { request: ImportStaff; response: StaffImportReport };
   "auth.sign_in": { request: SignIn; response: SessionInfo };
   "auth.sign_out": { request: SignOut; response: null };
   "auth.change_password": { request: ChangePassword; response: Staff };
@@ -343,6 +346,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "staff.update": { command: "staff_update", access: "supervisor", writes: true },
   "staff.set_active": { command: "staff_set_active", access: "supervisor", writes: true },
   "staff.reset_password": { command: "staff_reset_password", access: "supervisor", writes: true },
+  "staff.import": { command: "staff_import", access: "admin", writes: true },
   "auth.sign_in": { command: "auth_sign_in", access: "public", writes: true },
   "auth.sign_out": { command: "auth_sign_out", access: "staff", writes: true },
   "auth.change_password": { command: "auth_change_password", access: "staff", writes: true },
