@@ -156,7 +156,7 @@ pub(crate) fn sync_bundle(tx: &Tx<'_>, cache: &CalendarCache, now: Timestamp) ->
     let cal = current(tx, cache)?;
     let changed = crate::cases::recompute_open(tx, &cal, now)?;
     audit::append(
-        &tx,
+        tx,
         &actor,
         Some("startup"),
         "calendar.bundle",

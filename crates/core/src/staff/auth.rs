@@ -74,6 +74,9 @@ pub struct SessionInfo {
     pub staff: Staff,
     pub window: Option<WindowRef>,
     pub expires_at: Timestamp,
+    /// The hall's idle sign-out: minutes without input after which the counter signs this
+    /// clerk out (0 = never).
+    pub idle_minutes: u32,
 }
 
 impl Operation for SignIn {
@@ -206,11 +209,13 @@ impl Operation for SignIn {
             AuditDraft::new("session", Some(&session_id), summary)
                 .after(serde_json::json!({"window": window.as_ref().map(|w| w.number)})),
         )?;
+        let idle_minutes = super::lockout::settings(cx.tx)?.idle_minutes;
         Ok(SessionInfo {
             token,
             staff,
             window,
             expires_at,
+            idle_minutes,
         })
     }
 }
@@ -253,7 +258,23 @@ pub(crate) fn end_sessions_of(
 
 /// End this session. The window becomes free.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct SignOut {}
+pub struct SignOut {
+    /// Why: the clerk signed out, or the counter saw no input for the hall's `idle_minutes`
+    /// (the clerk left the window).
+    #[serde(default)]
+    #[ts(optional)]
+    pub reason: Option<SignOutReason>,
+}
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SignOutReason {
+    #[default]
+    Clerk,
+    Idle,
+}
 
 impl Operation for SignOut {
     const NAME: &'static str = "auth.sign_out";
@@ -263,7 +284,18 @@ impl Operation for SignOut {
     type Response = ();
     fn run(self, cx: &mut Cx<'_>) -> Result<()> {
         let me = cx.actor.staff()?.clone();
-        tx_end_where(cx.tx, "id = ?1", &me.session_id, "signed_out", cx.ms())?;
+        let reason = self.reason.unwrap_or_default();
+        let (ended, why) = match reason {
+            SignOutReason::Clerk => ("signed_out", String::new()),
+            SignOutReason::Idle => (
+                "idle",
+                format!(
+                    "（离开窗口：{} 分钟无操作，自动退出）",
+                    super::lockout::settings(cx.tx)?.idle_minutes
+                ),
+            ),
+        };
+        tx_end_where(cx.tx, "id = ?1", &me.session_id, ended, cx.ms())?;
         let place = match &me.window_id {
             Some(w) => format!("从{}号窗口", hall::window_ref(cx.tx, w)?.number),
             None => String::new(),
@@ -273,7 +305,7 @@ impl Operation for SignOut {
             AuditDraft::new(
                 "session",
                 Some(&me.session_id),
-                format!("{}{place}退出登录", me.name),
+                format!("{}{place}退出登录{why}", me.name),
             ),
         )
     }

@@ -9,6 +9,9 @@
 //!   answers `account_locked` (with the time it ends) without checking the password. A
 //!   successful sign-in clears the count; a supervisor may unlock early (`auth.unlock`).
 //! - Both limits are hall settings (`security.settings`, admins change them).
+//! - So is `idle_minutes`: a counter left without input that long signs its clerk out
+//!   (`auth.sign_out` with reason `idle`), so nobody acts under the name of a clerk who left the
+//!   window (AB岗: the window is then free for the backup clerk). 0 turns it off.
 
 use crate::store::Tx;
 use rusqlite::{OptionalExtension, params};
@@ -28,16 +31,19 @@ pub struct SecuritySettings {
     pub max_failures: u32,
     /// How long the lock lasts, in minutes (1–1440).
     pub lock_minutes: u32,
+    /// Minutes without input after which a counter signs its clerk out (0 = never, up to 240).
+    pub idle_minutes: u32,
 }
 
 pub(crate) fn settings(tx: &Tx<'_>) -> Result<SecuritySettings> {
     Ok(tx.query_row(
-        "SELECT max_failures, lock_minutes FROM security_settings WHERE id = 1",
+        "SELECT max_failures, lock_minutes, idle_minutes FROM security_settings WHERE id = 1",
         [],
         |r| {
             Ok(SecuritySettings {
                 max_failures: r.get(0)?,
                 lock_minutes: r.get(1)?,
+                idle_minutes: r.get(2)?,
             })
         },
     )?)
@@ -154,9 +160,16 @@ impl Operation for UpdateSecuritySettings {
             1,
             1440,
         )?;
+        let idle = validate::range_i64(
+            "idle_minutes",
+            "无操作自动退出（分钟）",
+            i64::from(s.idle_minutes),
+            0,
+            240,
+        )?;
         cx.tx.execute(
-            "UPDATE security_settings SET max_failures = ?1, lock_minutes = ?2, updated_at = ?3 WHERE id = 1",
-            params![max, minutes, cx.ms()],
+            "UPDATE security_settings SET max_failures = ?1, lock_minutes = ?2, idle_minutes = ?3, updated_at = ?4 WHERE id = 1",
+            params![max, minutes, idle, cx.ms()],
         )?;
         let after = settings(cx.tx)?;
         cx.record(
@@ -165,8 +178,14 @@ impl Operation for UpdateSecuritySettings {
                 "security_settings",
                 None,
                 format!(
-                    "登录锁定设置：连续失败 {} 次锁定 {} 分钟",
-                    after.max_failures, after.lock_minutes
+                    "登录安全设置：连续失败 {} 次锁定 {} 分钟；窗口无操作 {} 分钟自动退出",
+                    after.max_failures,
+                    after.lock_minutes,
+                    if after.idle_minutes == 0 {
+                        "不".to_owned()
+                    } else {
+                        after.idle_minutes.to_string()
+                    }
                 ),
             )
             .before(&before)

@@ -90,6 +90,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "retention",
         sql: include_str!("migrations/0010_retention.sql"),
     },
+    Migration {
+        version: 11,
+        name: "idle_sign_out",
+        sql: include_str!("migrations/0011_idle_sign_out.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -127,7 +132,7 @@ pub struct Store {
 #[derive(Debug)]
 enum Backend {
     Sqlite(Mutex<Connection>),
-    Postgres(postgres::Pool),
+    Postgres(Box<postgres::Pool>),
 }
 
 impl Store {
@@ -209,7 +214,7 @@ impl Store {
         })?;
         Ok((
             Store {
-                backend: Backend::Postgres(pool),
+                backend: Backend::Postgres(Box::new(pool)),
                 path: data_dir,
                 instance: crate::ids::new_id(),
                 calendars,

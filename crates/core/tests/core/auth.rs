@@ -211,11 +211,90 @@ fn supervisor_releases_an_occupied_window_and_the_old_session_dies() {
     assert_eq!(err.code, ErrorCode::Forbidden);
 }
 
+/// Signing out when the clerk leaves the window (issue 8): the hall sets how many idle minutes
+/// a counter allows (10 by default, 0 = never, at most 240); the counter then signs its clerk
+/// out with reason `idle`, which frees the window and is recorded as such.
+#[test]
+fn a_clerk_who_left_the_window_is_signed_out_and_the_window_is_free() {
+    use onetrip_core::staff::auth::SignOutReason;
+    use onetrip_core::staff::lockout::{
+        GetSecuritySettings, SecuritySettings, UpdateSecuritySettings,
+    };
+    let h = demo_hall();
+    let admin = h.as_token(&h.sign_in("admin", None));
+    let s = h
+        .store
+        .execute(&admin, t0(), GetSecuritySettings {})
+        .unwrap()
+        .response;
+    assert_eq!(s.idle_minutes, 10, "on by default");
+    for (idle, ok) in [(0, true), (240, true), (241, false)] {
+        let r = h.store.execute(
+            &admin,
+            t0(),
+            UpdateSecuritySettings {
+                settings: SecuritySettings {
+                    idle_minutes: idle,
+                    ..s.clone()
+                },
+            },
+        );
+        assert_eq!(r.is_ok(), ok, "idle_minutes {idle}");
+        if !ok {
+            assert_eq!(r.unwrap_err().field.as_deref(), Some("idle_minutes"));
+        }
+    }
+    h.store
+        .execute(
+            &admin,
+            t0(),
+            UpdateSecuritySettings {
+                settings: SecuritySettings {
+                    idle_minutes: 5,
+                    ..s
+                },
+            },
+        )
+        .unwrap();
+    let clerk = h.sign_in("zhaolei", Some(6));
+    h.store
+        .execute(
+            &h.as_token(&clerk),
+            t0(),
+            SignOut {
+                reason: Some(SignOutReason::Idle),
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        h.store
+            .execute(&h.as_token(&clerk), t0(), WhoAmI {})
+            .unwrap_err()
+            .code,
+        ErrorCode::SessionExpired
+    );
+    let summary = h.raw_text(
+        "SELECT summary FROM audit_log WHERE op = 'auth.sign_out' ORDER BY seq DESC LIMIT 1",
+    );
+    assert!(
+        summary.contains("6号窗口") && summary.contains("5 分钟无操作"),
+        "{summary}"
+    );
+    assert_eq!(
+        h.raw_text("SELECT ended_reason FROM sessions WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT 1"),
+        "idle"
+    );
+    // The window is free: the backup clerk signs in at it.
+    h.sign_in("liuyang", Some(6));
+}
+
 #[test]
 fn sign_out_frees_the_window_and_expired_sessions_do_not_block() {
     let h = demo_hall();
     let s = h.sign_in("zhaolei", Some(6));
-    h.store.execute(&h.as_token(&s), t0(), SignOut {}).unwrap();
+    h.store
+        .execute(&h.as_token(&s), t0(), SignOut::default())
+        .unwrap();
     assert_eq!(
         h.store
             .execute(&h.as_token(&s), t0(), WhoAmI {})
@@ -483,6 +562,7 @@ fn repeated_failures_lock_the_login_until_the_time_runs_out_or_a_supervisor_unlo
                 settings: SecuritySettings {
                     max_failures: 2,
                     lock_minutes: 15,
+                    idle_minutes: 10,
                 },
             },
         )
@@ -499,6 +579,7 @@ fn repeated_failures_lock_the_login_until_the_time_runs_out_or_a_supervisor_unlo
                 settings: SecuritySettings {
                     max_failures: 3,
                     lock_minutes: 60,
+                    idle_minutes: 10,
                 },
             },
         )

@@ -806,7 +806,7 @@ fn queue_routing_during_the_takeover_follows_the_hall_setting() {
         vec![held.number.clone()],
         "held tickets are on the sheet"
     );
-    t.run(&t.a, t0(), SignOut {}).unwrap();
+    t.run(&t.a, t0(), SignOut::default()).unwrap();
     let waiting = issue("A");
 
     // Before B acknowledges, window 2 calls nothing of window 1's.

@@ -160,3 +160,63 @@ fn a_write_on_one_server_reaches_the_displays_of_another() {
         rt.block_on(async { tokio::time::timeout(Duration::from_millis(700), ws.next()).await });
     assert!(extra.is_err(), "no duplicate event: {extra:?}");
 }
+
+/// A server whose listening connection to PostgreSQL is cut (a network blip, a database
+/// restart) reconnects by itself and tells its clients to resync: notifications sent while it
+/// was not listening are lost, so its displays reload everything.
+#[test]
+fn a_server_that_lost_its_listening_connection_tells_its_clients_to_resync() {
+    let s = start();
+    if !s.hall.store().is_postgres() {
+        eprintln!("SQLite: no listening connection; checked on PostgreSQL");
+        return;
+    }
+    let Auth::Device(display) = s.device("display", "叫号屏") else {
+        unreachable!()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut ws, _) = rt
+        .block_on(tokio_tungstenite::connect_async(ws_url(
+            &s.base,
+            &format!("device={display}"),
+        )))
+        .unwrap();
+    let hello: Value = match rt.block_on(ws.next()).unwrap().unwrap() {
+        Message::Text(t) => serde_json::from_str(&t).unwrap(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(hello["kind"], "hello");
+    // Cut this database's LISTEN connection from the server side.
+    let mut admin = postgres::Client::connect(&s.location, postgres::NoTls).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let cut = admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap();
+        if cut > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never opened its LISTEN connection"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let next = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), ws.next()).await })
+        .expect("a resync within 10 s of the reconnection")
+        .unwrap()
+        .unwrap();
+    let Message::Text(t) = next else {
+        panic!("{next:?}")
+    };
+    let m: Value = serde_json::from_str(&t).unwrap();
+    assert_eq!(m["kind"], "resync", "{m}");
+}

@@ -8,4 +8,8 @@ max_failures: number,
 /**
  * How long the lock lasts, in minutes (1–1440).
  */
-lock_minutes: number, };
+lock_minutes: number, 
+/**
+ * Minutes without input after which a counter signs its clerk out (0 = never, up to 240).
+ */
+idle_minutes: number, };

@@ -5,4 +5,9 @@ import type { WindowRef } from "./WindowRef";
 /**
  * A new session. Keep `token` in memory only; send it with every request.
  */
-export type SessionInfo = { token: string, staff: Staff, window: WindowRef | null, expires_at: string, };
+export type SessionInfo = { token: string, staff: Staff, window: WindowRef | null, expires_at: string, 
+/**
+ * The hall's idle sign-out: minutes without input after which the counter signs this
+ * clerk out (0 = never).
+ */
+idle_minutes: number, };
