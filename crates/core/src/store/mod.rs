@@ -381,8 +381,13 @@ fn inspect(path: &Path) -> Result<(u32, bool)> {
     Ok((u32::try_from(version).unwrap_or(u32::MAX), tables > 0))
 }
 
+/// Distinct statements kept prepared: every query module goes through the cache, and an
+/// operation mix touches a few hundred statements; a smaller cache re-prepares hot ones.
+const STATEMENT_CACHE: usize = 512;
+
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(CoreError::new(
