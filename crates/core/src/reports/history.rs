@@ -144,7 +144,7 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let staff: Vec<(String, String)> = tx
-        .prepare("SELECT id, name FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY created_at, login")?
+        .prepare("SELECT id, name FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY created_at, id")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let clerks: Vec<String> = staff.iter().map(|(id, _)| id.clone()).collect();
