@@ -399,19 +399,26 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Apply one migration in `tx` (either backend: PostgreSQL's `execute_batch` translates) and
+/// record it with its checksum.
+fn apply_migration(tx: &Tx<'_>, m: &Migration, now: Timestamp) -> Result<()> {
+    tx.execute_batch(m.sql).map_err(|e| {
+        CoreError::new(
+            ErrorCode::Storage,
+            format!("迁移 {} ({}) 失败：{e}", m.version, m.name),
+        )
+    })?;
+    tx.execute(
+        "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes()), crate::clock::to_ms(now)],
+    )?;
+    Ok(())
+}
+
 fn migrate(conn: &Connection, from: u32, now: Timestamp) -> Result<()> {
     for m in MIGRATIONS.iter().filter(|m| m.version > from) {
         let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(m.sql).map_err(|e| {
-            CoreError::new(
-                ErrorCode::Storage,
-                format!("迁移 {} ({}) 失败：{e}", m.version, m.name),
-            )
-        })?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes()), crate::clock::to_ms(now)],
-        )?;
+        apply_migration(&Tx::sqlite(&tx), m, now)?;
         tx.execute_batch(&format!(
             "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
             m.version

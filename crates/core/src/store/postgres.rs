@@ -241,16 +241,7 @@ fn migrate_locked(c: &PgConn, now: Timestamp) -> Result<OpenReport> {
         c.batch(super::dialect::PG_REFUSE_FUNCTION)?;
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > from) {
-        c.batch(&super::dialect::to_postgres(m.sql)).map_err(|e| {
-            CoreError::new(
-                ErrorCode::Storage,
-                format!("迁移 {} ({}) 失败：{e}", m.version, m.name),
-            )
-        })?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes()), crate::clock::to_ms(now)],
-        )?;
+        super::apply_migration(&tx, m, now)?;
     }
     Ok(OpenReport {
         created: from == 0,

@@ -349,33 +349,34 @@ impl PgConn {
             .collect()
     }
 
-    pub(crate) fn execute(&self, sql: &str, args: &[&dyn ToSql]) -> rusqlite::Result<usize> {
+    /// Prepare (once per connection), bind and run one statement.
+    fn run<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToSql],
+        f: impl FnOnce(
+            &mut postgres::Client,
+            &postgres::Statement,
+            &[&(dyn postgres::types::ToSql + Sync)],
+        ) -> Result<T, postgres::Error>,
+    ) -> rusqlite::Result<T> {
         let stmt = self.statement(sql)?;
         let values = Self::bind(args)?;
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
             .iter()
             .map(|v| v as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        let n = self
-            .client
-            .borrow_mut()
-            .execute(&stmt, &refs)
-            .map_err(|e| self.error(e, sql))?;
+        let out = f(&mut self.client.borrow_mut(), &stmt, &refs);
+        out.map_err(|e| self.error(e, sql))
+    }
+
+    pub(crate) fn execute(&self, sql: &str, args: &[&dyn ToSql]) -> rusqlite::Result<usize> {
+        let n = self.run(sql, args, |c, stmt, refs| c.execute(stmt, refs))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
     pub(crate) fn query(&self, sql: &str, args: &[&dyn ToSql]) -> rusqlite::Result<PgRows> {
-        let stmt = self.statement(sql)?;
-        let values = Self::bind(args)?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(&stmt, &refs)
-            .map_err(|e| self.error(e, sql))?;
+        let rows = self.run(sql, args, |c, stmt, refs| c.query(stmt, refs))?;
         let rows = rows
             .iter()
             .map(|r| {

@@ -18,6 +18,25 @@ fn ws_url(base: &str, query: &str) -> String {
     )
 }
 
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connect a display to the server at `base` and read its `hello`.
+fn connect_display(rt: &tokio::runtime::Runtime, base: &str, display: &str) -> (Ws, Value) {
+    let (mut ws, _) = rt
+        .block_on(tokio_tungstenite::connect_async(ws_url(
+            base,
+            &format!("device={display}"),
+        )))
+        .unwrap();
+    let hello: Value = match rt.block_on(ws.next()).unwrap().unwrap() {
+        Message::Text(t) => serde_json::from_str(&t).unwrap(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(hello["kind"], "hello", "{hello}");
+    (ws, hello)
+}
+
 #[test]
 fn a_live_client_hears_every_acknowledged_write_and_strangers_are_refused() {
     let s = Arc::new(start());
@@ -38,17 +57,7 @@ fn a_live_client_hears_every_acknowledged_write_and_strangers_are_refused() {
         other => panic!("expected 401, got {other:?}"),
     }
 
-    let (mut ws, _) = rt
-        .block_on(tokio_tungstenite::connect_async(ws_url(
-            &s.base,
-            &format!("device={display}"),
-        )))
-        .unwrap();
-    let hello: Value = match rt.block_on(ws.next()).unwrap().unwrap() {
-        Message::Text(t) => serde_json::from_str(&t).unwrap(),
-        m => panic!("{m:?}"),
-    };
-    assert_eq!(hello["kind"], "hello");
+    let (mut ws, hello) = connect_display(&rt, &s.base, &display);
     let instance = hello["instance"].as_str().unwrap().to_owned();
 
     // 50 writers at once; every acknowledged issue must reach the live client.
@@ -85,16 +94,7 @@ fn a_live_client_hears_every_acknowledged_write_and_strangers_are_refused() {
 
     // A reconnect is greeted by the same instance: nothing to reload but what it shows.
     drop(ws);
-    let (mut again, _) = rt
-        .block_on(tokio_tungstenite::connect_async(ws_url(
-            &s.base,
-            &format!("device={display}"),
-        )))
-        .unwrap();
-    let hello: Value = match rt.block_on(again.next()).unwrap().unwrap() {
-        Message::Text(t) => serde_json::from_str(&t).unwrap(),
-        m => panic!("{m:?}"),
-    };
+    let (_again, hello) = connect_display(&rt, &s.base, &display);
     assert_eq!(hello["instance"], instance.as_str());
 }
 
@@ -117,17 +117,7 @@ fn a_write_on_one_server_reaches_the_displays_of_another() {
         .enable_all()
         .build()
         .unwrap();
-    let (mut ws, _) = rt
-        .block_on(tokio_tungstenite::connect_async(ws_url(
-            &other.base,
-            &format!("device={display}"),
-        )))
-        .unwrap();
-    let hello: Value = match rt.block_on(ws.next()).unwrap().unwrap() {
-        Message::Text(t) => serde_json::from_str(&t).unwrap(),
-        m => panic!("{m:?}"),
-    };
-    assert_eq!(hello["kind"], "hello");
+    let (mut ws, _) = connect_display(&rt, &other.base, &display);
     // The other server's listener connects in the background: give it a moment, then write.
     std::thread::sleep(Duration::from_millis(800));
     let mut issued = Vec::new();
@@ -178,17 +168,7 @@ fn a_server_that_lost_its_listening_connection_tells_its_clients_to_resync() {
         .enable_all()
         .build()
         .unwrap();
-    let (mut ws, _) = rt
-        .block_on(tokio_tungstenite::connect_async(ws_url(
-            &s.base,
-            &format!("device={display}"),
-        )))
-        .unwrap();
-    let hello: Value = match rt.block_on(ws.next()).unwrap().unwrap() {
-        Message::Text(t) => serde_json::from_str(&t).unwrap(),
-        m => panic!("{m:?}"),
-    };
-    assert_eq!(hello["kind"], "hello");
+    let (mut ws, _) = connect_display(&rt, &s.base, &display);
     // Cut this database's LISTEN connection from the server side.
     let mut admin = postgres::Client::connect(&s.location, postgres::NoTls).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
