@@ -101,15 +101,7 @@ impl<'a> Tx<'a> {
             TxKind::Sqlite(c) => c
                 .prepare_cached(sql)?
                 .query_row(args.refs().as_slice(), |r| f(&Row::Sqlite(r))),
-            TxKind::Pg(c) => {
-                let rows = c.query(sql, args.refs().as_slice())?;
-                let first = rows
-                    .rows
-                    .into_iter()
-                    .next()
-                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-                f(&Row::Values(&first))
-            }
+            TxKind::Pg(c) => c.query_first(sql, args.refs().as_slice(), f),
         }
     }
 
@@ -167,15 +159,7 @@ impl<'a> Stmt<'a> {
     ) -> rusqlite::Result<T> {
         match self {
             Stmt::Sqlite(s) => s.query_row(args.refs().as_slice(), |r| f(&Row::Sqlite(r))),
-            Stmt::Pg(c, sql) => {
-                let rows = c.query(sql, args.refs().as_slice())?;
-                let first = rows
-                    .rows
-                    .into_iter()
-                    .next()
-                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-                f(&Row::Values(&first))
-            }
+            Stmt::Pg(c, sql) => c.query_first(sql, args.refs().as_slice(), f),
         }
     }
 
@@ -390,6 +374,22 @@ impl PgConn {
             })
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(PgRows { rows })
+    }
+
+    /// The first row mapped by `f` (`QueryReturnedNoRows` when there is none).
+    pub(crate) fn query_first<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToSql],
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let first = self
+            .query(sql, args)?
+            .rows
+            .into_iter()
+            .next()
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        f(&Row::Values(&first))
     }
 
     pub(crate) fn batch(&self, sql: &str) -> rusqlite::Result<()> {
