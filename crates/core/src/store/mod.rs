@@ -195,23 +195,7 @@ impl Store {
         let pool = postgres::Pool::connect(url)?;
         let report = pool.migrate(now)?;
         let calendars = crate::calendar::CalendarCache::default();
-        pool.with_conn(|c| {
-            c.begin(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({})",
-                postgres::WRITE_LOCK
-            ))?;
-            let out = crate::calendar::sync_bundle(&Tx::pg(c), &calendars, now);
-            match out {
-                Ok(v) => {
-                    c.commit()?;
-                    Ok(v)
-                }
-                Err(e) => {
-                    let _ = c.batch("ROLLBACK");
-                    Err(e)
-                }
-            }
-        })?;
+        pool.transaction(true, |tx| crate::calendar::sync_bundle(tx, &calendars, now))?;
         Ok((
             Store {
                 backend: Backend::Postgres(Box::new(pool)),

@@ -180,27 +180,11 @@ impl Pool {
 
     /// Bring the schema up to [`SCHEMA_VERSION`] (see the module docs).
     pub(crate) fn migrate(&self, now: Timestamp) -> Result<OpenReport> {
-        self.with_conn(|c| {
-            c.begin(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-            ))?;
-            let out = migrate_locked(c, now);
-            match out {
-                Ok(report) => {
-                    c.commit()?;
-                    Ok(report)
-                }
-                Err(e) => {
-                    let _ = c.batch("ROLLBACK");
-                    Err(e)
-                }
-            }
-        })
+        self.transaction(true, |tx| migrate_locked(tx, now))
     }
 }
 
-fn migrate_locked(c: &PgConn, now: Timestamp) -> Result<OpenReport> {
-    let tx = Tx::pg(c);
+fn migrate_locked(tx: &Tx<'_>, now: Timestamp) -> Result<OpenReport> {
     let has_schema: i64 = tx.query_row(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
         [],
@@ -238,10 +222,10 @@ fn migrate_locked(c: &PgConn, now: Timestamp) -> Result<OpenReport> {
         .param("supported", SCHEMA_VERSION));
     }
     if from == 0 {
-        c.batch(super::dialect::PG_REFUSE_FUNCTION)?;
+        tx.execute_batch(super::dialect::PG_REFUSE_FUNCTION)?;
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > from) {
-        super::apply_migration(&tx, m, now)?;
+        super::apply_migration(tx, m, now)?;
     }
     Ok(OpenReport {
         created: from == 0,
