@@ -601,6 +601,12 @@ pub fn run() {
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
             start_deadline_sweep(app.handle().clone());
             start_scheduled_backups(app.handle().clone());
+            // The first notice of the day would otherwise load the fonts inside its write.
+            std::thread::spawn(|| {
+                if let Err(e) = onetrip_core::notices::warm_up() {
+                    eprintln!("通知书排版预热失败 [{}]: {}", e.code, e.message);
+                }
+            });
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -289,9 +289,13 @@ async fn main() {
     } else {
         Duration::ZERO
     };
+    let kiosk_count = kiosks.len().max(1) as u32;
     for (k, kiosk) in kiosks.into_iter().enumerate() {
         let (c, issued, cats, total) = (c.clone(), issued.clone(), cats.clone(), args.tickets);
         tasks.push(tokio::spawn(async move {
+            // Applicants reach the kiosks one after another, not ten at the same instant: each
+            // kiosk starts a fraction of its gap after the previous one.
+            tokio::time::sleep(per_kiosk_gap * k as u32 / kiosk_count).await;
             let mut tick = tokio::time::interval(per_kiosk_gap.max(Duration::from_micros(1)));
             let mut n = k;
             loop {

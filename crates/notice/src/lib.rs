@@ -360,3 +360,28 @@ pub fn render_png(
 pub fn check_template(kind: NoticeKind, template: &str) -> Result<(), NoticeError> {
     compile(template, &kind.sample_data(), Paper::A4, "CHECK").map(|_| ())
 }
+
+/// Read the fonts and render one sample notice, once, at startup. A notice is rendered inside
+/// the write transaction that numbers it (the PDF and its number are one record), so the cold
+/// start of the first one of the day (reading the CJK fonts, typst's first layout: ~330 ms
+/// measured under the load generator) would hold every other window's call-next behind it.
+pub fn warm_up() -> Result<(), NoticeError> {
+    let kind = NoticeKind::AcceptanceNotice;
+    let issued = Issued {
+        year: 2026,
+        month: 1,
+        day: 1,
+        hour: 0,
+        minute: 0,
+        second: 0,
+    };
+    render_pdf(
+        kind.default_template(),
+        &kind.sample_data(),
+        Paper::A4,
+        "WARM-UP",
+        "WARM-UP",
+        issued,
+    )
+    .map(|_| ())
+}

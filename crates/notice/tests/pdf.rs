@@ -205,3 +205,10 @@ fn a_broken_template_is_refused_with_its_line_and_message() {
         check_template(kind, kind.default_template()).unwrap();
     }
 }
+
+/// The startup warm-up renders the shipped acceptance notice (a broken template or missing
+/// fonts are reported to the server log, not found by the first clerk who prints).
+#[test]
+fn warm_up_renders_the_shipped_acceptance_notice() {
+    onetrip_notice::warm_up().expect("the warm-up renders the sample notice");
+}

@@ -494,6 +494,16 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     options: ServeOptions,
 ) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(|| {
+        let started = Instant::now();
+        match onetrip_core::notices::warm_up() {
+            Ok(()) => tracing::info!(
+                elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "notice rendering warmed up"
+            ),
+            Err(e) => tracing::warn!(code = %e.code, message = %e.message, "notice warm-up failed"),
+        }
+    });
     let mut background = vec![
         spawn_deadline_sweep(hall.clone(), Duration::from_secs(60)),
         spawn_report_filing(hall.clone(), Duration::from_secs(60)),

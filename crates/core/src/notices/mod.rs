@@ -97,6 +97,12 @@ fn template_version(tx: &Tx<'_>, kind: NoticeKind, version: i64) -> Result<Strin
     )?)
 }
 
+/// Render one sample notice before the first real one (see [`onetrip_notice::warm_up`]): the
+/// hall server and the desktop call this once at startup, off the request path.
+pub fn warm_up() -> Result<()> {
+    onetrip_notice::warm_up().map_err(notice_error)
+}
+
 pub(crate) fn notice_error(e: NoticeError) -> CoreError {
     match e {
         NoticeError::Template {
