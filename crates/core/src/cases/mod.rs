@@ -119,7 +119,15 @@ fn recompute(tx: &Tx<'_>, cal: &WorkCalendar, now: Timestamp) -> Result<(usize, 
     let (mut n, mut rose) = (0, 0);
     for row in rows {
         let log = logs.remove(&row.id).unwrap_or_default();
-        let d = deadlines::compute(&log, cal, &row.rules, &day, now)?;
+        // One case whose log cannot be computed must not stop the sweep for every other case:
+        // it keeps its stored columns and is shown flagged by the lists (`views::checked`).
+        let d = match deadlines::compute(&log, cal, &row.rules, &day, now) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(case = %row.number, error = %e.message, "case skipped by the recompute: its log cannot be computed");
+                continue;
+            }
+        };
         if store::save_derived(tx, &row.id, row.status, row.level, &d, cal, &day, now)? {
             rose += 1;
         }
@@ -245,6 +253,22 @@ pub(crate) fn insert(
     )?;
     let d = refresh_with(tx, cal, now, &id)?;
     Ok((id, number, d))
+}
+
+/// A case's log and its deadlines at `now`, computed as every view computes them (the
+/// lived-in suite checks stored columns against it).
+pub fn replayed(
+    tx: &Tx<'_>,
+    cal: &WorkCalendar,
+    case_id: &str,
+    now: Timestamp,
+) -> Result<(Vec<LoggedEvent>, Deadlines)> {
+    let settings = load_settings(tx)?;
+    let day = business_day(tx, &settings)?;
+    let row = store::get(tx, case_id, settings.thresholds)?;
+    let log = store::events(tx, case_id)?;
+    let d = deadlines::compute(&log, cal, &row.rules, &day, now)?;
+    Ok((log, d))
 }
 
 /// Recompute one case's derived columns.

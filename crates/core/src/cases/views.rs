@@ -40,6 +40,9 @@ pub struct CaseSummary {
     pub pending_extension: Option<u32>,
     /// 代办: the caller handles this case for its owner (AB岗 takeover); the owner's name.
     pub on_behalf_of: Option<String>,
+    /// The case's log could not be read as the domain writes it (see [`checked`]): the row is
+    /// shown with its stored status and this explanation instead of failing the whole list.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -66,9 +69,13 @@ pub(crate) fn deadlines_of(cx: &Cx<'_>, id: &str, row: &store::CaseRow) -> Resul
     deadlines::compute(&store::events(cx.tx, id)?, &cal, &row.rules, &day, cx.now)
 }
 
-fn summary(row: &store::CaseRow, log: &[LoggedEvent], d: Deadlines) -> Result<CaseSummary> {
-    let state = events::replay(log)?;
-    Ok(CaseSummary {
+fn summary_with(
+    row: &store::CaseRow,
+    state: &events::Replay,
+    d: Deadlines,
+    problem: Option<String>,
+) -> CaseSummary {
+    CaseSummary {
         id: row.id.clone(),
         number: row.number.clone(),
         item_id: row.item_id.clone(),
@@ -84,7 +91,54 @@ fn summary(row: &store::CaseRow, log: &[LoggedEvent], d: Deadlines) -> Result<Ca
         deadlines: d,
         pending_extension: state.pending_extension,
         on_behalf_of: None,
-    })
+        problem,
+    }
+}
+
+/// A row of a list, never an error: a case whose log the state machine refuses, or whose
+/// deadlines cannot be computed, is shown with its stored status, deadlines counted from its
+/// acceptance alone, and the reason in `problem`; the refusal is logged. One odd row must not
+/// empty a clerk's list or the supervisor's board.
+pub(crate) fn checked(
+    row: &store::CaseRow,
+    log: &[LoggedEvent],
+    cal: &crate::calendar::WorkCalendar,
+    day: &deadlines::BusinessDay,
+    now: Timestamp,
+) -> CaseSummary {
+    let computed = events::replay(log).and_then(|state| {
+        let d = deadlines::compute(log, cal, &row.rules, day, now)?;
+        Ok((state, d))
+    });
+    match computed {
+        Ok((state, d)) => summary_with(row, &state, d, None),
+        Err(e) => {
+            tracing::warn!(case = %row.number, code = ?e.code, error = %e.message, "case log refused by the state machine; shown flagged");
+            let state = events::Replay {
+                status: row.status,
+                pending_extension: None,
+                extended_days: 0,
+            };
+            let accepted = [LoggedEvent {
+                seq: 1,
+                at: row.accepted_at,
+                actor_name: String::new(),
+                event: CaseEvent::Accepted {
+                    received_at: row.accepted_at,
+                    basis: events::AcceptBasis::Direct,
+                },
+            }];
+            let d = deadlines::compute(&accepted, cal, &row.rules, day, now)
+                .or_else(|_| deadlines::compute(&accepted, cal, &row.rules, day, row.accepted_at))
+                .unwrap_or_else(|_| deadlines::Deadlines::unknown(row.accepted_at, cal.version()));
+            summary_with(
+                row,
+                &state,
+                d,
+                Some(format!("办件记录异常，请联系系统管理员核查：{}", e.message)),
+            )
+        }
+    }
 }
 
 /// One case with live deadlines, and its log (for the handover sheet).
@@ -92,8 +146,9 @@ pub(crate) fn summary_now(cx: &Cx<'_>, id: &str) -> Result<(CaseSummary, Vec<Log
     let settings = load_settings(cx.tx)?;
     let row = store::get(cx.tx, id, settings.thresholds)?;
     let log = store::events(cx.tx, id)?;
-    let d = deadlines_of(cx, id, &row)?;
-    Ok((summary(&row, &log, d)?, log))
+    let day = business_day(cx.tx, &settings)?;
+    let cal = cx.calendar()?;
+    Ok((checked(&row, &log, &cal, &day, cx.now), log))
 }
 
 /// Actions the state machine allows now, checked by trying each on the replayed state.
@@ -166,23 +221,32 @@ pub(crate) fn detail(cx: &Cx<'_>, id: &str) -> Result<CaseDetail> {
     };
     let may_act = owner || is_supervisor || takeover.is_some();
     let log = store::events(cx.tx, id)?;
-    let d = deadlines_of(cx, id, &row)?;
-    let state = events::replay(&log)?;
-    let mut allowed = if may_act {
-        allowed_actions(&log)?
-    } else {
-        vec![]
+    let settings_day = business_day(cx.tx, &settings)?;
+    let cal = cx.calendar()?;
+    let mut case = checked(&row, &log, &cal, &settings_day, cx.now);
+    case.on_behalf_of = takeover.map(|t| t.absent_name);
+    // A case whose log the state machine refuses is shown, but nothing more can be done to it
+    // until it is put right: any new event would be refused as well.
+    let state = match case.problem {
+        None => Some(events::replay(&log)?),
+        Some(_) => None,
     };
-    if row.extension_days.saturating_sub(state.extended_days) == 0 {
+    let mut allowed = match &state {
+        Some(_) if may_act => allowed_actions(&log)?,
+        _ => vec![],
+    };
+    let extended = state.as_ref().map_or(0, |s| s.extended_days);
+    if row.extension_days.saturating_sub(extended) == 0 {
         allowed.retain(|a| a != "request_extension");
     }
-    let mut case = summary(&row, &log, d)?;
-    case.on_behalf_of = takeover.map(|t| t.absent_name);
     Ok(CaseDetail {
         applicant_id_number: validate::mask_id(&row.applicant_id_number),
         applicant_phone: validate::mask_phone(&row.applicant_phone),
-        may_decide_extension: is_supervisor && state.pending_extension.is_some(),
-        extension_left: row.extension_days.saturating_sub(state.extended_days),
+        may_decide_extension: is_supervisor
+            && state
+                .as_ref()
+                .is_some_and(|s| s.pending_extension.is_some()),
+        extension_left: row.extension_days.saturating_sub(extended),
         allowed,
         case,
         events: log,
@@ -327,11 +391,10 @@ fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
     let mut out = vec![];
     for row in rows {
         let log = store::events(cx.tx, &row.id)?;
-        let d = deadlines::compute(&log, &cal, &row.rules, &day, cx.now)?;
-        if req.level.is_some_and(|l| l != d.level) {
+        let mut c = checked(&row, &log, &cal, &day, cx.now);
+        if req.level.is_some_and(|l| l != c.deadlines.level) {
             continue;
         }
-        let mut c = summary(&row, &log, d)?;
         if standing_in.contains(&c.owner_id) {
             c.on_behalf_of = Some(c.owner_name.clone());
         }

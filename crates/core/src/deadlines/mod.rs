@@ -197,6 +197,33 @@ pub struct Deadlines {
     pub calendar_version: i64,
 }
 
+impl Deadlines {
+    /// What a list shows for a case whose clocks cannot be computed at all: nothing counted,
+    /// no level. Only for flagged rows (`cases::views::checked`), never for a sound case.
+    pub fn unknown(accepted_at: Timestamp, calendar_version: i64) -> Deadlines {
+        let clock = ClockView {
+            limit_days: 0,
+            due_date: hall_date(accepted_at),
+            due_at: accepted_at,
+            working_days_left: 0,
+            working_minutes_left: 0,
+            overdue: false,
+            provisional: true,
+        };
+        Deadlines {
+            started_on: hall_date(accepted_at),
+            promised: clock.clone(),
+            statutory: clock,
+            paused: false,
+            stopped: false,
+            level: WarningLevel::None,
+            timing: None,
+            workdays_used: None,
+            calendar_version,
+        }
+    }
+}
+
 /// The art. 32(4) five-day clock: the last day to issue a supplement notice for materials
 /// received on `received`, always counted from the next day.
 pub fn notice_deadline(cal: &WorkCalendar, received: Date) -> Result<(Date, bool)> {

@@ -16,8 +16,11 @@ use rusqlite::params;
 
 use crate::audit::AuditDraft;
 use crate::calendar::DayCount;
-use crate::cases::events::{AcceptBasis, CaseEvent, DecisionOutcome, SuspendReason};
+use crate::cases::events::{
+    self, AcceptBasis, CaseEvent, DecisionOutcome, LoggedEvent, SuspendReason,
+};
 use crate::clock::{day_start, to_ms};
+use crate::deadlines::{self, ItemRules, Thresholds};
 use crate::error::{CoreError, Result};
 use crate::event::Topic;
 use crate::ids::new_id;
@@ -59,6 +62,7 @@ pub struct GenCase {
     pub decided_day: Option<Date>,
     /// `early`, `on_time`, `late` (decided cases).
     pub timing: Option<&'static str>,
+    /// Working days the case took (decided cases), as the deadline function counts them.
     pub workdays: u32,
     pub visits: u32,
     pub visits_needed: u32,
@@ -98,6 +102,8 @@ struct Item {
     id: String,
     promised: u32,
     visits_needed: u32,
+    rules: ItemRules,
+    extension_days: u32,
 }
 
 const SURNAMES: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
@@ -113,6 +119,44 @@ fn id_number(rng: &mut Rng) -> String {
     );
     let check = crate::validate::gb11643_check(&first17);
     format!("{first17}{check}")
+}
+
+/// A case's log as it is generated: each event is checked by the case state machine
+/// ([`events::step`]) before it is kept, exactly as `cases::store::append` checks an operation's.
+#[derive(Default)]
+struct CaseLog {
+    events: Vec<LoggedEvent>,
+    actors: Vec<String>,
+    state: Option<events::Replay>,
+}
+
+impl CaseLog {
+    fn push(
+        &mut self,
+        event: CaseEvent,
+        at: Timestamp,
+        (actor_id, actor_name): (&str, &str),
+    ) -> Result<()> {
+        let next = events::step(self.state.take(), &event).map_err(|e| {
+            CoreError::internal(format!("历史数据生成了不合规的办件记录：{}", e.message))
+        })?;
+        self.state = Some(next);
+        self.events.push(LoggedEvent {
+            seq: self.events.len() as u32 + 1,
+            at,
+            actor_name: actor_name.to_owned(),
+            event,
+        });
+        self.actors.push(actor_id.to_owned());
+        Ok(())
+    }
+
+    fn status(&self) -> Result<events::CaseStatus> {
+        self.state
+            .as_ref()
+            .map(|s| s.status)
+            .ok_or_else(|| CoreError::internal("办件没有任何事件"))
+    }
 }
 
 fn at(day: Date, minute: i64) -> Result<Timestamp> {
@@ -148,9 +192,9 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let clerks: Vec<String> = staff.iter().map(|(id, _)| id.clone()).collect();
-    let supervisor: Option<String> = tx
-        .prepare("SELECT id FROM staff WHERE role IN ('supervisor', 'admin') ORDER BY role DESC, login LIMIT 1")?
-        .query_map([], |r| r.get(0))?
+    let supervisor: Option<(String, String)> = tx
+        .prepare("SELECT id, name FROM staff WHERE role IN ('supervisor', 'admin') ORDER BY role DESC, login LIMIT 1")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .next()
         .transpose()?;
     let windows: Vec<String> = tx
@@ -170,13 +214,34 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
             serving.entry(cat).or_default().push((win, clerk));
         }
     }
+    let settings = crate::cases::load_settings(tx)?;
+    let business_day = crate::cases::business_day(tx, &settings)?;
     let items: Vec<Item> = tx
-        .prepare("SELECT id, promised_days, visits_needed FROM service_items WHERE active = 1 ORDER BY code")?
+        .prepare(
+            "SELECT id, promised_days, visits_needed, statutory_days, reminder_days, yellow_days,
+                    red_days, extension_days
+             FROM service_items WHERE active = 1 ORDER BY code",
+        )?
         .query_map([], |r| {
+            let own: (Option<u32>, Option<u32>, Option<u32>) = (r.get(4)?, r.get(5)?, r.get(6)?);
+            let thresholds = match own {
+                (Some(reminder_days), Some(yellow_days), Some(red_days)) => Thresholds {
+                    reminder_days,
+                    yellow_days,
+                    red_days,
+                },
+                _ => settings.thresholds,
+            };
             Ok(Item {
                 id: r.get(0)?,
                 promised: r.get(1)?,
                 visits_needed: r.get(2)?,
+                rules: ItemRules {
+                    statutory_days: r.get(3)?,
+                    promised_days: r.get(1)?,
+                    thresholds,
+                },
+                extension_days: r.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -308,7 +373,9 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
                         if closed { "closed" } else { "open" },
                         to_ms(rated),
                         closed_at,
-                        closed.then(|| supervisor.clone()).flatten(),
+                        closed
+                            .then(|| supervisor.as_ref().map(|s| s.0.clone()))
+                            .flatten(),
                         closed.then_some("已电话回访，说明高峰时段情况并致歉")
                     ])?;
                     followup_closed = Some(closed);
@@ -336,8 +403,8 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
     let mut ins_case = tx.prepare(
         "INSERT INTO cases (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
             window_id, accepted_by, owner_id, received_at, accepted_at, status, level, provisional,
-            calendar_version, timing, workdays_used, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, 'none', 0, ?11, ?12, ?13, ?9, ?9)",
+            calendar_version, timing, workdays_used, promised_due_at, statutory_due_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?9, ?9)",
     )?;
     let mut ins_event = tx.prepare(
         "INSERT INTO case_events (id, case_id, seq, kind, at, actor_id, actor_name, data)
@@ -363,7 +430,6 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
         )?)
     };
     let mut bases: BTreeMap<(&'static str, i16), i64> = BTreeMap::new();
-    let version = cal.version();
     for (di, day) in days.iter().enumerate() {
         let n = spec.cases / n_days + u64::from((di as u64) < spec.cases % n_days);
         for _ in 0..n {
@@ -383,15 +449,6 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
             };
             let (decided_day, _) = cal.add_workdays(*day, workdays, DayCount::NextDay)?;
             let decided = (decided_day <= spec.to).then_some(decided_day);
-            let timing = decided.map(|_| {
-                if workdays < item.promised {
-                    "early"
-                } else if workdays == item.promised {
-                    "on_time"
-                } else {
-                    "late"
-                }
-            });
             let year = day.year();
             let b = match bases.get(&("case", year)) {
                 Some(b) => *b,
@@ -410,6 +467,97 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
             let idn = id_number(&mut rng);
             let phone = format!("139{:08}", rng.below(100_000_000));
             let id = new_id();
+
+            // The log, built through the same state machine as the operations: an event the
+            // domain would refuse is a bug of the generator, not data.
+            let mut log = CaseLog::default();
+            let clerk = (owner.as_str(), owner_name.as_str());
+            log.push(
+                CaseEvent::Accepted {
+                    received_at: accepted,
+                    basis: AcceptBasis::Direct,
+                },
+                accepted,
+                clerk,
+            )?;
+            log.push(
+                CaseEvent::Started,
+                accepted + SignedDuration::from_mins(5),
+                clerk,
+            )?;
+            let mut suspended_day = None;
+            let mut extended_day = None;
+            let last = decided.unwrap_or(spec.to);
+            if rng.unit() < 0.05 && last > *day {
+                let t = accepted + SignedDuration::from_mins(30);
+                log.push(
+                    CaseEvent::Suspended {
+                        reason: SuspendReason::ExpertReview,
+                        expected_days: 3,
+                        note: "组织专家评审".into(),
+                    },
+                    t,
+                    clerk,
+                )?;
+                log.push(
+                    CaseEvent::Resumed {
+                        note: "评审完成".into(),
+                    },
+                    t + SignedDuration::from_mins(60),
+                    clerk,
+                )?;
+                suspended_day = Some(*day);
+            }
+            // An extension is requested by the clerk and approved by a supervisor (行政许可法
+            // art. 42), never more than the item allows.
+            let extend = item.extension_days.min(5);
+            if rng.unit() < 0.03
+                && last > *day
+                && extend > 0
+                && let Some((sup_id, sup_name)) = &supervisor
+            {
+                let t = accepted + SignedDuration::from_mins(120);
+                log.push(
+                    CaseEvent::ExtensionRequested {
+                        days: extend,
+                        reason: "需现场核查".into(),
+                    },
+                    t,
+                    clerk,
+                )?;
+                log.push(
+                    CaseEvent::Extended {
+                        days: extend,
+                        reason: "需现场核查".into(),
+                        applicant_told: true,
+                    },
+                    t + SignedDuration::from_mins(60),
+                    (sup_id.as_str(), sup_name.as_str()),
+                )?;
+                extended_day = Some(*day);
+            }
+            if let Some(dd) = decided {
+                let t = at(dd, 15 * 60)?.max(accepted + SignedDuration::from_mins(180));
+                log.push(
+                    CaseEvent::Decided {
+                        outcome: DecisionOutcome::Approved,
+                        note: String::new(),
+                    },
+                    t,
+                    clerk,
+                )?;
+                log.push(
+                    CaseEvent::Completed {
+                        note: "已送达".into(),
+                    },
+                    t + SignedDuration::from_mins(10),
+                    clerk,
+                )?;
+            }
+            // The cached columns are what the deadline function says of the log, as
+            // `cases::refresh_with` stores them for a case worked through the operations.
+            let d = deadlines::compute(&log.events, &cal, &item.rules, &business_day, cx.now)?;
+            let status = log.status()?;
             ins_case.execute(params![
                 id,
                 number,
@@ -420,86 +568,26 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
                 window,
                 owner,
                 to_ms(accepted),
-                if decided.is_some() {
-                    "completed"
-                } else {
-                    "in_progress"
-                },
-                version,
-                timing,
-                decided.map(|_| workdays)
+                status.as_str(),
+                d.level.as_str(),
+                d.promised.provisional || d.statutory.provisional,
+                d.calendar_version,
+                d.timing.map(|t| t.as_str()),
+                d.workdays_used,
+                to_ms(d.promised.due_at),
+                to_ms(d.statutory.due_at)
             ])?;
-            let mut seq = 0;
-            let mut event = |ev: &CaseEvent, when: Timestamp| -> Result<()> {
-                seq += 1;
+            for (e, actor_id) in log.events.iter().zip(&log.actors) {
                 ins_event.execute(params![
                     new_id(),
                     id,
-                    seq,
-                    ev.kind(),
-                    to_ms(when),
-                    owner,
-                    owner_name,
-                    serde_json::to_string(ev)?
+                    e.seq,
+                    e.event.kind(),
+                    to_ms(e.at),
+                    actor_id,
+                    e.actor_name,
+                    serde_json::to_string(&e.event)?
                 ])?;
-                Ok(())
-            };
-            event(
-                &CaseEvent::Accepted {
-                    received_at: accepted,
-                    basis: AcceptBasis::Direct,
-                },
-                accepted,
-            )?;
-            event(&CaseEvent::Started, accepted + SignedDuration::from_mins(5))?;
-            let mut suspended_day = None;
-            let mut extended_day = None;
-            let last = decided.unwrap_or(spec.to);
-            if rng.unit() < 0.05 && last > *day {
-                let t = accepted + SignedDuration::from_mins(30);
-                event(
-                    &CaseEvent::Suspended {
-                        reason: SuspendReason::ExpertReview,
-                        expected_days: 3,
-                        note: "组织专家评审".into(),
-                    },
-                    t,
-                )?;
-                event(
-                    &CaseEvent::Resumed {
-                        note: "评审完成".into(),
-                    },
-                    t + SignedDuration::from_mins(60),
-                )?;
-                suspended_day = Some(*day);
-            }
-            if rng.unit() < 0.03 && last > *day {
-                let t = accepted + SignedDuration::from_mins(120);
-                event(
-                    &CaseEvent::Extended {
-                        days: 5,
-                        reason: "需现场核查".into(),
-                        applicant_told: true,
-                    },
-                    t,
-                )?;
-                extended_day = Some(*day);
-            }
-            if let Some(dd) = decided {
-                let t = at(dd, 15 * 60)?.max(accepted + SignedDuration::from_mins(180));
-                event(
-                    &CaseEvent::Decided {
-                        outcome: DecisionOutcome::Approved,
-                        note: String::new(),
-                    },
-                    t,
-                )?;
-                event(
-                    &CaseEvent::Completed {
-                        note: "已送达".into(),
-                    },
-                    t + SignedDuration::from_mins(10),
-                )?;
             }
             let r = rng.unit();
             let visits = if r < 0.8 {
@@ -548,8 +636,8 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
                     owner_id: owner.clone(),
                     accepted_day: *day,
                     decided_day: decided,
-                    timing,
-                    workdays,
+                    timing: d.timing.map(|t| t.as_str()),
+                    workdays: d.workdays_used.unwrap_or(0),
                     visits,
                     visits_needed: item.visits_needed,
                     suspended_day,

@@ -17,6 +17,7 @@ mod catalog_transfer;
 mod crash;
 mod deadlines;
 mod handover;
+mod lived_in;
 mod posts;
 mod privacy;
 mod queue;

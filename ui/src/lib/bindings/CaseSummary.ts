@@ -10,4 +10,9 @@ pending_extension: number | null,
 /**
  * 代办: the caller handles this case for its owner (AB岗 takeover); the owner's name.
  */
-on_behalf_of: string | null, };
+on_behalf_of: string | null, 
+/**
+ * The case's log could not be read as the domain writes it (see [`checked`]): the row is
+ * shown with its stored status and this explanation instead of failing the whole list.
+ */
+problem: string | null, };
