@@ -5,7 +5,12 @@
 //! `--db PATH` (else `ONETRIP_DB`, else the platform data directory).
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod args;
 mod desk;
+mod jobs;
+mod log;
+mod printing;
+mod windows;
 
 fn main() {
     desk::run();

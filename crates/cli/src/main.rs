@@ -167,8 +167,8 @@ struct Target {
 impl Target {
     fn open(&self, now: jiff::Timestamp) -> Result<(Store, store::OpenReport), CoreError> {
         match &self.database {
-            Some(url) => Store::open_location(url, self.data_dir.as_deref(), now),
-            None => Store::open(&self.db, now),
+            Some(url) => onetrip_core::open(url, self.data_dir.as_deref(), now),
+            None => onetrip_core::open_file(&self.db, now),
         }
     }
     /// For messages: the file, or the URL without its password.
@@ -208,7 +208,7 @@ fn calendar_of(
 ) -> Result<(std::sync::Arc<WorkCalendar>, DayCount), CoreError> {
     if target.database.is_some() || target.db.exists() {
         let (s, _) = target.open(clock.now())?;
-        s.calendar_and_rule()
+        onetrip_core::deadlines::settings::calendar_and_rule(&s)
     } else {
         Ok((
             std::sync::Arc::new(calendar::data::bundled_calendar(0)),
@@ -420,7 +420,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
         }
         Command::Restore { path } => {
             target.sqlite_only("onetrip restore ")?;
-            let r = store::backup::restore(db, &path, clock.now())?;
+            let r = onetrip_core::kernel::backup::restore(db, &path, clock.now())?;
             println!(
                 "restored: {} from {} (schema {}, {} audit rows)",
                 target.name(),
@@ -493,7 +493,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
                     .map_err(|e| CoreError::internal(e.to_string()))?,
             };
             let (s, _) = target.open(now)?;
-            let spec = onetrip_core::reports::history::HistorySpec {
+            let spec = onetrip_core::app::history::HistorySpec {
                 from,
                 to,
                 tickets,
@@ -501,7 +501,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
                 seed,
                 keep: false,
             };
-            let g = s.generate_history(spec, now)?;
+            let g = onetrip_core::app::history::generate(&s, spec, now)?;
             println!(
                 "history: {} tickets, {} cases, {from}..{to}",
                 g.tickets, g.cases

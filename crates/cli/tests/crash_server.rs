@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use onetrip_core::{Caller, Store, audit, execute_json};
+use onetrip_core::{Caller, audit, execute_json};
 use serde_json::{Value, json};
 
 /// The hall database: a SQLite file, or a PostgreSQL database with its data folder.
@@ -255,7 +255,7 @@ fn kiosk_loop(
 
 fn check(db: &Db, ack: &Acknowledged, round: usize) {
     let now = jiff::Timestamp::now();
-    let (store, _) = Store::open_location(&db.location, Some(&db.dir), now).unwrap();
+    let (store, _) = onetrip_core::open(&db.location, Some(&db.dir), now).unwrap();
     let (tickets, chain) = store
         .read(|tx| {
             let rows: Vec<(String, String, String, u32, String)> = tx

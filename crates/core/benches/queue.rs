@@ -41,7 +41,7 @@ struct Bench {
 /// of them in its own order of preference, and six clerks signed in.
 fn hall() -> Bench {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(dir.path().join("bench.sqlite"), t0()).unwrap();
+    let (store, _) = onetrip_core::open_file(dir.path().join("bench.sqlite"), t0()).unwrap();
     demo::create(&store, t0()).unwrap();
     let admin = Caller::system("bench");
     // The demo's own categories get the full three-digit range too.

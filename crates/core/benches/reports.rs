@@ -13,7 +13,7 @@ use std::time::Instant;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use jiff::civil::date;
-use onetrip_core::reports::history::HistorySpec;
+use onetrip_core::app::history::HistorySpec;
 use onetrip_core::reports::{ExportReport, GetFigures, ReportFilter, ReportFormat};
 use onetrip_core::{Caller, Store, demo};
 
@@ -38,10 +38,10 @@ fn hall() -> Store {
     if std::fs::read_to_string(&stamp_file).ok().as_deref() != Some(stamp.as_str()) {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let (store, _) = Store::open(&db, now()).unwrap();
+        let (store, _) = onetrip_core::open_file(&db, now()).unwrap();
         demo::create(&store, now()).unwrap();
         let t = Instant::now();
-        let g = store.generate_history(SPEC, now()).unwrap();
+        let g = onetrip_core::app::history::generate(&store, SPEC, now()).unwrap();
         let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0)
             + std::fs::metadata(dir.join("hall-5y.sqlite-wal"))
                 .map(|m| m.len())
@@ -58,7 +58,7 @@ fn hall() -> Store {
         drop(store);
         std::fs::write(&stamp_file, &stamp).unwrap();
     }
-    Store::open(&db, now()).unwrap().0
+    onetrip_core::open_file(&db, now()).unwrap().0
 }
 
 fn october() -> ReportFilter {

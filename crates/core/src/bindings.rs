@@ -13,7 +13,7 @@ use std::path::Path;
 
 use ts_rs::{Config, TS, TypeVisitor};
 
-use crate::op::Operation;
+use crate::kernel::op::Operation;
 use crate::{CoreError, ErrorCode, HallEvent, OPERATIONS};
 
 pub struct OpTypes {

@@ -29,31 +29,29 @@
 //! Every operation is listed once, in [`for_each_operation!`]; the Tauri commands, the
 //! TypeScript bindings and the JSON dispatcher ([`execute_json`]) are generated from that list.
 
+pub mod app;
 pub mod applications;
-pub mod audit;
+pub mod audit_log;
 pub mod bindings;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
-pub mod clock;
 pub mod deadlines;
-pub mod demo;
 pub mod devices;
-pub mod error;
-pub mod event;
 pub mod hall;
 pub mod handover;
-pub mod ids;
+pub mod kernel;
 pub mod notices;
-pub mod op;
 pub mod posts;
 pub mod privacy;
 pub mod queue;
 pub mod reports;
 pub mod staff;
-pub mod store;
-pub mod validate;
 
+// The kernel's modules under their short names, for the transports and tests.
+pub use kernel::{audit, clock, error, event, ids, numbers, op, outbox, store, validate};
+
+pub use app::{demo, open, open_file};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{CoreError, ErrorCode, Result};
 pub use event::{HallEvent, Topic};
@@ -71,7 +69,7 @@ macro_rules! for_each_operation {
         $m! {
             hall_get => $crate::hall::GetHall,
             hall_update => $crate::hall::UpdateHall,
-            hall_board => $crate::hall::GetHallBoard,
+            hall_board => $crate::queue::GetHallBoard,
             category_list => $crate::hall::ListCategories,
             category_create => $crate::hall::CreateCategory,
             category_update => $crate::hall::UpdateCategory,
@@ -91,7 +89,7 @@ macro_rules! for_each_operation {
             auth_change_password => $crate::staff::auth::ChangePassword,
             auth_whoami => $crate::staff::auth::WhoAmI,
             auth_release_window => $crate::staff::auth::ReleaseWindow,
-            audit_list => $crate::audit::ListAudit,
+            audit_list => $crate::audit_log::ListAudit,
             queue_settings => $crate::queue::GetQueueSettings,
             queue_update_settings => $crate::queue::UpdateQueueSettings,
             ticket_issue => $crate::queue::IssueTicket,
@@ -114,12 +112,12 @@ macro_rules! for_each_operation {
             followup_close => $crate::queue::CloseFollowup,
             calendar_status => $crate::calendar::GetCalendarStatus,
             calendar_days => $crate::calendar::ListDays,
-            calendar_add_workdays => $crate::calendar::AddWorkdays,
+            calendar_add_workdays => $crate::deadlines::settings::AddWorkdays,
             calendar_import => $crate::calendar::ImportYear,
             calendar_add_override => $crate::calendar::AddOverride,
             calendar_revoke_override => $crate::calendar::RevokeOverride,
-            deadline_settings => $crate::cases::GetDeadlineSettings,
-            deadline_update_settings => $crate::cases::UpdateDeadlineSettings,
+            deadline_settings => $crate::deadlines::settings::GetDeadlineSettings,
+            deadline_update_settings => $crate::deadlines::settings::UpdateDeadlineSettings,
             catalog_list => $crate::catalog::ListItems,
             catalog_create => $crate::catalog::CreateItem,
             catalog_update => $crate::catalog::UpdateItem,
@@ -133,7 +131,7 @@ macro_rules! for_each_operation {
             case_reveal => $crate::cases::RevealApplicant,
             case_list => $crate::cases::ListCases,
             case_board => $crate::cases::GetCaseBoard,
-            case_stats => $crate::cases::GetCaseStats,
+            case_stats => $crate::reports::case_stats::GetCaseStats,
             case_alerts => $crate::cases::ListAlerts,
             case_dismiss_alert => $crate::cases::DismissAlert,
             application_open => $crate::applications::OpenApplication,
@@ -142,7 +140,7 @@ macro_rules! for_each_operation {
             application_return => $crate::applications::ReturnWithSupplement,
             application_get => $crate::applications::GetApplication,
             application_list => $crate::applications::ListApplications,
-            document_preview => $crate::notices::PreviewDocument,
+            document_preview => $crate::applications::preview::PreviewDocument,
             document_file => $crate::notices::GetDocumentFile,
             catalog_service_card => $crate::notices::ServiceCard,
             notice_settings => $crate::notices::GetNoticeSettings,
@@ -170,9 +168,9 @@ macro_rules! for_each_operation {
             handover_list => $crate::handover::ListHandovers,
             handover_file => $crate::handover::HandoverFile,
             handover_figures => $crate::handover::GetHandoverFigures,
-            inbox_list => $crate::handover::ListNotices,
-            inbox_read => $crate::handover::MarkNoticesRead,
-            audit_export => $crate::audit::export::ExportAudit,
+            inbox_list => $crate::staff::inbox::ListNotices,
+            inbox_read => $crate::staff::inbox::MarkNoticesRead,
+            audit_export => $crate::audit_log::export::ExportAudit,
             security_settings => $crate::staff::lockout::GetSecuritySettings,
             security_update_settings => $crate::staff::lockout::UpdateSecuritySettings,
             auth_unlock => $crate::staff::lockout::UnlockSignIn,

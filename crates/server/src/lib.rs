@@ -38,6 +38,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
+use onetrip_core::app::jobs::{Done, Failed, Schedule, Scheduler};
 use onetrip_core::{
     Access, Caller, Clock, CoreError, Credential, DeviceKind, ErrorCode, HallEvent, Store,
 };
@@ -390,85 +391,48 @@ pub fn router(hall: Arc<Hall>) -> Router {
         .with_state(hall)
 }
 
-/// A background job: `job` every `period` on the blocking pool (the store is synchronous),
-/// `done` with its result; a failure is logged and the next period tries again.
-fn every<T: Send + 'static>(
-    hall: Arc<Hall>,
-    period: Duration,
-    first_at_once: bool,
-    what: &'static str,
-    job: impl Fn(&Hall) -> onetrip_core::Result<T> + Send + Sync + 'static,
-    done: impl Fn(&Hall, T) + Send + 'static,
-) -> tokio::task::JoinHandle<()> {
-    let job = Arc::new(job);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        if !first_at_once {
-            tick.tick().await; // an interval's first tick is immediate
-        }
-        loop {
-            tick.tick().await;
-            let (h, job) = (hall.clone(), job.clone());
-            match tokio::task::spawn_blocking(move || job(&h)).await {
-                Ok(Ok(out)) => done(&hall, out),
-                Ok(Err(e)) => {
-                    tracing::error!(code = %e.code, message = %e.message, "{what} failed")
+/// The hall's periodic jobs (`onetrip_core::app::jobs`), the same the desktop runs: their
+/// events go to this server's live clients, their outcomes to the log.
+pub fn spawn_jobs(hall: Arc<Hall>, schedule: Schedule) -> Scheduler {
+    let store = hall.store.clone();
+    let clock = hall.clock.clone();
+    Scheduler::spawn(
+        store,
+        clock,
+        schedule,
+        Arc::new(onetrip_core::outbox::LogSink),
+        move |done| match done {
+            Ok(Done::Sweep(report, events)) => {
+                hall.publish(&events);
+                if !report.delivered.is_empty() {
+                    tracing::info!(alerts = report.delivered.len(), "deadline sweep");
                 }
-                Err(e) => tracing::error!("{what} panicked: {e}"),
             }
-        }
-    })
-}
-
-/// Deadline levels change with time alone: sweep every `period`, publish what changed.
-pub fn spawn_deadline_sweep(hall: Arc<Hall>, period: Duration) -> tokio::task::JoinHandle<()> {
-    every(
-        hall,
-        period,
-        true,
-        "deadline sweep",
-        |h| h.store.sweep_deadlines(h.clock.now()),
-        |h, (report, events)| {
-            h.publish(&events);
-            if !report.delivered.is_empty() {
-                tracing::info!(alerts = report.delivered.len(), "deadline sweep");
+            Ok(Done::Filing(filed, events)) => {
+                hall.publish(&events);
+                for r in &filed {
+                    tracing::info!(title = %r.title, "report filed");
+                }
             }
-        },
-    )
-}
-
-/// The daily summary, weekly and monthly reports are filed when due (see
-/// `onetrip_core::reports::filing`); checked every `period`, the first check after one period.
-pub fn spawn_report_filing(hall: Arc<Hall>, period: Duration) -> tokio::task::JoinHandle<()> {
-    every(
-        hall,
-        period,
-        false,
-        "report filing",
-        |h| h.store.file_due_reports(h.clock.now()),
-        |h, (filed, events)| {
-            h.publish(&events);
-            for r in &filed {
-                tracing::info!(title = %r.title, "report filed");
+            Ok(Done::Backup(c)) => {
+                tracing::info!(path = %c.path.display(), audit_rows = c.audit_rows, "scheduled backup")
+            }
+            Ok(Done::Retention(r, events)) => {
+                hall.publish(&events);
+                tracing::info!(before = %r.before, cases = r.cases, tickets = r.tickets, "retention applied");
+            }
+            Ok(Done::Outbox(d)) => {
+                tracing::info!(
+                    sent = d.sent,
+                    failed = d.failed,
+                    dead = d.dead,
+                    "outbox delivered"
+                )
+            }
+            Err(Failed { job, error }) => {
+                tracing::error!(code = %error.code, message = %error.message, "{job} failed")
             }
         },
-    )
-}
-
-/// Online backups every `period`, keeping the newest `keep` (see `store::backup`); the first
-/// one after a full period.
-pub fn spawn_scheduled_backups(
-    hall: Arc<Hall>,
-    period: Duration,
-    keep: usize,
-) -> tokio::task::JoinHandle<()> {
-    every(
-        hall,
-        period,
-        false,
-        "scheduled backup",
-        move |h| h.store.scheduled_backup(h.clock.now(), keep),
-        |_, c| tracing::info!(path = %c.path.display(), audit_rows = c.audit_rows, "scheduled backup"),
     )
 }
 
@@ -504,15 +468,13 @@ pub async fn serve_with(
             Err(e) => tracing::warn!(code = %e.code, message = %e.message, "notice warm-up failed"),
         }
     });
-    let mut background = vec![
-        spawn_deadline_sweep(hall.clone(), Duration::from_secs(60)),
-        spawn_report_filing(hall.clone(), Duration::from_secs(60)),
-    ];
-    if let Some((every, keep)) = options.backups
-        && !hall.store.is_postgres()
-    {
-        background.push(spawn_scheduled_backups(hall.clone(), every, keep));
-    }
+    let jobs = spawn_jobs(
+        hall.clone(),
+        Schedule {
+            backups: options.backups,
+            ..Schedule::default()
+        },
+    );
     let stop_listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if hall.store.is_postgres() {
         spawn_pg_listener(hall.clone(), stop_listening.clone());
@@ -521,9 +483,9 @@ pub async fn serve_with(
     let out = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    for task in background {
-        task.abort();
-    }
+    tokio::task::spawn_blocking(move || jobs.stop())
+        .await
+        .map_err(std::io::Error::other)?;
     stop_listening.store(true, std::sync::atomic::Ordering::Relaxed);
     out
 }

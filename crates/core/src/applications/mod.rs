@@ -17,23 +17,25 @@
 //! - **Supplement.** When the applicant returns, only the missing materials are checked again;
 //!   acceptance then starts the case clock on that day. Every visit is counted.
 
-use crate::store::Tx;
+pub mod preview;
+
+use crate::calendar::CalendarOf;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::calendar::WorkCalendar;
 use crate::cases::{AcceptBasis, Acceptor};
 use crate::catalog::{Requirement, enum_str};
-use crate::clock::{from_ms, hall_date, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, hall_date, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Actor, Cx, Operation};
+use crate::kernel::validate;
 use crate::notices::{self, DocumentRef, cn_date, cn_date_of};
-use crate::op::{Access, Actor, Cx, Operation};
-use crate::validate;
 use onetrip_notice::NoticeKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -399,7 +401,7 @@ impl Operation for OpenApplication {
         let (due, _) = crate::deadlines::notice_deadline(&cal, hall_date(cx.now))?;
         let hall = crate::hall::load_hall(cx.tx)?;
         let year = hall_date(cx.now).year();
-        let seq = crate::cases::store::next_number(cx.tx, "application", &year.to_string())?;
+        let seq = crate::kernel::numbers::next(cx.tx, "application", &year.to_string())?;
         let number = format!("{}-SQ-{year}-{seq:06}", hall.code);
         let id = new_id();
         cx.tx.execute(
@@ -528,19 +530,15 @@ fn names(materials: &[AppMaterial], positions: &[u32]) -> String {
 
 /// Accept: create the case and issue the acceptance notice (shared with deemed acceptance).
 fn accept(
-    tx: &Tx<'_>,
-    cal: &WorkCalendar,
-    data_dir: &std::path::Path,
-    now: Timestamp,
+    cx: &mut Cx<'_>,
     r: &Row,
     by: &Acceptor,
     basis: AcceptBasis,
 ) -> Result<(String, DocumentRef)> {
+    let (tx, now) = (cx.tx, cx.now);
     let received_at = r.app.received_at;
     let (case_id, case_number, d) = crate::cases::insert(
-        tx,
-        cal,
-        now,
+        cx,
         by,
         &r.app.item_id,
         (
@@ -571,7 +569,7 @@ fn accept(
     data["provisional"] = (d.promised.provisional || d.statutory.provisional).into();
     let doc = notices::issue(
         tx,
-        data_dir,
+        cx.data_dir(),
         now,
         NoticeKind::AcceptanceNotice,
         &r.app.id,
@@ -618,15 +616,7 @@ impl Operation for DecideApplication {
                 } else {
                     AcceptBasis::Direct
                 };
-                let (case_number, doc) = accept(
-                    cx.tx,
-                    &cal,
-                    cx.data_dir,
-                    cx.now,
-                    &r,
-                    &Acceptor::from(&me),
-                    basis,
-                )?;
+                let (case_number, doc) = accept(cx, &r, &Acceptor::from(&me), basis)?;
                 (
                     format!(
                         "受理 {}，办件 {case_number}，出具 {}",
@@ -681,7 +671,7 @@ impl Operation for DecideApplication {
                 )?;
                 let doc = notices::issue(
                     cx.tx,
-                    cx.data_dir,
+                    cx.data_dir(),
                     cx.now,
                     NoticeKind::SupplementNotice,
                     &id,
@@ -719,7 +709,7 @@ impl Operation for DecideApplication {
                 )?;
                 let doc = notices::issue(
                     cx.tx,
-                    cx.data_dir,
+                    cx.data_dir(),
                     cx.now,
                     NoticeKind::RejectionNotice,
                     &id,
@@ -856,15 +846,11 @@ impl Operation for ListApplications {
 /// Art. 32(4): applications still being checked with no notice by the end of their fifth working
 /// day count as accepted from the day of receipt. Run by the sweep; returns (application,
 /// case) numbers.
-pub(crate) fn deem_lapsed(
-    tx: &Tx<'_>,
-    cal: &WorkCalendar,
-    data_dir: &std::path::Path,
-    now: Timestamp,
-) -> Result<Vec<(String, String)>> {
+pub fn deem_lapsed(cx: &mut Cx<'_>) -> Result<Vec<(String, String)>> {
+    let (tx, now) = (cx.tx, cx.now);
     let today = hall_date(now);
-    let settings = crate::cases::load_settings(tx)?;
-    let day = crate::cases::business_day(tx, &settings)?;
+    let settings = crate::deadlines::load_settings(tx)?;
+    let day = crate::deadlines::business_day(tx, &settings)?;
     let mut stmt = tx.prepare(
         "SELECT id, notice_due FROM applications WHERE status = 'checking' AND visits = 1",
     )?;
@@ -876,7 +862,8 @@ pub(crate) fn deem_lapsed(
         let date: jiff::civil::Date = notice_due
             .parse()
             .map_err(|_| CoreError::internal("告知期限损坏"))?;
-        let lapsed = date < today || (date == today && crate::clock::hall_minute(now) >= day.end());
+        let lapsed =
+            date < today || (date == today && crate::kernel::clock::hall_minute(now) >= day.end());
         if !lapsed {
             continue;
         }
@@ -886,13 +873,80 @@ pub(crate) fn deem_lapsed(
             name: format!("{}（逾期未告知，视为受理）", r.clerk_name),
             window_id: r.window_id.clone(),
         };
-        let (case_number, _) = accept(tx, cal, data_dir, now, &r, &by, AcceptBasis::Deemed)?;
+        let (case_number, _) = accept(cx, &r, &by, AcceptBasis::Deemed)?;
         out.push((r.app.number.clone(), case_number));
     }
     Ok(out)
 }
 
 /// The actor name the sweep records deemed acceptances under.
-pub(crate) fn deemed_actor() -> Actor {
+pub fn deemed_actor() -> Actor {
     Actor::System("受理期限监察".into())
+}
+
+/// Replace the applicant data of a case's applications by its masked form; (how many, the
+/// tickets they came from). Asked by the privacy capability.
+pub fn anonymise_of_case(
+    tx: &Tx<'_>,
+    case_id: &str,
+    (name, number, phone): (&str, &str, &str),
+    now: Timestamp,
+) -> Result<(u32, Vec<String>)> {
+    let apps: Vec<(String, Option<String>)> = tx
+        .prepare(
+            "SELECT id, ticket_id FROM applications WHERE case_id = ?1 AND anonymised_at IS NULL",
+        )?
+        .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let (mut n, mut tickets) = (0, vec![]);
+    for (app, ticket) in apps {
+        n += tx.execute(
+            "UPDATE applications SET applicant_name = ?2, applicant_id_number = ?3,
+                applicant_phone = ?4, anonymised_at = ?5 WHERE id = ?1",
+            params![app, name, number, phone, to_ms(now)],
+        )? as u32;
+        tickets.extend(ticket);
+    }
+    Ok((n, tickets))
+}
+
+/// An application of the past written as a record (a generated history, an import): accepted
+/// into `case_id` after `visits` visits.
+#[derive(Debug, Clone)]
+pub struct PastApplication<'a> {
+    pub number: &'a str,
+    pub item_id: &'a str,
+    pub applicant: (&'a str, &'a str, &'a str),
+    pub window_id: &'a str,
+    pub clerk_id: &'a str,
+    pub received_at: Timestamp,
+    pub notice_due: &'a str,
+    /// `direct` or `after_supplement`.
+    pub outcome: &'a str,
+    pub case_id: &'a str,
+    pub visits: u32,
+}
+
+pub fn insert_past(tx: &Tx<'_>, a: &PastApplication<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO applications (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
+            window_id, clerk_id, received_at, notice_due, status, outcome, case_id, visits, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'accepted', ?11, ?12, ?13, ?9, ?9)",
+        params![
+            new_id(),
+            a.number,
+            a.item_id,
+            a.applicant.0,
+            a.applicant.1,
+            a.applicant.2,
+            a.window_id,
+            a.clerk_id,
+            to_ms(a.received_at),
+            a.notice_due,
+            a.outcome,
+            a.case_id,
+            a.visits
+        ],
+    )?;
+    Ok(())
 }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::work::{Exception, WorkCalendar};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::ids::sha256_hex;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::ids::sha256_hex;
 
 /// One State Council notice in the holiday-cn format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]

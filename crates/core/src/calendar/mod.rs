@@ -19,7 +19,7 @@ pub mod work;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
@@ -29,17 +29,30 @@ use ts_rs::TS;
 pub use data::{HolidayDay, HolidayYear};
 pub use work::{DayCount, DayInfo, WorkCalendar};
 
-use crate::audit::{self, AuditDraft};
-use crate::clock::{from_ms, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Actor, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::DomainEvent;
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Actor, Cx, Operation};
+use crate::kernel::validate;
 
 /// The calendar index of the current version, shared by every operation until the next change.
 #[derive(Debug, Default)]
 pub struct CalendarCache(Mutex<Option<(String, Arc<WorkCalendar>)>>);
+
+/// The working-day calendar as an operation sees it: `cx.calendar()`.
+pub trait CalendarOf {
+    /// The calendar as of this transaction (built once per version, shared by every operation).
+    fn calendar(&self) -> Result<Arc<WorkCalendar>>;
+}
+
+impl CalendarOf for Cx<'_> {
+    fn calendar(&self) -> Result<Arc<WorkCalendar>> {
+        current(self.tx, &self.shared::<CalendarCache>())
+    }
+}
 
 /// The calendar as of `tx`: from the cache when its stamp matches, else rebuilt.
 pub(crate) fn current(tx: &Tx<'_>, cache: &CalendarCache) -> Result<Arc<WorkCalendar>> {
@@ -140,34 +153,47 @@ fn bump(tx: &Tx<'_>, kind: &str, summary: &str, actor: &Actor, now: Timestamp) -
     Ok(version)
 }
 
-/// On open: if this build's bundled notices differ from those the file last saw, that is a
-/// calendar change like any other (versioned, audited, open cases recomputed).
-/// Runs inside the caller's write transaction.
-pub(crate) fn sync_bundle(tx: &Tx<'_>, cache: &CalendarCache, now: Timestamp) -> Result<()> {
-    let bundle = data::bundle_id();
-    let seen: String = tx.query_row("SELECT bundle FROM calendar_state", [], |r| r.get(0))?;
-    if seen == bundle {
-        return Ok(());
+/// The calendar changed (an import, a local override or its revocation, new bundled data): a
+/// new version is current. Everything computed on working days follows it (the reactions
+/// recompute every open case in the same transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarChanged {
+    pub version: i64,
+}
+
+impl DomainEvent for CalendarChanged {
+    fn name(&self) -> &'static str {
+        "calendar.changed"
     }
+}
+
+/// Whether this build's bundled notices differ from those the database last saw (the start-up
+/// job [`sync_bundle`] runs only then, so an unchanged start writes nothing).
+pub fn bundle_changed(tx: &Tx<'_>) -> Result<bool> {
+    let seen: String = tx.query_row("SELECT bundle FROM calendar_state", [], |r| r.get(0))?;
+    Ok(seen != data::bundle_id())
+}
+
+/// On open: if this build's bundled notices differ from those the file last saw, that is a
+/// calendar change like any other (versioned, audited, open cases recomputed). Runs as a job
+/// of the hall's own; appends one audit row when it changed anything.
+pub fn sync_bundle(cx: &mut Cx<'_>) -> Result<bool> {
+    if !bundle_changed(cx.tx)? {
+        return Ok(false);
+    }
+    let bundle = data::bundle_id();
     let actor = Actor::System("内置节假日数据".into());
     let summary = format!("载入内置节假日安排：{bundle}");
-    let version = bump(tx, "bundle", &summary, &actor, now)?;
-    tx.execute("UPDATE calendar_state SET bundle = ?1", [&bundle])?;
-    let cal = current(tx, cache)?;
-    let changed = crate::cases::recompute_open(tx, &cal, now)?;
-    audit::append(
-        tx,
-        &actor,
-        Some("startup"),
-        "calendar.bundle",
-        now,
-        AuditDraft::new(
-            "calendar",
-            None,
-            format!("{summary}（版本 {version}，重算在办件 {changed} 件）"),
-        ),
+    let version = bump(cx.tx, "bundle", &summary, &actor, cx.now)?;
+    cx.tx
+        .execute("UPDATE calendar_state SET bundle = ?1", [&bundle])?;
+    cx.emit(CalendarChanged { version })?;
+    cx.record_as(
+        actor,
+        Topic::Calendar,
+        AuditDraft::new("calendar", None, format!("{summary}（版本 {version}）")),
     )?;
-    Ok(())
+    Ok(true)
 }
 
 /// A local override, as listed.
@@ -321,18 +347,6 @@ pub fn add_workdays(
     })
 }
 
-impl crate::Store {
-    /// The hall's current calendar and day-count rule (the CLI's `calendar` commands).
-    pub fn calendar_and_rule(&self) -> Result<(Arc<WorkCalendar>, DayCount)> {
-        self.read(|tx| {
-            Ok((
-                current(tx, &self.calendars)?,
-                crate::cases::load_settings(tx)?.day_count,
-            ))
-        })
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct GetCalendarStatus {}
 
@@ -379,14 +393,6 @@ impl Operation for ListDays {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct AddWorkdays {
-    pub date: String,
-    pub days: u32,
-    #[serde(default)]
-    pub allow_provisional: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WorkdayResult {
     #[ts(type = "string")]
@@ -394,20 +400,6 @@ pub struct WorkdayResult {
     pub provisional: bool,
     pub day_count: DayCount,
     pub calendar_version: i64,
-}
-
-impl Operation for AddWorkdays {
-    const NAME: &'static str = "calendar.add_workdays";
-    const ACCESS: Access = Access::Staff;
-    const WRITES: bool = false;
-    type Response = WorkdayResult;
-    fn run(self, cx: &mut Cx<'_>) -> Result<WorkdayResult> {
-        let from = parse_date("date", &self.date)?;
-        validate::range_i64("days", "工作日数", self.days.into(), 0, 3650)?;
-        let cal = cx.calendar()?;
-        let rule = crate::cases::load_settings(cx.tx)?.day_count;
-        add_workdays(&cal, from, self.days, rule, self.allow_provisional)
-    }
 }
 
 /// Import one year's notice (holiday-cn JSON), replacing the bundled or earlier imported data of
@@ -528,7 +520,8 @@ impl Operation for RevokeOverride {
     }
 }
 
-/// After any calendar change: recompute every open case on the new version, then audit.
+/// After any calendar change: tell the reactions (open cases are recomputed on the new
+/// version), then audit.
 fn changed(
     cx: &mut Cx<'_>,
     kind: &'static str,
@@ -536,16 +529,11 @@ fn changed(
     summary: String,
     what: &impl Serialize,
 ) -> Result<CalendarStatus> {
-    let cal = cx.calendar()?;
-    let n = crate::cases::recompute_open(cx.tx, &cal, cx.now)?;
+    let version = cx.calendar()?.version();
+    cx.emit(CalendarChanged { version })?;
     cx.record(
         Topic::Calendar,
-        AuditDraft::new(
-            kind,
-            id,
-            format!("{summary}；重算在办件 {n} 件（日历版本 {}）", cal.version()),
-        )
-        .after(what),
+        AuditDraft::new(kind, id, format!("{summary}（日历版本 {version}）")).after(what),
     )?;
     status(cx.tx)
 }

@@ -17,7 +17,7 @@ use jiff::civil::{Date, Weekday, date};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
 
 /// The first and last dates the index covers. Cases older than 2000 or deadlines past 2099 are
 /// refused with [`ErrorCode::OutOfRange`] rather than guessed.

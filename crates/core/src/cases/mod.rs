@@ -16,11 +16,13 @@
 //! - Only the owner, supervisors, and the backup clerk during an active takeover of the owner's
 //!   post act on a case ([`crate::handover`]); the backup's actions are logged "B（代A）".
 
-pub mod events;
-pub(crate) mod store;
+pub use crate::deadlines::events;
+pub mod delegation;
+pub mod store;
 pub mod views;
 
-use crate::store::Tx;
+use crate::calendar::CalendarOf;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -28,83 +30,61 @@ use ts_rs::TS;
 
 pub use events::{AcceptBasis, CaseEvent, CaseStatus, DecisionOutcome, LoggedEvent, SuspendReason};
 pub use views::{
-    CaseAlert, CaseBoard, CaseDetail, CaseScope, CaseStats, CaseSummary, DismissAlert, GetCase,
-    GetCaseBoard, GetCaseStats, ListAlerts, ListCases, RevealApplicant, RevealedApplicant,
-    StatsRow,
+    CaseAlert, CaseBoard, CaseDetail, CaseScope, CaseSummary, DismissAlert, GetCase, GetCaseBoard,
+    ListAlerts, ListCases, RevealApplicant, RevealedApplicant,
 };
 
-use crate::audit::AuditDraft;
-use crate::calendar::{DayCount, WorkCalendar};
-use crate::clock::{hall_date, to_ms};
-use crate::deadlines::{self, BusinessDay, Deadlines, Thresholds, WarningLevel};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Actor, Cx, Operation, StaffActor};
+use crate::calendar::WorkCalendar;
+use crate::deadlines::settings::{business_day, load_settings};
+use crate::deadlines::{self, Deadlines, WarningLevel};
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{hall_date, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::{DomainEvent, Topic};
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation, StaffActor};
+use crate::kernel::validate;
 use crate::staff::Role;
-use crate::validate;
 
-/// How deadlines are counted and when they warn (admin settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct DeadlineSettings {
-    pub day_count: DayCount,
-    pub thresholds: Thresholds,
+/// A case's warning level rose (time passed, or an event moved its clocks): an alert was
+/// raised in the same transaction. Who else must hear of it is the reactions' business (the
+/// absent A during a takeover).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelRose {
+    pub case_id: String,
+    pub number: String,
+    pub owner_id: String,
+    pub level: WarningLevel,
 }
 
-pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<DeadlineSettings> {
-    Ok(tx.query_row(
-        "SELECT day_count, reminder_days, yellow_days, red_days FROM deadline_settings",
-        [],
-        |r| {
-            Ok(DeadlineSettings {
-                day_count: if r.get::<_, String>(0)? == "same_day" {
-                    DayCount::SameDay
-                } else {
-                    DayCount::NextDay
-                },
-                thresholds: Thresholds {
-                    reminder_days: r.get(1)?,
-                    yellow_days: r.get(2)?,
-                    red_days: r.get(3)?,
-                },
-            })
-        },
-    )?)
+impl DomainEvent for LevelRose {
+    fn name(&self) -> &'static str {
+        "case.level_rose"
+    }
 }
 
-/// The hall's business day (from its business hours) under the deadline settings.
-pub(crate) fn business_day(tx: &Tx<'_>, s: &DeadlineSettings) -> Result<BusinessDay> {
-    let hours: Option<String> = rusqlite::OptionalExtension::optional(tx.query_row(
-        "SELECT business_hours FROM hall",
-        [],
-        |r| r.get(0),
-    ))?;
-    let spans: Vec<crate::hall::TimeSpan> = match hours {
-        Some(h) => serde_json::from_str(&h)?,
-        None => crate::hall::default_hours(),
-    };
-    Ok(BusinessDay {
-        spans: spans
-            .iter()
-            .map(|s| {
-                Ok((
-                    validate::hhmm("business_hours", &s.start)?,
-                    validate::hhmm("business_hours", &s.end)?,
-                ))
-            })
-            .collect::<Result<_>>()?,
-        day_count: s.day_count,
-    })
+/// A case was accepted (directly, after a supplement, or deemed by the art. 32 clock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseAccepted {
+    pub case_id: String,
+    pub number: String,
+    pub basis: AcceptBasis,
+}
+
+impl DomainEvent for CaseAccepted {
+    fn name(&self) -> &'static str {
+        "case.accepted"
+    }
 }
 
 /// Recompute every case that is not completed (after a calendar, item or settings change, and
-/// by the periodic sweep). Returns how many cases' derived columns changed level or version.
-pub(crate) fn recompute_open(tx: &Tx<'_>, cal: &WorkCalendar, now: Timestamp) -> Result<usize> {
-    Ok(recompute(tx, cal, now)?.0)
-}
-
-/// (cases recomputed, levels that rose)
-fn recompute(tx: &Tx<'_>, cal: &WorkCalendar, now: Timestamp) -> Result<(usize, usize)> {
+/// by the periodic sweep), on the calendar of this transaction. Returns (cases recomputed,
+/// levels that rose); each rise is an alert and a [`LevelRose`] event.
+pub fn recompute_open(cx: &mut Cx<'_>) -> Result<(usize, usize)> {
+    let tx = cx.tx;
+    let now = cx.now;
+    let cal = cx.calendar()?;
+    let cal = &*cal;
     let settings = load_settings(tx)?;
     let day = business_day(tx, &settings)?;
     let mut logs =
@@ -130,16 +110,16 @@ fn recompute(tx: &Tx<'_>, cal: &WorkCalendar, now: Timestamp) -> Result<(usize, 
         };
         if store::save_derived(tx, &row.id, row.status, row.level, &d, cal, &day, now)? {
             rose += 1;
+            cx.emit(LevelRose {
+                case_id: row.id.clone(),
+                number: row.number.clone(),
+                owner_id: row.owner_id.clone(),
+                level: d.level,
+            })?;
         }
         n += 1;
     }
     Ok((n, rose))
-}
-
-/// Recompute one case after an event.
-fn refresh(cx: &Cx<'_>, case_id: &str) -> Result<Deadlines> {
-    let cal = cx.calendar()?;
-    refresh_with(cx.tx, &cal, cx.now, case_id)
 }
 
 fn clerk(cx: &Cx<'_>) -> Result<StaffActor> {
@@ -153,11 +133,11 @@ pub(crate) fn may_act(
     tx: &Tx<'_>,
     actor: &StaffActor,
     owner_id: &str,
-) -> Result<Option<crate::handover::Takeover>> {
+) -> Result<Option<delegation::Delegation>> {
     if actor.staff_id == owner_id || actor.role >= Role::Supervisor {
         return Ok(None);
     }
-    if let Some(t) = crate::handover::authority(tx, &actor.staff_id, owner_id)? {
+    if let Some(t) = delegation::acting_for(tx, &actor.staff_id, owner_id)? {
         return Ok(Some(t));
     }
     Err(
@@ -199,11 +179,8 @@ impl From<&StaffActor> for Acceptor {
 
 /// Create a case (the acceptance itself), numbered in this transaction; shared by direct
 /// acceptance, acceptance after a supplement and deemed acceptance. The caller audits.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn insert(
-    tx: &Tx<'_>,
-    cal: &WorkCalendar,
-    now: Timestamp,
+    cx: &mut Cx<'_>,
     by: &Acceptor,
     item_id: &str,
     applicant: (&str, &str, &str),
@@ -211,6 +188,7 @@ pub(crate) fn insert(
     received_at: Timestamp,
     basis: AcceptBasis,
 ) -> Result<(String, String, Deadlines)> {
+    let (tx, now) = (cx.tx, cx.now);
     let item = crate::catalog::get(tx, item_id)?;
     if !item.active {
         return Err(CoreError::new(
@@ -221,7 +199,7 @@ pub(crate) fn insert(
     }
     let hall = crate::hall::load_hall(tx)?;
     let year = hall_date(now).year();
-    let seq = store::next_number(tx, "case", &year.to_string())?;
+    let seq = crate::kernel::numbers::next(tx, "case", &year.to_string())?;
     let number = format!("{}-{year}-{seq:06}", hall.code);
     let id = new_id();
     tx.execute(
@@ -251,7 +229,12 @@ pub(crate) fn insert(
         Some(&by.staff_id),
         &by.name,
     )?;
-    let d = refresh_with(tx, cal, now, &id)?;
+    let d = refresh(cx, &id)?;
+    cx.emit(CaseAccepted {
+        case_id: id.clone(),
+        number: number.clone(),
+        basis,
+    })?;
     Ok((id, number, d))
 }
 
@@ -271,20 +254,129 @@ pub fn replayed(
     Ok((log, d))
 }
 
-/// Recompute one case's derived columns.
-pub(crate) fn refresh_with(
-    tx: &Tx<'_>,
-    cal: &WorkCalendar,
-    now: Timestamp,
+/// The case changes hands for good (AB岗 hand-back: B keeps a case A handed over): a
+/// `reassigned` event, the new owner, the clocks running on. Asked by the handover capability.
+pub fn reassign(
+    cx: &mut Cx<'_>,
     case_id: &str,
-) -> Result<Deadlines> {
+    (to_id, to_name): (&str, &str),
+    reason: &str,
+    (by_id, by_name): (&str, &str),
+) -> Result<()> {
+    let settings = load_settings(cx.tx)?;
+    let row = store::get(cx.tx, case_id, settings.thresholds)?;
+    store::append(
+        cx.tx,
+        case_id,
+        &CaseEvent::Reassigned {
+            from_name: row.owner_name.clone(),
+            to_name: to_name.to_owned(),
+            reason: reason.to_owned(),
+        },
+        cx.now,
+        Some(by_id),
+        by_name,
+    )?;
+    cx.tx.execute(
+        "UPDATE cases SET owner_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![case_id, to_id, cx.ms()],
+    )?;
+    refresh(cx, case_id)?;
+    Ok(())
+}
+
+/// The acceptance message to the applicant (受理 number, item, promised date), queued in the
+/// outbox in the transaction that accepted the case. Run by the reactions on `case.accepted`.
+pub fn queue_acceptance_message(cx: &mut Cx<'_>, case_id: &str) -> Result<()> {
+    let settings = load_settings(cx.tx)?;
+    let row = store::get(cx.tx, case_id, settings.thresholds)?;
+    let promised: Option<i64> = cx.tx.query_row(
+        "SELECT promised_due_at FROM cases WHERE id = ?1",
+        [case_id],
+        |r| r.get(0),
+    )?;
+    let payload = serde_json::json!({
+        "case_number": row.number,
+        "item": row.item_name,
+        "applicant": validate::mask_name(&row.applicant_name),
+        "promised_date": promised.map(|ms| hall_date(crate::kernel::clock::from_ms(ms)).to_string()),
+    });
+    crate::kernel::outbox::enqueue(
+        cx.tx,
+        "case.accepted",
+        &row.applicant_phone,
+        &format!("case.accepted:{case_id}"),
+        &payload,
+        cx.now,
+    )?;
+    Ok(())
+}
+
+/// A completed case whose applicant's data may be anonymised.
+#[derive(Debug, Clone)]
+pub struct Anonymisable {
+    pub id: String,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+    pub applicant_phone: String,
+    pub ticket_id: Option<String>,
+}
+
+/// Completed cases, not yet anonymised, delivered before `end_ms` (at most `limit`).
+pub fn completed_before(tx: &Tx<'_>, end_ms: i64, limit: u32) -> Result<Vec<Anonymisable>> {
+    Ok(tx
+        .prepare(
+            "SELECT c.id, c.applicant_name, c.applicant_id_number, c.applicant_phone, c.ticket_id
+             FROM cases c
+             WHERE c.status = 'completed' AND c.anonymised_at IS NULL
+               AND (SELECT max(e.at) FROM case_events e
+                    WHERE e.case_id = c.id AND +e.kind = 'completed') < ?1
+             LIMIT ?2",
+        )?
+        .query_map(params![end_ms, limit], |r| {
+            Ok(Anonymisable {
+                id: r.get(0)?,
+                applicant_name: r.get(1)?,
+                applicant_id_number: r.get(2)?,
+                applicant_phone: r.get(3)?,
+                ticket_id: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replace a case's applicant data by its masked form (the privacy capability decides when).
+pub fn anonymise(
+    tx: &Tx<'_>,
+    case_id: &str,
+    (name, number, phone): (&str, &str, &str),
+    now: Timestamp,
+) -> Result<u32> {
+    Ok(tx.execute(
+        "UPDATE cases SET applicant_name = ?2, applicant_id_number = ?3, applicant_phone = ?4,
+            anonymised_at = ?5 WHERE id = ?1",
+        params![case_id, name, number, phone, to_ms(now)],
+    )? as u32)
+}
+
+/// Recompute one case's derived columns after an event of its own.
+pub(crate) fn refresh(cx: &mut Cx<'_>, case_id: &str) -> Result<Deadlines> {
+    let (tx, now) = (cx.tx, cx.now);
+    let cal = cx.calendar()?;
     let settings = load_settings(tx)?;
     let day = business_day(tx, &settings)?;
     let row = store::get(tx, case_id, settings.thresholds)?;
     let log = store::events(tx, case_id)?;
     let state = events::replay(&log)?;
-    let d = deadlines::compute(&log, cal, &row.rules, &day, now)?;
-    store::save_derived(tx, case_id, state.status, row.level, &d, cal, &day, now)?;
+    let d = deadlines::compute(&log, &cal, &row.rules, &day, now)?;
+    if store::save_derived(tx, case_id, state.status, row.level, &d, &cal, &day, now)? {
+        cx.emit(LevelRose {
+            case_id: case_id.to_owned(),
+            number: row.number.clone(),
+            owner_id: row.owner_id.clone(),
+            level: d.level,
+        })?;
+    }
     Ok(d)
 }
 
@@ -308,16 +400,14 @@ impl Operation for AcceptCase {
             &self.applicant_phone,
             self.ticket_id.as_deref(),
         )?;
-        let cal = cx.calendar()?;
+        let now = cx.now;
         let (id, number, d) = insert(
-            cx.tx,
-            &cal,
-            cx.now,
+            cx,
             &Acceptor::from(&me),
             &item_id,
             (&name, &id_number, &phone),
             ticket.as_deref(),
-            cx.now,
+            now,
             AcceptBasis::Direct,
         )?;
         cx.record(
@@ -465,7 +555,7 @@ impl Operation for ActOnCase {
             Topic::Case,
             AuditDraft::new("case", Some(&id), format!("{label}：{}", row.number))
                 .after(&event)
-                .on_behalf_of(takeover.as_ref().map(|t| t.absent_name.as_str())),
+                .on_behalf_of(takeover.as_ref().map(|t| t.owner_name.as_str())),
         )?;
         views::detail(cx, &id)
     }
@@ -542,183 +632,6 @@ impl Operation for DecideExtension {
             .after(&event),
         )?;
         views::detail(cx, &id)
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct GetDeadlineSettings {}
-
-impl Operation for GetDeadlineSettings {
-    const NAME: &'static str = "deadline.settings";
-    const ACCESS: Access = Access::Staff;
-    const WRITES: bool = false;
-    type Response = DeadlineSettings;
-    fn run(self, cx: &mut Cx<'_>) -> Result<DeadlineSettings> {
-        load_settings(cx.tx)
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct UpdateDeadlineSettings {
-    pub settings: DeadlineSettings,
-}
-
-impl Operation for UpdateDeadlineSettings {
-    const NAME: &'static str = "deadline.update_settings";
-    const ACCESS: Access = Access::Admin;
-    const WRITES: bool = true;
-    type Response = DeadlineSettings;
-    fn run(self, cx: &mut Cx<'_>) -> Result<DeadlineSettings> {
-        let s = self.settings;
-        let t = s.thresholds;
-        for (field, label, v) in [
-            ("thresholds.reminder_days", "提醒阈值", t.reminder_days),
-            ("thresholds.yellow_days", "黄牌阈值", t.yellow_days),
-            ("thresholds.red_days", "红牌阈值", t.red_days),
-        ] {
-            validate::range_i64(field, label, v.into(), 0, 30)?;
-        }
-        if t.yellow_days > t.reminder_days {
-            return Err(CoreError::new(
-                ErrorCode::OutOfRange,
-                "黄牌阈值不能大于提醒阈值（黄牌比提醒更紧迫）",
-            )
-            .field("thresholds.yellow_days")
-            .param("max", t.reminder_days));
-        }
-        let before = load_settings(cx.tx)?;
-        cx.tx.execute(
-            "UPDATE deadline_settings SET day_count = ?1, reminder_days = ?2, yellow_days = ?3, red_days = ?4, updated_at = ?5",
-            params![
-                match s.day_count {
-                    DayCount::NextDay => "next_day",
-                    DayCount::SameDay => "same_day",
-                },
-                t.reminder_days,
-                t.yellow_days,
-                t.red_days,
-                cx.ms()
-            ],
-        )?;
-        let cal = cx.calendar()?;
-        let n = recompute_open(cx.tx, &cal, cx.now)?;
-        cx.record(
-            Topic::Calendar,
-            AuditDraft::new(
-                "deadline_settings",
-                None,
-                format!("修改限时办结设置；重算在办件 {n} 件"),
-            )
-            .before(before)
-            .after(s),
-        )?;
-        load_settings(cx.tx)
-    }
-}
-
-/// What a sweep did.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema,
-)]
-pub struct SweepReport {
-    pub recomputed: u32,
-    pub raised: u32,
-    /// Applications deemed accepted (art. 32(4)): "application → case" numbers.
-    pub deemed: Vec<String>,
-    /// Alerts delivered now (the shell shows a desktop notification for each).
-    pub delivered: Vec<CaseAlert>,
-    /// Staff notices added (uncovered posts, levels rising during an absence).
-    pub notices: u32,
-}
-
-impl crate::Store {
-    /// The periodic deadline sweep (the shell runs it every minute; the hall server too): levels
-    /// change with time alone. Raises alerts for rising levels and delivers those whose
-    /// business moment has come. Writes one audit row when anything changed.
-    pub fn sweep_deadlines(&self, now: Timestamp) -> Result<(SweepReport, Vec<crate::HallEvent>)> {
-        self.write(|tx| {
-            let cal = crate::calendar::current(tx, &self.calendars)?;
-            let deemed = crate::applications::deem_lapsed(tx, &cal, self.data_dir(), now)?;
-            if !deemed.is_empty() {
-                crate::audit::append(
-                    tx,
-                    &crate::applications::deemed_actor(),
-                    Some("sweep"),
-                    "application.deemed",
-                    now,
-                    AuditDraft::new(
-                        "application",
-                        None,
-                        format!(
-                            "逾期未出具一次性告知，视为自收到材料之日起受理（行政许可法第三十二条）：{}",
-                            deemed
-                                .iter()
-                                .map(|(a, c)| format!("{a} → {c}"))
-                                .collect::<Vec<_>>()
-                                .join("，")
-                        ),
-                    ),
-                )?;
-            }
-            let (recomputed, raised) = recompute(tx, &cal, now)?;
-            let delivered = views::deliver_due_alerts(tx, now)?;
-            let before: u32 =
-                tx.query_row("SELECT count(*) FROM staff_notices", [], |r| r.get(0))?;
-            crate::handover::notify_uncovered(tx, now)?;
-            let notices =
-                tx.query_row("SELECT count(*) FROM staff_notices", [], |r| r.get::<_, u32>(0))?
-                    - before;
-            let report = SweepReport {
-                recomputed: recomputed as u32,
-                raised: raised as u32,
-                deemed: deemed.iter().map(|(a, c)| format!("{a} → {c}")).collect(),
-                delivered,
-                notices,
-            };
-            let mut events = vec![];
-            if notices > 0 {
-                events.push(crate::HallEvent {
-                    topic: Topic::Staff,
-                    op: "deadline.sweep".into(),
-                    subject_id: None,
-                    source: Some("sweep".into()),
-                    at: now,
-                });
-            }
-            if report.raised > 0
-                || !report.delivered.is_empty()
-                || !report.deemed.is_empty()
-                || notices > 0
-            {
-                let actor = Actor::System("限时办结监察".into());
-                crate::audit::append(
-                    tx,
-                    &actor,
-                    Some("sweep"),
-                    "deadline.sweep",
-                    now,
-                    AuditDraft::new(
-                        "case",
-                        None,
-                        format!(
-                            "预警巡检：新预警 {} 条，送达提醒 {} 条，工作通知 {} 条",
-                            report.raised,
-                            report.delivered.len(),
-                            report.notices
-                        ),
-                    ),
-                )?;
-                events.push(crate::HallEvent {
-                    topic: Topic::Case,
-                    op: "deadline.sweep".into(),
-                    subject_id: None,
-                    source: Some("sweep".into()),
-                    at: now,
-                });
-            }
-            self.announce(tx, &events)?;
-            Ok((report, events))
-        })
     }
 }
 

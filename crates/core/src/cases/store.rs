@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 use super::events::{CaseEvent, CaseStatus, LoggedEvent, replay};
 use crate::calendar::WorkCalendar;
-use crate::clock::{from_ms, to_ms};
 use crate::deadlines::{self, BusinessDay, Deadlines, ItemRules, Thresholds, WarningLevel};
-use crate::error::{CoreError, Result};
-use crate::ids::new_id;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, Result};
+use crate::kernel::ids::new_id;
 
 /// The stored head of a case (without its events).
 #[derive(Debug, Clone)]
@@ -45,7 +45,10 @@ pub(crate) const CASE_SELECT: &str =
     JOIN staff s ON s.id = c.owner_id
     LEFT JOIN windows w ON w.id = c.window_id";
 
-pub(crate) fn case_row(r: &crate::store::Row<'_>, hall: Thresholds) -> rusqlite::Result<CaseRow> {
+pub(crate) fn case_row(
+    r: &crate::kernel::store::Row<'_>,
+    hall: Thresholds,
+) -> rusqlite::Result<CaseRow> {
     let status: String = r.get(12)?;
     let level: String = r.get(13)?;
     let own: (Option<u32>, Option<u32>, Option<u32>) = (r.get(16)?, r.get(17)?, r.get(18)?);
@@ -89,7 +92,7 @@ pub(crate) fn get(tx: &Tx<'_>, id: &str, hall: Thresholds) -> Result<CaseRow> {
     .ok_or_else(|| CoreError::not_found("办件", id))
 }
 
-fn event_row(r: &crate::store::Row<'_>) -> rusqlite::Result<(String, LoggedEvent)> {
+fn event_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<(String, LoggedEvent)> {
     let data: String = r.get(4)?;
     let event: CaseEvent = serde_json::from_str(&data).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
@@ -158,10 +161,10 @@ pub(crate) fn append_as(
     at: Timestamp,
     actor_id: Option<&str>,
     actor_name: &str,
-    on_behalf: Option<&crate::handover::Takeover>,
+    on_behalf: Option<&super::delegation::Delegation>,
 ) -> Result<super::events::Replay> {
     let actor_name = match on_behalf {
-        Some(t) => format!("{actor_name}（代{}）", t.absent_name),
+        Some(t) => format!("{actor_name}（代{}）", t.owner_name),
         None => actor_name.to_owned(),
     };
     let actor_name = actor_name.as_str();
@@ -185,8 +188,8 @@ pub(crate) fn append_as(
             actor_id,
             actor_name,
             serde_json::to_string(event)?,
-            on_behalf.map(|t| t.absent_id.as_str()),
-            on_behalf.map(|t| t.handover_id.as_str())
+            on_behalf.map(|t| t.owner_id.as_str()),
+            on_behalf.map(|t| t.id.as_str())
         ],
     )?;
     log.push(LoggedEvent {
@@ -235,21 +238,68 @@ pub(crate) fn save_derived(
             "INSERT INTO case_alerts (id, case_id, level, raised_at, deliver_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![new_id(), case_id, d.level.as_str(), to_ms(now), to_ms(deliver_at)],
         )?;
-        crate::handover::level_rose_during_absence(tx, case_id, d.level, now)?;
     }
     Ok(rose)
 }
 
-/// Allocate the next number of `scope` in `period` (inside the writing transaction).
-pub(crate) fn next_number(tx: &Tx<'_>, scope: &str, period: &str) -> Result<i64> {
+/// A case of the past written as a record (a generated history, an import): its head with the
+/// columns the deadline function derived, and its whole log — which the caller has checked
+/// through the state machine ([`super::events::step`]) as [`append`] checks one event.
+#[derive(Debug, Clone)]
+pub struct PastCase<'a> {
+    pub id: &'a str,
+    pub number: &'a str,
+    pub item_id: &'a str,
+    pub applicant: (&'a str, &'a str, &'a str),
+    pub window_id: &'a str,
+    pub owner_id: &'a str,
+    pub accepted_at: Timestamp,
+    pub status: CaseStatus,
+    pub derived: &'a Deadlines,
+}
+
+pub fn insert_past(tx: &Tx<'_>, c: &PastCase<'_>, log: &[(LoggedEvent, String)]) -> Result<()> {
+    let d = c.derived;
     tx.execute(
-        "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, 1)
-         ON CONFLICT (scope, period) DO UPDATE SET value = number_counters.value + 1",
-        params![scope, period],
+        "INSERT INTO cases (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
+            window_id, accepted_by, owner_id, received_at, accepted_at, status, level, provisional,
+            calendar_version, timing, workdays_used, promised_due_at, statutory_due_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?9, ?9)",
+        params![
+            c.id,
+            c.number,
+            c.item_id,
+            c.applicant.0,
+            c.applicant.1,
+            c.applicant.2,
+            c.window_id,
+            c.owner_id,
+            to_ms(c.accepted_at),
+            c.status.as_str(),
+            d.level.as_str(),
+            d.promised.provisional || d.statutory.provisional,
+            d.calendar_version,
+            d.timing.map(|t| t.as_str()),
+            d.workdays_used,
+            to_ms(d.promised.due_at),
+            to_ms(d.statutory.due_at)
+        ],
     )?;
-    Ok(tx.query_row(
-        "SELECT value FROM number_counters WHERE scope = ?1 AND period = ?2",
-        params![scope, period],
-        |r| r.get(0),
-    )?)
+    for (e, actor_id) in log {
+        tx.execute(
+            "INSERT INTO case_events (id, case_id, seq, kind, at, actor_id, actor_name, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                new_id(),
+                c.id,
+                e.seq,
+                e.event.kind(),
+                to_ms(e.at),
+                actor_id,
+                e.actor_name,
+                serde_json::to_string(&e.event)?
+            ],
+        )?;
+    }
+    Ok(())
 }

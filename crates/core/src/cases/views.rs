@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::store::Tx;
+use crate::calendar::CalendarOf;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -12,14 +13,14 @@ use ts_rs::TS;
 
 use super::events::{self, CaseEvent, CaseStatus, LoggedEvent};
 use super::{business_day, load_settings, store};
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, to_ms};
 use crate::deadlines::{self, Deadlines, WarningLevel};
-use crate::error::{CoreError, Result};
-use crate::event::Topic;
-use crate::op::{Access, Cx, Operation};
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 use crate::staff::Role;
-use crate::validate;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseSummary {
@@ -207,7 +208,7 @@ pub(crate) fn detail(cx: &Cx<'_>, id: &str) -> Result<CaseDetail> {
     let owner = row.owner_id == me.staff_id;
     if !owner
         && !is_supervisor
-        && !crate::handover::carried_to(cx.tx, &me.staff_id, id, &row.owner_id)?
+        && !super::delegation::may_read(cx.tx, &me.staff_id, id, &row.owner_id)?
     {
         return Err(
             CoreError::forbidden("只能查看本人承办或顶岗接手的办件").param("op", "case.get")
@@ -217,14 +218,14 @@ pub(crate) fn detail(cx: &Cx<'_>, id: &str) -> Result<CaseDetail> {
     let takeover = if owner || is_supervisor {
         None
     } else {
-        crate::handover::authority(cx.tx, &me.staff_id, &row.owner_id)?
+        super::delegation::acting_for(cx.tx, &me.staff_id, &row.owner_id)?
     };
     let may_act = owner || is_supervisor || takeover.is_some();
     let log = store::events(cx.tx, id)?;
     let settings_day = business_day(cx.tx, &settings)?;
     let cal = cx.calendar()?;
     let mut case = checked(&row, &log, &cal, &settings_day, cx.now);
-    case.on_behalf_of = takeover.map(|t| t.absent_name);
+    case.on_behalf_of = takeover.map(|t| t.owner_name);
     // A case whose log the state machine refuses is shown, but nothing more can be done to it
     // until it is put right: any new event would be refused as well.
     let state = match case.problem {
@@ -349,7 +350,7 @@ fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
     let mut sql = format!("{} WHERE 1 = 1", store::CASE_SELECT);
     let mut args: Vec<String> = vec![];
     // Mine: my own cases, and those of clerks I stand in for (代办).
-    let standing_in = crate::handover::standing_in_for(cx.tx, &me.staff_id)?;
+    let standing_in = super::delegation::owners_of(cx.tx, &me.staff_id)?;
     if req.scope == CaseScope::Mine {
         args.push(me.staff_id.clone());
         let mut owners = vec![format!("?{}", args.len())];
@@ -531,94 +532,6 @@ impl Operation for GetCaseBoard {
     }
 }
 
-/// Completion figures for one item, one clerk, or the whole hall (the deadline board's period
-/// figures: the decided cases of the reports, [`crate::reports::CaseRow`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct StatsRow {
-    pub key: String,
-    pub name: String,
-    pub decided: u32,
-    pub early: u32,
-    pub on_time: u32,
-    pub late: u32,
-    /// 按时办结率: (early + on time) / decided, in percent.
-    pub on_time_rate: Option<f64>,
-    /// 提前办结率: early / decided, in percent.
-    pub early_rate: Option<f64>,
-    pub average_workdays: Option<f64>,
-    /// Trips the applicants actually made per case (every visit of its application).
-    pub average_visits: Option<f64>,
-    /// The item's "visits needed" (item rows only).
-    pub visits_needed: Option<u32>,
-}
-
-impl From<&crate::reports::CaseRow> for StatsRow {
-    fn from(r: &crate::reports::CaseRow) -> Self {
-        StatsRow {
-            key: r.key.clone(),
-            name: r.name.clone(),
-            decided: r.decided,
-            early: r.early,
-            on_time: r.on_time,
-            late: r.late,
-            on_time_rate: r.on_time_rate,
-            early_rate: r.early_rate,
-            average_workdays: r.average_workdays,
-            average_visits: r.average_visits,
-            visits_needed: r.visits_needed,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct CaseStats {
-    pub from: String,
-    pub to: String,
-    pub total: StatsRow,
-    pub by_item: Vec<StatsRow>,
-    pub by_clerk: Vec<StatsRow>,
-}
-
-/// Figures over cases decided between `from` and `to` (Beijing dates, inclusive).
-#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct GetCaseStats {
-    pub from: String,
-    pub to: String,
-}
-
-impl Operation for GetCaseStats {
-    const NAME: &'static str = "case.stats";
-    const ACCESS: Access = Access::Supervisor;
-    const WRITES: bool = false;
-    type Response = CaseStats;
-    fn run(self, cx: &mut Cx<'_>) -> Result<CaseStats> {
-        let scope = crate::reports::ReportFilter {
-            from: self.from,
-            to: self.to,
-            ..Default::default()
-        }
-        .check(cx.tx)?;
-        let f = crate::reports::case_figures(cx.tx, &scope)?;
-        // Rows of decided cases only, most decided first.
-        let rows = |rows: &[crate::reports::CaseRow]| {
-            let mut v: Vec<StatsRow> = rows
-                .iter()
-                .filter(|r| r.decided > 0)
-                .map(StatsRow::from)
-                .collect();
-            v.sort_by(|a, b| b.decided.cmp(&a.decided).then(a.name.cmp(&b.name)));
-            v
-        };
-        Ok(CaseStats {
-            from: scope.filter.from.clone(),
-            to: scope.filter.to.clone(),
-            total: StatsRow::from(&f.total),
-            by_item: rows(&f.by_item),
-            by_clerk: rows(&f.by_clerk),
-        })
-    }
-}
-
 /// A delivered deadline alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CaseAlert {
@@ -636,7 +549,7 @@ const ALERT_SELECT: &str =
     "SELECT a.id, a.case_id, c.number, i.name, c.owner_id, a.level, a.raised_at, a.delivered_at
     FROM case_alerts a JOIN cases c ON c.id = a.case_id JOIN service_items i ON i.id = c.item_id";
 
-fn alert_row(r: &crate::store::Row<'_>) -> rusqlite::Result<CaseAlert> {
+fn alert_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<CaseAlert> {
     Ok(CaseAlert {
         id: r.get(0)?,
         case_id: r.get(1)?,
@@ -651,7 +564,7 @@ fn alert_row(r: &crate::store::Row<'_>) -> rusqlite::Result<CaseAlert> {
 
 /// Mark alerts whose business moment has come as delivered, and return them (closed cases'
 /// alerts are dropped silently: nothing is left to warn about).
-pub(crate) fn deliver_due_alerts(tx: &Tx<'_>, now: Timestamp) -> Result<Vec<CaseAlert>> {
+pub fn deliver_due_alerts(tx: &Tx<'_>, now: Timestamp) -> Result<Vec<CaseAlert>> {
     let mut stmt = tx.prepare(&format!(
         "{ALERT_SELECT} WHERE a.delivered_at IS NULL AND a.deliver_at <= ?1 ORDER BY a.raised_at"
     ))?;
@@ -694,7 +607,7 @@ impl Operation for ListAlerts {
             "{ALERT_SELECT} WHERE a.delivered_at IS NOT NULL AND a.dismissed_at IS NULL
                AND c.status IN ('accepted', 'in_progress', 'suspended')
                AND (?1 OR c.owner_id = ?2 OR c.owner_id IN
-                    (SELECT absent_id FROM handovers WHERE status = 'active' AND taker_id = ?2))
+                    (SELECT owner_id FROM case_delegations WHERE status = 'acting' AND delegate_id = ?2))
              ORDER BY a.raised_at DESC LIMIT 50"
         ))?;
         Ok(stmt
@@ -722,7 +635,7 @@ impl Operation for DismissAlert {
             .map_err(|_| CoreError::not_found("预警", &id))?;
         if alert.owner_id != me.staff_id
             && me.role < Role::Supervisor
-            && crate::handover::authority(cx.tx, &me.staff_id, &alert.owner_id)?.is_none()
+            && super::delegation::acting_for(cx.tx, &me.staff_id, &alert.owner_id)?.is_none()
         {
             return Err(
                 CoreError::forbidden("只能处理本人办件的预警").param("op", "case.dismiss_alert")

@@ -17,20 +17,31 @@ pub use transfer::{
     CatalogFile, ExportCatalog, ImportCatalog, ImportReport, RowError, TransferFormat,
 };
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::from_ms;
 use crate::deadlines::{ItemRules, Thresholds};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::from_ms;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::{DomainEvent, Topic};
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
+
+/// An item's time limits or warning thresholds may have changed (an edit, an import): the
+/// open cases of the catalog count on the new rules from now on (the reactions recompute them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesChanged;
+
+impl DomainEvent for RulesChanged {
+    fn name(&self) -> &'static str {
+        "catalog.rules_changed"
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -252,7 +263,7 @@ const ITEM_COLUMNS: &str =
     extension_days, fees, visits_needed, phone, location, category_id, reminder_days, yellow_days,
     red_days, active, updated_at";
 
-fn item_row(r: &crate::store::Row<'_>) -> rusqlite::Result<ServiceItem> {
+fn item_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<ServiceItem> {
     let reminder: Option<u32> = r.get(14)?;
     let yellow: Option<u32> = r.get(15)?;
     let red: Option<u32> = r.get(16)?;
@@ -510,8 +521,7 @@ impl Operation for UpdateItem {
         save(cx.tx, &id, &f, cx.ms(), false)?;
         let after = get(cx.tx, &id)?;
         // Open cases of this item count on its new limits from now on.
-        let cal = cx.calendar()?;
-        crate::cases::recompute_open(cx.tx, &cal, cx.now)?;
+        cx.emit(RulesChanged)?;
         cx.record(
             Topic::Catalog,
             AuditDraft::new(

@@ -10,7 +10,7 @@
 //!   item's code, in order). Threshold overrides travel in JSON only; an xlsx import keeps an
 //!   item's own.
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 
@@ -20,11 +20,11 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{ItemFields, Material, MaterialForm, Medium, Requirement, check, get, list, save};
-use crate::audit::AuditDraft;
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -33,15 +33,7 @@ pub enum TransferFormat {
     Xlsx,
 }
 
-/// One problem in an import file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct RowError {
-    pub sheet: String,
-    /// 1-based, as a spreadsheet shows it (the header is row 1); JSON: the item's position.
-    pub row: u32,
-    pub field: String,
-    pub reason: String,
-}
+pub use crate::kernel::validate::RowError;
 
 const ITEM_HEADERS: [&str; 13] = [
     "编码",
@@ -542,8 +534,7 @@ impl Operation for ImportCatalog {
                 }
             }
         }
-        let cal = cx.calendar()?;
-        crate::cases::recompute_open(cx.tx, &cal, cx.now)?;
+        cx.emit(super::RulesChanged)?;
         let report = ImportReport { created, updated };
         cx.record(
             Topic::Catalog,

@@ -22,10 +22,15 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub mod events;
+pub mod settings;
+
+pub use settings::{DeadlineSettings, SettingsChanged, business_day, load_settings};
+
 use crate::calendar::{DayCount, WorkCalendar};
-use crate::cases::events::{AcceptBasis, CaseEvent, LoggedEvent};
-use crate::clock::{hall_date, hall_minute, hall_tz};
-use crate::error::{CoreError, Result};
+use crate::kernel::clock::{hall_date, hall_minute, hall_tz};
+use crate::kernel::error::{CoreError, Result};
+use events::{AcceptBasis, CaseEvent, LoggedEvent};
 
 /// Warning thresholds (hall settings; an item may override each). Glossary defaults: reminder
 /// at ≤ 2 working days left, yellow on the due day, red once the promise has passed; severe once

@@ -11,18 +11,18 @@
 //!   `forbidden`, not `unauthenticated`: the device is known, the operation is not its.
 //! - Revoking a device ends its token at once: the next request is `unauthenticated`.
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::{new_id, new_secret, sha256_hex};
-use crate::op::{Access, Cx, DeviceKind, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::{new_id, new_secret, sha256_hex};
+use crate::kernel::op::{Access, Cx, DeviceKind, Operation};
+use crate::kernel::validate;
 
 pub const NAME_MAX: usize = 30;
 
@@ -51,7 +51,9 @@ fn parse_kind(s: &str) -> Result<DeviceKind> {
     }
 }
 
-fn row(r: &crate::store::Row<'_>) -> rusqlite::Result<(String, String, String, i64, Option<i64>)> {
+fn row(
+    r: &crate::kernel::store::Row<'_>,
+) -> rusqlite::Result<(String, String, String, i64, Option<i64>)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 

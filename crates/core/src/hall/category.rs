@@ -1,18 +1,18 @@
 //! Business categories (业务类别): each is its own queue, with a ticket prefix (A, B, …), a daily
 //! cap (the printed sequence has three digits, so at most 999) and issuing hours.
 
-use crate::store::{Row, Tx};
+use crate::kernel::store::{Row, Tx};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::from_ms;
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::from_ms;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 pub const NAME_MAX: usize = 20;
 

@@ -21,19 +21,19 @@ pub use window::{
     CreateWindow, ListWindows, SetWindowActive, UpdateWindow, Window, WindowFields, WindowRef,
 };
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, hall_tz, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Actor, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, hall_tz, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::{DomainEvent, Topic};
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Actor, Cx, Operation};
+use crate::kernel::validate;
 
 pub const HALL_NAME_MAX: usize = 40;
 
@@ -169,7 +169,7 @@ pub(crate) fn ensure_hall(tx: &Tx<'_>, actor: &Actor, now: Timestamp) -> Result<
             "INSERT INTO hall (id, name, code, business_hours, updated_at) VALUES (?1, '政务服务中心', 'HALL', ?2, ?3)",
             params![id, serde_json::to_string(&default_hours())?, to_ms(now)],
         )?;
-        crate::audit::append(
+        crate::kernel::audit::append(
             tx,
             actor,
             Some("bootstrap"),
@@ -229,8 +229,9 @@ impl Operation for UpdateHall {
         )?;
         let after = load_hall(cx.tx)?;
         // The end of business is every deadline's due hour: open cases follow the new hours.
-        let cal = cx.calendar()?;
-        crate::cases::recompute_open(cx.tx, &cal, cx.now)?;
+        if before.business_hours != after.business_hours {
+            cx.emit(BusinessHoursChanged)?;
+        }
         cx.record(
             Topic::Hall,
             AuditDraft::new(
@@ -245,74 +246,13 @@ impl Operation for UpdateHall {
     }
 }
 
-/// What the public display, the kiosk and the sign-in screen show: the hall, its windows with
-/// who is on duty, and its categories. Public.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct GetHallBoard {}
+/// The hall's business hours changed: every due moment ends at the new closing time (the
+/// reactions recompute the open cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessHoursChanged;
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct BoardWindow {
-    pub window: WindowRef,
-    pub categories: Vec<CategoryRef>,
-    /// The clerk signed in here, if any.
-    pub clerk: Option<String>,
-    pub clerk_id: Option<String>,
-    pub since: Option<Timestamp>,
-    /// During an AB-post takeover this window's queue is called at that window instead.
-    pub routed_to: Option<u32>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct HallBoard {
-    pub hall: Hall,
-    pub windows: Vec<BoardWindow>,
-    pub categories: Vec<Category>,
-    /// Whether `now` is within business hours.
-    pub open_now: bool,
-    pub now: Timestamp,
-}
-
-impl Operation for GetHallBoard {
-    const NAME: &'static str = "hall.board";
-    const ACCESS: Access = Access::Public;
-    const WRITES: bool = false;
-    const BEFORE_PASSWORD_CHANGE: bool = true;
-    type Response = HallBoard;
-    fn run(self, cx: &mut Cx<'_>) -> Result<HallBoard> {
-        let hall = load_hall(cx.tx)?;
-        let occupancy = crate::staff::auth::occupancy(cx.tx, cx.now)?;
-        let windows = window::list(cx.tx, false)?
-            .into_iter()
-            .map(|w| {
-                let occ = occupancy.iter().find(|o| o.0 == w.id);
-                Ok(BoardWindow {
-                    routed_to: crate::queue::store::routed_to(cx.tx, &w.id)?,
-                    window: WindowRef {
-                        id: w.id.clone(),
-                        number: w.number,
-                        name: w.name.clone(),
-                        active: w.active,
-                    },
-                    categories: w.categories,
-                    clerk: occ.map(|o| o.2.clone()),
-                    clerk_id: occ.map(|o| o.1.clone()),
-                    since: occ.map(|o| o.3),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let categories = category::list(cx.tx, false)?;
-        // Open now: inside business hours on a working day of the hall's calendar.
-        let open_now = within_hours(&hall.business_hours, cx.now)
-            && cx
-                .calendar()?
-                .is_workday(crate::clock::hall_date(cx.now))
-                .unwrap_or(true);
-        Ok(HallBoard {
-            hall,
-            windows,
-            categories,
-            open_now,
-            now: cx.now,
-        })
+impl DomainEvent for BusinessHoursChanged {
+    fn name(&self) -> &'static str {
+        "hall.business_hours_changed"
     }
 }

@@ -1,19 +1,19 @@
 //! Service windows (窗口): a numbered counter ("3号窗口") serving business categories in an
 //! order of preference. Occupancy (who is signed in) lives in [`crate::staff::auth`].
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::category::{self, CategoryRef};
-use crate::audit::AuditDraft;
-use crate::clock::from_ms;
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::from_ms;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 pub const NAME_MAX: usize = 20;
 
@@ -272,6 +272,20 @@ pub struct SetWindowActive {
     pub active: bool,
 }
 
+/// A window is about to be deactivated (停用): whoever must object (a clerk signed in there)
+/// refuses through the reactions, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowClosing {
+    pub window_id: String,
+    pub number: u32,
+}
+
+impl crate::kernel::event::DomainEvent for WindowClosing {
+    fn name(&self) -> &'static str {
+        "window.closing"
+    }
+}
+
 impl Operation for SetWindowActive {
     const NAME: &'static str = "window.set_active";
     const ACCESS: Access = Access::Supervisor;
@@ -280,27 +294,13 @@ impl Operation for SetWindowActive {
     fn run(self, cx: &mut Cx<'_>) -> Result<Window> {
         let id = validate::id("id", "窗口", &self.id)?;
         let before = get(cx.tx, &id)?;
-        if !self.active {
-            let holder: Option<String> = cx
-                .tx
-                .query_row(
-                    "SELECT st.name FROM sessions s JOIN staff st ON st.id = s.staff_id
-                     WHERE s.window_id = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2",
-                    params![id, cx.ms()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(h) = holder {
-                return Err(CoreError::new(
-                    ErrorCode::WindowOccupied,
-                    format!(
-                        "{}号窗口当前由{h}登录，请先退出或释放后再停用",
-                        before.number
-                    ),
-                )
-                .param("window", before.number)
-                .param("holder", h));
-            }
+        if !self.active && before.active {
+            // Someone signed in there must leave first: the staff capability knows (a reaction
+            // refuses, and nothing is written).
+            cx.emit(WindowClosing {
+                window_id: id.clone(),
+                number: before.number,
+            })?;
         }
         cx.tx.execute(
             "UPDATE windows SET active = ?2, updated_at = ?3 WHERE id = ?1",

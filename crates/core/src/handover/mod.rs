@@ -23,22 +23,23 @@
 
 pub(crate) mod store;
 
-use crate::store::Tx;
+use crate::calendar::CalendarOf;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::cases::{CaseEvent, CaseSummary, LoggedEvent};
-use crate::clock::{from_ms, hall_date, to_ms};
+use crate::cases::{CaseSummary, LoggedEvent};
 use crate::deadlines::{Timing, WarningLevel};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::op::{Access, Cx, Operation, StaffActor};
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{hall_date, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::op::{Access, Cx, Operation, StaffActor};
+use crate::kernel::validate;
 use crate::posts::{PostView, list_posts, staff_name};
 use crate::staff::Role;
-use crate::validate;
 
 use store::HandoverRow;
 
@@ -105,83 +106,75 @@ impl HandoverStatus {
     }
 }
 
-/// The authority under which a backup clerk acts on an absent clerk's case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Takeover {
-    pub handover_id: String,
-    pub absent_id: String,
-    pub absent_name: String,
-}
-
-/// The active takeover under which `staff_id` stands in for `owner_id`, if any.
-pub(crate) fn authority(tx: &Tx<'_>, staff_id: &str, owner_id: &str) -> Result<Option<Takeover>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT h.id, h.absent_id, s.name FROM handovers h JOIN staff s ON s.id = h.absent_id
-             WHERE h.status = 'active' AND h.taker_id = ?1 AND h.absent_id = ?2",
-        )?
-        .query_row(params![staff_id, owner_id], |r| {
-            Ok(Takeover {
-                handover_id: r.get(0)?,
-                absent_id: r.get(1)?,
-                absent_name: r.get(2)?,
-            })
-        })
-        .optional()?)
-}
-
-/// May `staff_id` read this case because a handover carried it to them (during or after)?
-pub(crate) fn carried_to(
-    tx: &Tx<'_>,
-    staff_id: &str,
-    case_id: &str,
-    owner_id: &str,
-) -> Result<bool> {
-    if authority(tx, staff_id, owner_id)?.is_some() {
-        return Ok(true);
+/// A takeover begins (B acknowledged, or an emergency takeover started): B acts on A's cases
+/// (cases), A's window's queue goes to B's window if the hall routes so (queue), and A counts
+/// as away for the AB guard (posts). Each capability records it in its own tables.
+fn takeover_began(
+    cx: &Cx<'_>,
+    id: &str,
+    post: (&str, Option<&str>),
+    absent_id: &str,
+    taker_id: &str,
+    absence_id: Option<&str>,
+) -> Result<()> {
+    let (post_id, window_id) = post;
+    crate::cases::delegation::act(cx.tx, id, cx.now)?;
+    if let Some(window) = window_id
+        && crate::posts::routes_to_backup_window(cx.tx)?
+    {
+        crate::queue::route(cx.tx, id, window, taker_id, cx.now)?;
     }
-    Ok(tx
-        .prepare_cached(
-            "SELECT count(*) > 0 FROM handover_cases hc JOIN handovers h ON h.id = hc.handover_id
-             WHERE h.taker_id = ?1 AND hc.case_id = ?2 AND h.status <> 'cancelled'",
-        )?
-        .query_row(params![staff_id, case_id], |r| r.get(0))?)
+    crate::posts::takeover_started(cx.tx, id, post_id, absent_id, absence_id, cx.now)
 }
 
-/// The absent clerks `staff_id` stands in for now.
-pub(crate) fn standing_in_for(tx: &Tx<'_>, staff_id: &str) -> Result<Vec<String>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT absent_id FROM handovers WHERE status = 'active' AND taker_id = ?1",
-        )?
-        .query_map([staff_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+/// B reported back: the takeover ends in every capability that recorded it.
+fn takeover_ended(cx: &Cx<'_>, id: &str) -> Result<()> {
+    crate::cases::delegation::end(cx.tx, id, cx.now)?;
+    crate::queue::unroute(cx.tx, id)?;
+    crate::posts::takeover_reported(cx.tx, id, cx.now)
+}
+
+/// The post routing setting changed: every active takeover's queue follows it. Returns how
+/// many takeovers are routed to B's window now.
+pub fn reroute_active(cx: &mut Cx<'_>) -> Result<u32> {
+    let to_backup = crate::posts::routes_to_backup_window(cx.tx)?;
+    let mut n = 0;
+    for h in store::select(cx.tx, "h.status = 'active'", &[])? {
+        crate::queue::unroute(cx.tx, &h.id)?;
+        let window = post_of(cx.tx, &h.post_id)?.window_id;
+        if let (true, Some(window)) = (to_backup, window) {
+            crate::queue::route(cx.tx, &h.id, &window, &h.taker_id, cx.now)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// A's case rose a warning level while B has taken over: tell A (once per case and level).
-pub(crate) fn level_rose_during_absence(
+/// Run by the reactions on `case.level_rose`.
+pub fn level_rose_during_absence(
     tx: &Tx<'_>,
     case_id: &str,
     level: WarningLevel,
     now: Timestamp,
 ) -> Result<()> {
-    let row: Option<(String, String, String, String)> = tx
-        .prepare_cached(
-            "SELECT h.absent_id, c.number, sb.name, h.id FROM cases c
-             JOIN handovers h ON h.absent_id = c.owner_id AND h.status = 'active'
-             JOIN staff sb ON sb.id = h.taker_id WHERE c.id = ?1",
-        )?
-        .query_row([case_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+    let owner: Option<(String, String)> = tx
+        .query_row(
+            "SELECT owner_id, number FROM cases WHERE id = ?1",
+            [case_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    if let Some((absent, number, taker, handover)) = row {
-        store::notify(
+    let Some((absent, number)) = owner else {
+        return Ok(());
+    };
+    if let Some((grant, _, taker)) = crate::cases::delegation::acting_on(tx, &absent)? {
+        crate::staff::inbox::notify(
             tx,
             &absent,
             "level_during_absence",
             Some(&format!("level:{case_id}:{}", level.as_str())),
-            Some(&handover),
+            Some(&grant),
             &format!(
                 "您离岗期间，办件 {number} 升为{}（{taker} 代办中）",
                 level.label()
@@ -195,7 +188,7 @@ pub(crate) fn level_rose_during_absence(
 /// The sweep's part: a post whose A is away (an approved absence now) with nobody having taken
 /// over, or whose A and B are both away with no third person, is uncovered: every supervisor
 /// is told, once per post and day. Returns how many notices were added.
-pub(crate) fn notify_uncovered(tx: &Tx<'_>, now: Timestamp) -> Result<u32> {
+pub fn notify_uncovered(tx: &Tx<'_>, now: Timestamp) -> Result<u32> {
     let away: Vec<String> = crate::posts::absences(
         tx,
         "a.status = 'approved' AND a.starts_at <= ?1 AND a.ends_at > ?1",
@@ -237,7 +230,7 @@ pub(crate) fn notify_uncovered(tx: &Tx<'_>, now: Timestamp) -> Result<u32> {
                 p.backup_name.as_deref().unwrap_or("")
             )
         };
-        n += store::notify_supervisors(
+        n += crate::staff::inbox::notify_supervisors(
             tx,
             "post_uncovered",
             Some(&format!("uncovered:{}:{}", p.id, hall_date(now))),
@@ -458,7 +451,7 @@ fn ensure_no_open(tx: &Tx<'_>, post: &PostView) -> Result<()> {
 fn next_number(tx: &Tx<'_>, now: Timestamp) -> Result<String> {
     let hall = crate::hall::load_hall(tx)?;
     let year = hall_date(now).year();
-    let seq = crate::cases::store::next_number(tx, "handover", &year.to_string())?;
+    let seq = crate::kernel::numbers::next(tx, "handover", &year.to_string())?;
     Ok(format!("{}-JJ-{year}-{seq:04}", hall.code))
 }
 
@@ -549,7 +542,18 @@ fn create(
             .unwrap_or(("", ""));
         store::add_line(cx.tx, &id, i + 1, case_id, note, at)?;
     }
-    Ok(number).map(|_| id)
+    crate::cases::delegation::offer(cx.tx, &id, absent_id, taker_id, &open, cx.now)?;
+    if status == HandoverStatus::Active {
+        takeover_began(
+            cx,
+            &id,
+            (&post.id, post.window_id.as_deref()),
+            absent_id,
+            taker_id,
+            absence_id,
+        )?;
+    }
+    Ok(id)
 }
 
 /// A prepares the handover sheet of their post before a planned absence (a supervisor may
@@ -636,7 +640,7 @@ impl Operation for PrepareHandover {
             &materials_note,
         )?;
         let s = sheet(cx, &id)?;
-        store::notify(
+        crate::staff::inbox::notify(
             cx.tx,
             &b,
             "takeover_requested",
@@ -740,7 +744,7 @@ impl Operation for StartEmergencyTakeover {
         )?;
         let s = sheet(cx, &id)?;
         if taker != me.staff_id {
-            store::notify(
+            crate::staff::inbox::notify(
                 cx.tx,
                 &taker,
                 "takeover_started",
@@ -755,7 +759,7 @@ impl Operation for StartEmergencyTakeover {
                 cx.now,
             )?;
         }
-        store::notify(
+        crate::staff::inbox::notify(
             cx.tx,
             &a,
             "takeover_started",
@@ -827,7 +831,16 @@ impl Operation for AcknowledgeHandover {
             "UPDATE handovers SET status = 'active', started_by = ?2, started_at = ?3 WHERE id = ?1",
             params![h.id, me.name, cx.ms()],
         )?;
-        store::notify(
+        let window = post_of(cx.tx, &h.post_id)?.window_id;
+        takeover_began(
+            cx,
+            &h.id,
+            (&h.post_id, window.as_deref()),
+            &h.absent_id,
+            &h.taker_id,
+            h.absence_id.as_deref(),
+        )?;
+        crate::staff::inbox::notify(
             cx.tx,
             &h.absent_id,
             "takeover_started",
@@ -954,7 +967,8 @@ impl Operation for ReportHandback {
             "UPDATE handovers SET status = 'reported', report_note = ?2, reported_at = ?3 WHERE id = ?1",
             params![h.id, note, cx.ms()],
         )?;
-        store::notify(
+        takeover_ended(cx, &h.id)?;
+        crate::staff::inbox::notify(
             cx.tx,
             &h.absent_id,
             "handback_reported",
@@ -995,7 +1009,7 @@ impl Operation for AcceptHandback {
     fn run(self, cx: &mut Cx<'_>) -> Result<HandoverSheet> {
         let (me, h) = load_for(cx, &self.id, "accept_return", "确认交回")?;
         let lines = store::lines(cx.tx, &h.id)?;
-        let thresholds = crate::cases::load_settings(cx.tx)?.thresholds;
+        let thresholds = crate::deadlines::load_settings(cx.tx)?.thresholds;
         let mut kept = vec![];
         for (i, k) in self.keep.iter().enumerate() {
             let id = validate::id(&format!("keep[{i}]"), "办件", k)?;
@@ -1022,32 +1036,21 @@ impl Operation for AcceptHandback {
                 params![h.id, l.case_id, if keep { "kept" } else { "returned" }],
             )?;
         }
-        let cal = cx.calendar()?;
         for row in &kept {
-            crate::cases::store::append(
-                cx.tx,
+            crate::cases::reassign(
+                cx,
                 &row.id,
-                &CaseEvent::Reassigned {
-                    from_name: row.owner_name.clone(),
-                    to_name: h.taker_name.clone(),
-                    reason: format!("交接单 {} 交回时留由 B 岗继续办理", h.number),
-                },
-                cx.now,
-                Some(&me.staff_id),
-                &me.name,
+                (&h.taker_id, &h.taker_name),
+                &format!("交接单 {} 交回时留由 B 岗继续办理", h.number),
+                (&me.staff_id, &me.name),
             )?;
-            cx.tx.execute(
-                "UPDATE cases SET owner_id = ?2, updated_at = ?3 WHERE id = ?1",
-                params![row.id, h.taker_id, cx.ms()],
-            )?;
-            crate::cases::refresh_with(cx.tx, &cal, cx.now, &row.id)?;
         }
         cx.tx.execute(
             "UPDATE handovers SET status = 'returned', returned_at = ?2 WHERE id = ?1",
             params![h.id, cx.ms()],
         )?;
         if !kept.is_empty() {
-            store::notify(
+            crate::staff::inbox::notify(
                 cx.tx,
                 &h.taker_id,
                 "cases_kept",
@@ -1101,6 +1104,7 @@ impl Operation for CancelHandover {
             "UPDATE handovers SET status = 'cancelled' WHERE id = ?1",
             [&h.id],
         )?;
+        crate::cases::delegation::withdraw(cx.tx, &h.id, cx.now)?;
         cx.record(
             Topic::Staff,
             AuditDraft::new("handover", Some(&h.id), format!("撤回交接单 {}", h.number)),
@@ -1214,7 +1218,7 @@ impl Operation for HandoverFile {
     type Response = crate::notices::ServiceCardFile;
     fn run(self, cx: &mut Cx<'_>) -> Result<crate::notices::ServiceCardFile> {
         let s = sheet(cx, &validate::id("id", "交接单", &self.id)?)?;
-        crate::notices::handover_file(cx, &s)
+        sheet_file(cx, &s)
     }
 }
 
@@ -1261,8 +1265,8 @@ impl Operation for GetHandoverFigures {
                 CoreError::new(ErrorCode::OutOfRange, "结束日期不能早于开始日期").field("to"),
             );
         }
-        let start = to_ms(crate::clock::day_start(from)?);
-        let end = to_ms(crate::clock::day_start(
+        let start = to_ms(crate::kernel::clock::day_start(from)?);
+        let end = to_ms(crate::kernel::clock::day_start(
             to.tomorrow()
                 .map_err(|e| CoreError::internal(e.to_string()))?,
         )?);
@@ -1278,8 +1282,8 @@ impl Operation for GetHandoverFigures {
                 ..Default::default()
             })
         }
-        let settings = crate::cases::load_settings(cx.tx)?;
-        let day = crate::cases::business_day(cx.tx, &settings)?;
+        let settings = crate::deadlines::load_settings(cx.tx)?;
+        let day = crate::deadlines::business_day(cx.tx, &settings)?;
         let cal = cx.calendar()?;
         let handovers = store::select(
             cx.tx,
@@ -1335,86 +1339,82 @@ impl Operation for GetHandoverFigures {
     }
 }
 
-/// A notification to the signed-in staff member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct StaffNotice {
-    pub id: String,
-    /// `takeover_requested`, `takeover_started`, `handback_reported`, `cases_kept`,
-    /// `post_uncovered`, `level_during_absence`.
-    pub kind: String,
-    pub subject_id: Option<String>,
-    pub text: String,
-    pub created_at: Timestamp,
-    pub read: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct ListNotices {
-    #[serde(default)]
-    pub unread_only: bool,
-}
-
-impl Operation for ListNotices {
-    const NAME: &'static str = "inbox.list";
-    const ACCESS: Access = Access::Staff;
-    const WRITES: bool = false;
-    type Response = Vec<StaffNotice>;
-    fn run(self, cx: &mut Cx<'_>) -> Result<Vec<StaffNotice>> {
-        let me = cx.actor.staff()?.clone();
-        let mut stmt = cx.tx.prepare(
-            "SELECT id, kind, subject_id, text, created_at, read_at IS NOT NULL FROM staff_notices
-             WHERE staff_id = ?1 AND (NOT ?2 OR read_at IS NULL) ORDER BY created_at DESC LIMIT 100",
-        )?;
-        Ok(stmt
-            .query_map(params![me.staff_id, self.unread_only], |r| {
-                Ok(StaffNotice {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    subject_id: r.get(2)?,
-                    text: r.get(3)?,
-                    created_at: from_ms(r.get(4)?),
-                    read: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-}
-
-/// Mark one notice read, or all of the caller's.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct MarkNoticesRead {
-    #[serde(default)]
-    pub id: Option<String>,
-}
-
-impl Operation for MarkNoticesRead {
-    const NAME: &'static str = "inbox.read";
-    const ACCESS: Access = Access::Staff;
-    const WRITES: bool = true;
-    type Response = u32;
-    fn run(self, cx: &mut Cx<'_>) -> Result<u32> {
-        let me = cx.actor.staff()?.clone();
-        let n = match self.id.as_deref().filter(|s| !s.is_empty()) {
-            Some(id) => {
-                let id = validate::id("id", "通知", id)?;
-                cx.tx.execute(
-                    "UPDATE staff_notices SET read_at = ?3 WHERE id = ?1 AND staff_id = ?2 AND read_at IS NULL",
-                    params![id, me.staff_id, cx.ms()],
-                )?
-            }
-            None => cx.tx.execute(
-                "UPDATE staff_notices SET read_at = ?2 WHERE staff_id = ?1 AND read_at IS NULL",
-                params![me.staff_id, cx.ms()],
-            )?,
-        };
-        cx.record(
-            Topic::Staff,
-            AuditDraft::new(
-                "staff_notice",
-                self.id.as_deref(),
-                format!("已读通知 {n} 条"),
-            ),
-        )?;
-        Ok(n as u32)
-    }
+/// The handover sheet (and, once reported, the hand-back report) as a PDF:
+/// `handovers/<number>-<status>.pdf` beside the database, one file per stage, with a preview.
+pub(crate) fn sheet_file(
+    cx: &Cx<'_>,
+    s: &HandoverSheet,
+) -> Result<crate::notices::ServiceCardFile> {
+    let hall = crate::hall::load_hall(cx.tx)?;
+    let when = |t: Option<Timestamp>, who: Option<&str>| match t {
+        Some(t) => format!(
+            "{} {}",
+            who.unwrap_or(""),
+            t.to_zoned(crate::kernel::clock::hall_tz())
+                .strftime("%Y年%-m月%-d日 %H:%M")
+        ),
+        None => "—".into(),
+    };
+    let status = s.status.label();
+    let cases: Vec<serde_json::Value> = s
+        .cases
+        .iter()
+        .map(|c| {
+            let d = &c.case.deadlines;
+            let left = if c.case.status.is_open() {
+                if d.promised.overdue {
+                    "已超期".to_owned()
+                } else {
+                    format!("剩 {} 个工作日", d.promised.working_days_left)
+                }
+            } else {
+                String::new()
+            };
+            serde_json::json!({
+                "number": c.case.number, "item": c.case.item_name,
+                "applicant": validate::mask_name(&c.case.applicant_name),
+                "due": crate::notices::cn_date(d.promised.due_date), "left": left,
+                "state": c.case.status.label(), "level": d.level.label(),
+                "note": c.note, "materials_at": c.materials_at, "back_note": c.back_note,
+                "disposition": match c.disposition.as_deref() {
+                    Some("kept") => "留 B 岗办理", Some("returned") => "交回 A 岗", _ => "" },
+                "during": c.during.iter().map(|e| format!(
+                    "{} {} {}",
+                    e.at.to_zoned(crate::kernel::clock::hall_tz()).strftime("%m-%d %H:%M"),
+                    crate::deadlines::events::event_label(&e.event),
+                    e.actor_name)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "hall": {"name": hall.name, "code": hall.code, "address": hall.address, "phone": hall.phone},
+        "number": s.number,
+        "kind": match s.kind { HandoverKind::Planned => "计划离岗", HandoverKind::Emergency => "紧急顶岗" },
+        "status": status, "post": s.post_name, "reason": s.reason,
+        "absent": s.absent_name, "taker": s.taker_name,
+        "prepared": when(Some(s.prepared_at), Some(&s.prepared_by)),
+        "started": when(s.started_at, s.started_by.as_deref()),
+        "queue": {
+            "window": s.queue.window_number.map(|n| format!("{n}号窗口：")).unwrap_or_default(),
+            "categories": s.queue.categories.join("、"),
+            "held": if s.queue.held_tickets.is_empty() { "无".to_owned() } else { s.queue.held_tickets.join("、") },
+        },
+        "queue_note": s.queue_note, "materials_note": s.materials_note, "absent_note": s.absent_note,
+        "cases": cases,
+        "report": s.reported_at.map(|t| serde_json::json!({
+            "at": when(Some(t), None).trim().to_owned(),
+            "note": s.report_note.clone().unwrap_or_default(),
+        })),
+    });
+    let path =
+        cx.data_dir()
+            .join("handovers")
+            .join(format!("{}-{}.pdf", s.number, s.status.as_str()));
+    crate::notices::render_file(
+        cx,
+        onetrip_notice::NoticeKind::HandoverSheet,
+        &data,
+        &s.number,
+        &path,
+    )
 }

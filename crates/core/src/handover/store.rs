@@ -1,14 +1,14 @@
 //! SQL for handovers, the cases they carry and staff notices. Kept here so the same operations
 //! can run on PostgreSQL in hall mode.
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 use super::{HandoverKind, HandoverStatus};
-use crate::clock::{from_ms, to_ms};
-use crate::error::{CoreError, Result};
-use crate::ids::new_id;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, Result};
+use crate::kernel::ids::new_id;
 
 /// The stored head of a handover.
 #[derive(Debug, Clone)]
@@ -45,7 +45,7 @@ const SELECT: &str = "SELECT h.id, h.number, h.post_id, p.name, h.absent_id, sa.
     FROM handovers h JOIN posts p ON p.id = h.post_id
     JOIN staff sa ON sa.id = h.absent_id JOIN staff sb ON sb.id = h.taker_id";
 
-fn row(r: &crate::store::Row<'_>) -> rusqlite::Result<HandoverRow> {
+fn row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<HandoverRow> {
     let kind: String = r.get(9)?;
     let status: String = r.get(11)?;
     Ok(HandoverRow {
@@ -211,52 +211,4 @@ pub(crate) fn open_cases_of(tx: &Tx<'_>, owner_id: &str) -> Result<Vec<String>> 
     Ok(stmt
         .query_map([owner_id], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-/// A notification to one staff member. With a `dedupe` key, a second one with the same key is
-/// not added (the sweep runs every minute).
-pub(crate) fn notify(
-    tx: &Tx<'_>,
-    staff_id: &str,
-    kind: &str,
-    dedupe: Option<&str>,
-    subject_id: Option<&str>,
-    text: &str,
-    now: Timestamp,
-) -> Result<bool> {
-    let n = tx.execute(
-        "INSERT INTO staff_notices (id, staff_id, kind, dedupe, subject_id, text, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (staff_id, dedupe) WHERE dedupe IS NOT NULL DO NOTHING",
-        params![
-            new_id(),
-            staff_id,
-            kind,
-            dedupe,
-            subject_id,
-            text,
-            to_ms(now)
-        ],
-    )?;
-    Ok(n > 0)
-}
-
-/// Notify every active supervisor and admin.
-pub(crate) fn notify_supervisors(
-    tx: &Tx<'_>,
-    kind: &str,
-    dedupe: Option<&str>,
-    subject_id: Option<&str>,
-    text: &str,
-    now: Timestamp,
-) -> Result<u32> {
-    let ids: Vec<String> = tx
-        .prepare("SELECT id FROM staff WHERE active = 1 AND role IN ('supervisor', 'admin')")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut n = 0;
-    for id in ids {
-        n += u32::from(notify(tx, &id, kind, dedupe, subject_id, text, now)?);
-    }
-    Ok(n)
 }

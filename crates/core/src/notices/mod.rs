@@ -15,7 +15,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use base64::Engine;
 use jiff::Timestamp;
 use onetrip_notice::{Issued, NoticeError, NoticeKind, Paper};
@@ -23,13 +23,13 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, hall_date, hall_tz, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::{new_id, sha256_hex};
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, hall_date, hall_tz, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::{new_id, sha256_hex};
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 /// A Chinese civil date for a notice ("2026年11月23日").
 pub fn cn_date(d: jiff::civil::Date) -> String {
@@ -70,7 +70,7 @@ pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<NoticeSettings> {
     )?)
 }
 
-fn paper_of(s: &str) -> Paper {
+pub(crate) fn paper_of(s: &str) -> Paper {
     if s == "a5" { Paper::A5 } else { Paper::A4 }
 }
 
@@ -86,7 +86,7 @@ pub(crate) fn template_for(tx: &Tx<'_>, kind: NoticeKind) -> Result<(i64, String
     Ok(row.unwrap_or_else(|| (0, kind.default_template().to_owned())))
 }
 
-fn template_version(tx: &Tx<'_>, kind: NoticeKind, version: i64) -> Result<String> {
+pub(crate) fn template_version(tx: &Tx<'_>, kind: NoticeKind, version: i64) -> Result<String> {
     if version == 0 {
         return Ok(kind.default_template().to_owned());
     }
@@ -146,7 +146,7 @@ pub struct DocumentRef {
 
 const DOC_SELECT: &str = "SELECT id, number, kind, paper, archive_path, issued_at FROM documents";
 
-fn doc_row(r: &crate::store::Row<'_>) -> rusqlite::Result<DocumentRef> {
+fn doc_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<DocumentRef> {
     let kind: String = r.get(2)?;
     Ok(DocumentRef {
         id: r.get(0)?,
@@ -196,7 +196,7 @@ pub(crate) fn issue(
 ) -> Result<DocumentRef> {
     let hall = crate::hall::load_hall(tx)?;
     let year = hall_date(now).year();
-    let seq = crate::cases::store::next_number(tx, "document", &year.to_string())?;
+    let seq = crate::kernel::numbers::next(tx, "document", &year.to_string())?;
     let number = format!("{}-WS-{year}-{seq:06}", hall.code);
     data["number"] = number.clone().into();
     data["issued_date"] = cn_date_of(now).into();
@@ -259,69 +259,11 @@ pub fn archive_file(store: &crate::Store, document_id: &str) -> Result<(PathBuf,
     Ok((store.data_dir().join(rel), printer))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct PreviewDocument {
-    pub id: String,
-}
-
-/// The first page as a PNG data URL (the in-app preview before printing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct Preview {
-    pub number: String,
-    pub title: String,
-    pub png_data_url: String,
-}
-
 pub(crate) fn png_url(png: &[u8]) -> String {
     format!(
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(png)
     )
-}
-
-impl Operation for PreviewDocument {
-    const NAME: &'static str = "document.preview";
-    const ACCESS: Access = Access::Staff;
-    const WRITES: bool = false;
-    type Response = Preview;
-    fn run(self, cx: &mut Cx<'_>) -> Result<Preview> {
-        let id = validate::id("id", "文书", &self.id)?;
-        type Stored = (String, String, String, i64, String, Option<String>, String);
-        let row: Option<Stored> = cx
-            .tx
-            .query_row(
-                "SELECT d.number, d.kind, d.paper, d.template_version, d.data, c.number, a.number
-                 FROM documents d JOIN applications a ON a.id = d.application_id
-                 LEFT JOIN cases c ON c.id = d.case_id WHERE d.id = ?1",
-                [&id],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((number, kind, paper, version, data, case_number, app_number)) = row else {
-            return Err(CoreError::not_found("文书", &id));
-        };
-        let kind = NoticeKind::parse(&kind).ok_or_else(|| CoreError::internal("未知文书类型"))?;
-        let source = template_version(cx.tx, kind, version)?;
-        let data: serde_json::Value = serde_json::from_str(&data)?;
-        let qr = case_number.unwrap_or(app_number);
-        let png = onetrip_notice::render_png(&source, &data, paper_of(&paper), &qr, 1.5)
-            .map_err(notice_error)?;
-        Ok(Preview {
-            title: kind.title().into(),
-            number,
-            png_data_url: png_url(&png),
-        })
-    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -507,7 +449,7 @@ impl Operation for GetDocumentFile {
             )
             .optional()?
             .ok_or_else(|| CoreError::not_found("文书", &id))?;
-        let path = cx.data_dir.join(rel);
+        let path = cx.data_dir().join(rel);
         let pdf = std::fs::read(&path).map_err(|e| {
             CoreError::new(
                 ErrorCode::Storage,
@@ -556,14 +498,14 @@ impl Operation for ServiceCard {
                 "name": m.name, "form": m.form.label(), "copies": m.copies, "requirement": m.requirement.label(),
                 "condition": m.condition, "standard": m.standard})).collect::<Vec<_>>(),
         });
-        let path = cx.data_dir.join("cards").join(format!("{}.pdf", f.code));
+        let path = cx.data_dir().join("cards").join(format!("{}.pdf", f.code));
         render_file(cx, NoticeKind::ServiceCard, &data, &f.code, &path)
     }
 }
 
 /// Render a record that is not an issued notice (a service card, a handover sheet) with the
 /// hall's template in force: the PDF written and fsynced to `path`, and a preview.
-fn render_file(
+pub(crate) fn render_file(
     cx: &Cx<'_>,
     kind: NoticeKind,
     data: &serde_json::Value,
@@ -587,79 +529,4 @@ fn render_file(
         },
         png_data_url: png_url(&png),
     })
-}
-
-/// The handover sheet (and, once reported, the hand-back report) as a PDF:
-/// `handovers/<number>-<status>.pdf` beside the database, one file per stage, with a preview.
-pub(crate) fn handover_file(
-    cx: &Cx<'_>,
-    s: &crate::handover::HandoverSheet,
-) -> Result<ServiceCardFile> {
-    use crate::handover::HandoverKind;
-    let hall = crate::hall::load_hall(cx.tx)?;
-    let when = |t: Option<Timestamp>, who: Option<&str>| match t {
-        Some(t) => format!(
-            "{} {}",
-            who.unwrap_or(""),
-            t.to_zoned(crate::clock::hall_tz())
-                .strftime("%Y年%-m月%-d日 %H:%M")
-        ),
-        None => "—".into(),
-    };
-    let status = s.status.label();
-    let cases: Vec<serde_json::Value> = s
-        .cases
-        .iter()
-        .map(|c| {
-            let d = &c.case.deadlines;
-            let left = if c.case.status.is_open() {
-                if d.promised.overdue {
-                    "已超期".to_owned()
-                } else {
-                    format!("剩 {} 个工作日", d.promised.working_days_left)
-                }
-            } else {
-                String::new()
-            };
-            serde_json::json!({
-                "number": c.case.number, "item": c.case.item_name,
-                "applicant": validate::mask_name(&c.case.applicant_name),
-                "due": cn_date(d.promised.due_date), "left": left,
-                "state": c.case.status.label(), "level": d.level.label(),
-                "note": c.note, "materials_at": c.materials_at, "back_note": c.back_note,
-                "disposition": match c.disposition.as_deref() {
-                    Some("kept") => "留 B 岗办理", Some("returned") => "交回 A 岗", _ => "" },
-                "during": c.during.iter().map(|e| format!(
-                    "{} {} {}",
-                    e.at.to_zoned(crate::clock::hall_tz()).strftime("%m-%d %H:%M"),
-                    crate::cases::events::event_label(&e.event),
-                    e.actor_name)).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let data = serde_json::json!({
-        "hall": {"name": hall.name, "code": hall.code, "address": hall.address, "phone": hall.phone},
-        "number": s.number,
-        "kind": match s.kind { HandoverKind::Planned => "计划离岗", HandoverKind::Emergency => "紧急顶岗" },
-        "status": status, "post": s.post_name, "reason": s.reason,
-        "absent": s.absent_name, "taker": s.taker_name,
-        "prepared": when(Some(s.prepared_at), Some(&s.prepared_by)),
-        "started": when(s.started_at, s.started_by.as_deref()),
-        "queue": {
-            "window": s.queue.window_number.map(|n| format!("{n}号窗口：")).unwrap_or_default(),
-            "categories": s.queue.categories.join("、"),
-            "held": if s.queue.held_tickets.is_empty() { "无".to_owned() } else { s.queue.held_tickets.join("、") },
-        },
-        "queue_note": s.queue_note, "materials_note": s.materials_note, "absent_note": s.absent_note,
-        "cases": cases,
-        "report": s.reported_at.map(|t| serde_json::json!({
-            "at": when(Some(t), None).trim().to_owned(),
-            "note": s.report_note.clone().unwrap_or_default(),
-        })),
-    });
-    let path =
-        cx.data_dir
-            .join("handovers")
-            .join(format!("{}-{}.pdf", s.number, s.status.as_str()));
-    render_file(cx, NoticeKind::HandoverSheet, &data, &s.number, &path)
 }

@@ -16,21 +16,22 @@
 
 pub mod guard;
 
-use crate::store::Tx;
+use crate::calendar::CalendarOf;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
 use crate::calendar::parse_date;
-use crate::clock::{from_ms, hall_date, hall_tz, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, hall_date, hall_tz, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::{DomainEvent, Topic};
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 use crate::staff::Role;
-use crate::validate;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PostView {
@@ -324,9 +325,8 @@ fn guard_inputs(
     // A taken-over A is away from the takeover until B's report (or the end of the absence
     // it was for): an emergency takeover files no absence, yet B must not leave meanwhile.
     let mut taken = tx.prepare(
-        "SELECT h.absent_id, h.started_at, coalesce(h.reported_at, a.ends_at, ?1)
-         FROM handovers h LEFT JOIN absences a ON a.id = h.absence_id
-         WHERE h.status IN ('active', 'reported', 'returned') AND h.started_at IS NOT NULL",
+        "SELECT t.absent_id, t.starts_at, coalesce(t.reported_at, a.ends_at, ?1)
+         FROM post_takeovers t LEFT JOIN absences a ON a.id = t.absence_id",
     )?;
     for row in taken.query_map([i64::MAX], |r| {
         Ok(guard::Away {
@@ -428,6 +428,16 @@ pub struct PostSettings {
     pub routing: TakeoverRouting,
 }
 
+/// How a window's queue is routed during a takeover changed (see [`TakeoverRouting`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingChanged;
+
+impl DomainEvent for RoutingChanged {
+    fn name(&self) -> &'static str {
+        "post.routing_changed"
+    }
+}
+
 pub(crate) fn settings(tx: &Tx<'_>) -> Result<PostSettings> {
     Ok(
         tx.query_row("SELECT notice_days, routing FROM post_settings", [], |r| {
@@ -475,6 +485,10 @@ impl Operation for UpdatePostSettings {
             "UPDATE post_settings SET notice_days = ?1, routing = ?2, updated_at = ?3",
             params![s.notice_days, s.routing.as_str(), cx.ms()],
         )?;
+        if before.routing != s.routing {
+            // Takeovers in progress follow the new setting at once (the reactions re-route).
+            cx.emit(RoutingChanged)?;
+        }
         cx.record(
             Topic::Staff,
             AuditDraft::new(
@@ -738,8 +752,8 @@ impl Operation for GetCoverage {
         let from = parse_date("from", &self.from)?;
         let days = validate::range_i64("days", "天数", self.days.into(), 1, 31)? as u32;
         let cal = cx.calendar()?;
-        let settings = crate::cases::load_settings(cx.tx)?;
-        let day = crate::cases::business_day(cx.tx, &settings)?;
+        let settings = crate::deadlines::load_settings(cx.tx)?;
+        let day = crate::deadlines::business_day(cx.tx, &settings)?;
         let (assignments, away, covers) = guard_inputs(cx.tx)?;
         let mut cover_names = std::collections::BTreeMap::new();
         {
@@ -831,4 +845,35 @@ impl Operation for ListAbsences {
             &[&to_ms(self.from), &to_ms(self.to)],
         )
     }
+}
+
+/// A takeover of `post_id` began (the handover capability tells): its A counts as away from
+/// now until B's report, for the AB guard.
+pub fn takeover_started(
+    tx: &Tx<'_>,
+    id: &str,
+    post_id: &str,
+    absent_id: &str,
+    absence_id: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO post_takeovers (id, post_id, absent_id, absence_id, starts_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, post_id, absent_id, absence_id, to_ms(now)],
+    )?;
+    Ok(())
+}
+
+/// B reported back: A is present again from now.
+pub fn takeover_reported(tx: &Tx<'_>, id: &str, now: Timestamp) -> Result<()> {
+    tx.execute(
+        "UPDATE post_takeovers SET reported_at = ?2 WHERE id = ?1 AND reported_at IS NULL",
+        params![id, to_ms(now)],
+    )?;
+    Ok(())
+}
+
+/// How the hall routes a window's queue during a takeover (a post setting).
+pub fn routes_to_backup_window(tx: &Tx<'_>) -> Result<bool> {
+    Ok(settings(tx)?.routing == TakeoverRouting::ToBackupWindow)
 }

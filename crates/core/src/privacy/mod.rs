@@ -17,18 +17,18 @@
 //! - A cutoff inside the retention time is refused; a purge is one write with one audit row and
 //!   is idempotent (a second run finds nothing).
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::{day_start, hall_date, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{day_start, hall_date, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PrivacySettings {
@@ -122,9 +122,7 @@ impl Operation for PurgePersonalData {
     type Response = PurgeReport;
     fn run(self, cx: &mut Cx<'_>) -> Result<PurgeReport> {
         let settings = load(cx.tx)?;
-        let latest = hall_date(cx.now)
-            .checked_sub(jiff::Span::new().days(i64::from(settings.retention_days)))
-            .map_err(|e| CoreError::internal(e.to_string()))?;
+        let latest = latest_cutoff(cx.tx, cx.now)?;
         let cutoff = match self.before.as_deref().filter(|s| !s.trim().is_empty()) {
             None => latest,
             Some(s) => {
@@ -144,7 +142,40 @@ impl Operation for PurgePersonalData {
             }
         };
         let report = purge(cx.tx, cutoff, cx.now)?;
-        cx.record(
+        record(cx, &report)?;
+        Ok(report)
+    }
+}
+
+/// The latest cutoff the retention time allows at `now`: today minus the retention days.
+fn latest_cutoff(tx: &Tx<'_>, now: Timestamp) -> Result<jiff::civil::Date> {
+    let settings = load(tx)?;
+    hall_date(now)
+        .checked_sub(jiff::Span::new().days(i64::from(settings.retention_days)))
+        .map_err(|e| CoreError::internal(e.to_string()))
+}
+
+/// Whether the retention time has passed for any applicant's data not yet anonymised (the
+/// daily retention job writes only then).
+pub fn purge_due(tx: &Tx<'_>, now: Timestamp) -> Result<bool> {
+    let cutoff = latest_cutoff(tx, now)?;
+    let end = to_ms(day_start(cutoff)?);
+    Ok(!crate::cases::completed_before(tx, end, 1)?.is_empty()
+        || crate::queue::identified_tickets_before(tx, &cutoff.to_string())?)
+}
+
+/// The retention job's work: anonymise everything the retention time no longer allows to keep,
+/// with one audit row.
+pub fn purge_expired(cx: &mut Cx<'_>) -> Result<PurgeReport> {
+    let cutoff = latest_cutoff(cx.tx, cx.now)?;
+    let report = purge(cx.tx, cutoff, cx.now)?;
+    record(cx, &report)?;
+    Ok(report)
+}
+
+fn record(cx: &mut Cx<'_>, report: &PurgeReport) -> Result<()> {
+    let cutoff = &report.before;
+    cx.record(
             Topic::Case,
             AuditDraft::new(
                 "privacy",
@@ -154,26 +185,11 @@ impl Operation for PurgePersonalData {
                     report.cases, report.applications, report.tickets
                 ),
             ),
-        )?;
-        Ok(report)
-    }
+        )
 }
 
 fn purge(tx: &Tx<'_>, cutoff: jiff::civil::Date, now: Timestamp) -> Result<PurgeReport> {
     let end = to_ms(day_start(cutoff)?);
-    let now = to_ms(now);
-    let cases: Vec<(String, String, String, String, Option<String>)> = tx
-        .prepare(
-            "SELECT c.id, c.applicant_name, c.applicant_id_number, c.applicant_phone, c.ticket_id
-             FROM cases c
-             WHERE c.status = 'completed' AND c.anonymised_at IS NULL
-               AND (SELECT max(e.at) FROM case_events e
-                    WHERE e.case_id = c.id AND +e.kind = 'completed') < ?1",
-        )?
-        .query_map([end], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
     let mut report = PurgeReport {
         before: cutoff.to_string(),
         cases: 0,
@@ -181,45 +197,24 @@ fn purge(tx: &Tx<'_>, cutoff: jiff::civil::Date, now: Timestamp) -> Result<Purge
         tickets: 0,
     };
     let mut tickets: Vec<String> = vec![];
-    for (id, name, number, phone, ticket) in &cases {
-        let (name, number, phone) = (
-            validate::mask_name(name),
-            validate::mask_id(number),
-            validate::mask_phone(phone),
+    // Each capability anonymises its own rows; this module only decides what and when.
+    for c in crate::cases::completed_before(tx, end, u32::MAX)? {
+        let masked = (
+            validate::mask_name(&c.applicant_name),
+            validate::mask_id(&c.applicant_id_number),
+            validate::mask_phone(&c.applicant_phone),
         );
-        report.cases += tx.execute(
-            "UPDATE cases SET applicant_name = ?2, applicant_id_number = ?3, applicant_phone = ?4,
-                anonymised_at = ?5 WHERE id = ?1",
-            params![id, name, number, phone, now],
-        )? as u32;
-        let apps: Vec<(String, Option<String>)> = tx
-            .prepare("SELECT id, ticket_id FROM applications WHERE case_id = ?1 AND anonymised_at IS NULL")?
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (app, app_ticket) in apps {
-            report.applications += tx.execute(
-                "UPDATE applications SET applicant_name = ?2, applicant_id_number = ?3,
-                    applicant_phone = ?4, anonymised_at = ?5 WHERE id = ?1",
-                params![app, name, number, phone, now],
-            )? as u32;
-            tickets.extend(app_ticket);
-        }
-        tickets.extend(ticket.clone());
+        let masked = (masked.0.as_str(), masked.1.as_str(), masked.2.as_str());
+        report.cases += crate::cases::anonymise(tx, &c.id, masked, now)?;
+        let (apps, app_tickets) = crate::applications::anonymise_of_case(tx, &c.id, masked, now)?;
+        report.applications += apps;
+        tickets.extend(app_tickets);
+        tickets.extend(c.ticket_id);
     }
     // The tickets those cases came from, and every ticket of a day before the cutoff.
     tickets.sort();
     tickets.dedup();
-    for t in &tickets {
-        report.tickets += tx.execute(
-            "UPDATE tickets SET applicant_name = NULL, id_hash = NULL
-             WHERE id = ?1 AND (applicant_name IS NOT NULL OR id_hash IS NOT NULL)",
-            [t],
-        )? as u32;
-    }
-    report.tickets += tx.execute(
-        "UPDATE tickets SET applicant_name = NULL, id_hash = NULL
-         WHERE day < ?1 AND (applicant_name IS NOT NULL OR id_hash IS NOT NULL)",
-        [cutoff.to_string()],
-    )? as u32;
+    report.tickets += crate::queue::anonymise_tickets(tx, &tickets)?;
+    report.tickets += crate::queue::anonymise_days_before(tx, &cutoff.to_string())?;
     Ok(report)
 }

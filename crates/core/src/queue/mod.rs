@@ -20,7 +20,9 @@
 //! - **Ratings** (好差评, 国务院办公厅关于建立政务服务“好差评”制度的意见, 国办发〔2019〕51号):
 //!   five levels; 不满意 and 非常不满意 open a follow-up for the supervisor.
 
+pub mod hall_board;
 pub mod order;
+pub mod past;
 pub mod rating;
 pub(crate) mod store;
 pub mod ticket;
@@ -28,6 +30,7 @@ pub mod view;
 pub mod wait;
 pub mod window_ops;
 
+pub use hall_board::{BoardWindow, GetHallBoard, HallBoard};
 pub use rating::{CloseFollowup, Followup, ListFollowups, RateTicket, RatingLevel};
 pub use ticket::{IssueTicket, IssuedTicket, PriorityReason, Ticket, TicketSlip, TicketStatus};
 pub use view::{CounterView, GetCounter, GetQueueBoard, QueueBoard};
@@ -36,16 +39,16 @@ pub use window_ops::{
     ResumeWindow, StartService, TransferTicket,
 };
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::error::Result;
-use crate::event::Topic;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::error::Result;
+use crate::kernel::event::Topic;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 /// What a no-show (过号) does to the ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -198,4 +201,60 @@ impl Operation for UpdateQueueSettings {
         )?;
         Ok(after)
     }
+}
+
+/// Forget who held these tickets (name, ID hash). Asked by the privacy capability.
+pub fn anonymise_tickets(tx: &Tx<'_>, ids: &[String]) -> Result<u32> {
+    let mut n = 0;
+    for t in ids {
+        n += tx.execute(
+            "UPDATE tickets SET applicant_name = NULL, id_hash = NULL
+             WHERE id = ?1 AND (applicant_name IS NOT NULL OR id_hash IS NOT NULL)",
+            [t],
+        )? as u32;
+    }
+    Ok(n)
+}
+
+/// Forget who held every ticket of a day before `day` (YYYY-MM-DD).
+pub fn anonymise_days_before(tx: &Tx<'_>, day: &str) -> Result<u32> {
+    Ok(tx.execute(
+        "UPDATE tickets SET applicant_name = NULL, id_hash = NULL
+         WHERE day < ?1 AND (applicant_name IS NOT NULL OR id_hash IS NOT NULL)",
+        [day],
+    )? as u32)
+}
+
+/// Whether any ticket of a day before `day` still names its holder.
+pub fn identified_tickets_before(tx: &Tx<'_>, day: &str) -> Result<bool> {
+    Ok(tx.query_row(
+        "SELECT count(*) > 0 FROM (SELECT 1 FROM tickets WHERE day < ?1
+            AND (applicant_name IS NOT NULL OR id_hash IS NOT NULL) LIMIT 1) AS t",
+        [day],
+        |r| r.get(0),
+    )?)
+}
+
+/// Call `from_window_id`'s queue wherever `to_staff_id` is signed in (an AB-post takeover
+/// routed to B's window). `id` names the grant (the handover); the views `window_routes` and
+/// `window_serving` read the routes, so calling, the counter and the kiosk follow at once.
+pub fn route(
+    tx: &Tx<'_>,
+    id: &str,
+    from_window_id: &str,
+    to_staff_id: &str,
+    now: jiff::Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO queue_routes (id, from_window_id, to_staff_id, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO NOTHING",
+        params![id, from_window_id, to_staff_id, crate::kernel::clock::to_ms(now)],
+    )?;
+    Ok(())
+}
+
+/// End the route granted as `id` (the takeover ended, or the hall stopped routing).
+pub fn unroute(tx: &Tx<'_>, id: &str) -> Result<()> {
+    tx.execute("DELETE FROM queue_routes WHERE id = ?1", [id])?;
+    Ok(())
 }

@@ -10,13 +10,13 @@ use ts_rs::TS;
 
 use super::store;
 use super::ticket::TicketStatus;
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -192,7 +192,7 @@ const FOLLOWUP_SELECT: &str = "SELECT f.id, f.ticket_id, t.number, t.day, r.leve
     LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN staff s ON s.id = r.staff_id
     LEFT JOIN staff cb ON cb.id = f.closed_by";
 
-fn followup_row(r: &crate::store::Row<'_>) -> rusqlite::Result<Followup> {
+fn followup_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<Followup> {
     Ok(Followup {
         id: r.get(0)?,
         ticket_id: r.get(1)?,

@@ -1,15 +1,15 @@
 //! SQL of the queue: tickets, their event log, window pauses. Nothing outside this file (and
 //! the rating module's own queries) touches these tables.
 
-use crate::store::{Row, Tx};
+use crate::kernel::store::{Row, Tx};
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 use super::order::Candidate;
 use super::ticket::{PriorityReason, Ticket, TicketStatus, TicketWindow};
-use crate::clock::{from_ms, to_ms};
-use crate::error::{CoreError, Result};
 use crate::hall::CategoryRef;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, Result};
 
 const TICKET_COLS: &str = "t.id, t.number, t.day, t.category_id, c.prefix, c.name, t.target_window_id, tw.number,
     t.priority, t.priority_note, t.applicant_name, t.id_masked, t.status, t.issued_at, t.called_at,
@@ -53,7 +53,7 @@ fn ticket_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
         priority_note: r.get(9)?,
         applicant: r
             .get::<_, Option<String>>(10)?
-            .map(|n| crate::validate::mask_name(&n)),
+            .map(|n| crate::kernel::validate::mask_name(&n)),
         id_masked: r.get(11)?,
         status: TicketStatus::parse(&r.get::<_, String>(12)?),
         issued_at,
@@ -87,7 +87,7 @@ pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<Ticket> {
 pub(crate) fn select(
     tx: &Tx<'_>,
     where_order: &str,
-    args: impl crate::store::Args,
+    args: impl crate::kernel::store::Args,
 ) -> Result<Vec<Ticket>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {TICKET_COLS} FROM {TICKET_FROM} WHERE {where_order}"

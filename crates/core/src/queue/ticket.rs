@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{load_settings, store, wait};
-use crate::audit::AuditDraft;
-use crate::clock::{hall_date, hall_minute, hall_tz};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
 use crate::hall::{CategoryRef, category, load_hall};
-use crate::ids::{new_id, sha256_hex};
-use crate::op::{Access, Actor, Cx, DeviceKind, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{hall_date, hall_minute, hall_tz};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::{new_id, sha256_hex};
+use crate::kernel::op::{Access, Actor, Cx, DeviceKind, Operation};
+use crate::kernel::validate;
 
 /// Why a ticket is in the green channel (绿色通道).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]

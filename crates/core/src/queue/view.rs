@@ -9,11 +9,11 @@ use ts_rs::TS;
 use super::ticket::{Ticket, TicketWindow};
 use super::window_ops::WindowPause;
 use super::{load_settings, store, wait};
-use crate::clock::{from_ms, hall_date, hall_minute, hall_tz, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
 use crate::hall::{CategoryRef, category, load_hall};
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::clock::{from_ms, hall_date, hall_minute, hall_tz, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 /// How many calls the display lists.
 pub const RECENT_CALLS: u32 = 10;

@@ -12,14 +12,14 @@ use ts_rs::TS;
 use super::order;
 use super::ticket::{Ticket, TicketStatus};
 use super::{NoShowPolicy, load_settings, store};
-use crate::audit::AuditDraft;
-use crate::clock::hall_date;
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
 use crate::hall::category;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::hall_date;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 /// The signed-in clerk's (staff id, window id, window number).
 fn at_window(cx: &Cx<'_>) -> Result<(String, String, u32)> {

@@ -4,11 +4,11 @@
 //! ([`Measure::holds_ticket`], [`Measure::holds_case`]), so a drill-down lists exactly the
 //! tickets or cases behind the figure that was clicked.
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use rusqlite::params;
 
 use super::{Measure, Period};
-use crate::error::Result;
+use crate::kernel::error::Result;
 
 #[derive(Debug, Clone)]
 pub(crate) struct TicketFact {

@@ -8,7 +8,7 @@ use ts_rs::TS;
 
 use super::Period;
 use super::facts::{CaseFact, TicketFact};
-use crate::clock::{from_ms, hall_date};
+use crate::kernel::clock::{from_ms, hall_date};
 
 /// Queue figures for one category, window, clerk or day (or the whole hall).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]

@@ -11,7 +11,8 @@
 //!   moment), and the row and its audit written after (one audit row per report). A report already filed is never filed again.
 //! - The sweep (desktop shell and hall server, every minute) calls [`crate::Store::file_due_reports`].
 
-use crate::store::Tx;
+use crate::calendar::CalendarOf;
+use crate::kernel::store::{Store, Tx};
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use rusqlite::{OptionalExtension, params};
@@ -19,13 +20,13 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{Period, ReportFile, ReportFilter, ReportFormat, ReportSettings, Scope};
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, hall_date, hall_minute, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::{HallEvent, Topic};
-use crate::ids::{new_id, sha256_hex};
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, hall_date, hall_minute, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::{HallEvent, Topic};
+use crate::kernel::ids::{new_id, sha256_hex};
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -160,7 +161,7 @@ const FILED_SELECT: &str =
     "SELECT id, kind, period_from, period_to, title, filed_at, pdf_sha256, xlsx_sha256,
     pdf_path, xlsx_path FROM report_files";
 
-fn filed_row(r: &crate::store::Row<'_>) -> rusqlite::Result<(FiledReport, String, String)> {
+fn filed_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<(FiledReport, String, String)> {
     Ok((
         FiledReport {
             id: r.get(0)?,
@@ -216,88 +217,85 @@ fn closing_minute(tx: &Tx<'_>) -> Result<u16> {
     Ok(closing)
 }
 
-impl crate::Store {
-    /// File every report that is due at `now` and not yet filed (the sweep calls this every
-    /// minute; nothing is done when nothing is due).
-    pub fn file_due_reports(&self, now: Timestamp) -> Result<(Vec<FiledReport>, Vec<HallEvent>)> {
-        let (rendered, _) =
-            self.system_job("定期报表", "report.file_due", now, false, |cx| {
-                let settings = super::load_settings(cx.tx)?;
-                let closing = closing_minute(cx.tx)?;
-                let cal = cx.calendar()?;
-                let mut todo = vec![];
-                for d in due(
-                    hall_date(now),
-                    hall_minute(now),
-                    closing,
-                    |d| cal.is_workday(d).unwrap_or(false),
-                    &settings,
-                ) {
-                    if !is_filed(cx.tx, &d)? {
-                        todo.push(compute(cx, d)?);
-                    }
-                }
-                Ok(todo)
-            })?;
-        if rendered.is_empty() {
-            return Ok((vec![], vec![]));
-        }
-        let rendered = rendered
-            .into_iter()
-            .map(|c| {
-                Ok(Rendered {
-                    pdf: super::pdf::render(&c.hall, &c.title, &c.figures, c.at)?,
-                    xlsx: super::xlsx::workbook(&c.title, &c.figures)?,
-                    due: c.due,
-                    title: c.title,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let data_dir = self.data_dir().to_path_buf();
-        self.system_job("定期报表", "report.file_due", now, true, |cx| {
-            let mut filed = vec![];
-            for r in rendered {
-                let dir = std::path::PathBuf::from("archive")
-                    .join("reports")
-                    .join(format!("{:04}", r.due.from.year()));
-                let stem = format!("{}-{}", r.due.kind.as_str(), r.due.from);
-                let pdf_rel = dir.join(format!("{stem}.pdf"));
-                let xlsx_rel = dir.join(format!("{stem}.xlsx"));
-                if is_filed(cx.tx, &r.due)? {
-                    continue; // another instance filed it meanwhile
-                }
-                crate::notices::write_synced(&data_dir.join(&pdf_rel), &r.pdf)?;
-                crate::notices::write_synced(&data_dir.join(&xlsx_rel), &r.xlsx)?;
-                let id = new_id();
-                cx.tx.execute(
-                    "INSERT INTO report_files (id, kind, period_from, period_to, title, pdf_path,
-                        xlsx_path, pdf_sha256, xlsx_sha256, filed_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![
-                        id,
-                        r.due.kind.as_str(),
-                        r.due.from.to_string(),
-                        r.due.to.to_string(),
-                        r.title,
-                        pdf_rel.to_string_lossy(),
-                        xlsx_rel.to_string_lossy(),
-                        sha256_hex(&r.pdf),
-                        sha256_hex(&r.xlsx),
-                        to_ms(cx.now)
-                    ],
-                )?;
-                cx.record(
-                    Topic::Report,
-                    AuditDraft::new("report", Some(&id), format!("归档{}", r.title)),
-                )?;
-                let (row, _, _) =
-                    cx.tx
-                        .query_row(&format!("{FILED_SELECT} WHERE id = ?1"), [&id], filed_row)?;
-                filed.push(row);
+/// File every report that is due at `now` and not yet filed (the sweep calls this every
+/// minute; nothing is done when nothing is due).
+pub fn file_due(store: &Store, now: Timestamp) -> Result<(Vec<FiledReport>, Vec<HallEvent>)> {
+    let (rendered, _) = store.system_job("定期报表", "report.file_due", now, false, |cx| {
+        let settings = super::load_settings(cx.tx)?;
+        let closing = closing_minute(cx.tx)?;
+        let cal = cx.calendar()?;
+        let mut todo = vec![];
+        for d in due(
+            hall_date(now),
+            hall_minute(now),
+            closing,
+            |d| cal.is_workday(d).unwrap_or(false),
+            &settings,
+        ) {
+            if !is_filed(cx.tx, &d)? {
+                todo.push(compute(cx, d)?);
             }
-            Ok(filed)
-        })
+        }
+        Ok(todo)
+    })?;
+    if rendered.is_empty() {
+        return Ok((vec![], vec![]));
     }
+    let rendered = rendered
+        .into_iter()
+        .map(|c| {
+            Ok(Rendered {
+                pdf: super::pdf::render(&c.hall, &c.title, &c.figures, c.at)?,
+                xlsx: super::xlsx::workbook(&c.title, &c.figures)?,
+                due: c.due,
+                title: c.title,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let data_dir = store.data_dir().to_path_buf();
+    store.system_job("定期报表", "report.file_due", now, true, |cx| {
+        let mut filed = vec![];
+        for r in rendered {
+            let dir = std::path::PathBuf::from("archive")
+                .join("reports")
+                .join(format!("{:04}", r.due.from.year()));
+            let stem = format!("{}-{}", r.due.kind.as_str(), r.due.from);
+            let pdf_rel = dir.join(format!("{stem}.pdf"));
+            let xlsx_rel = dir.join(format!("{stem}.xlsx"));
+            if is_filed(cx.tx, &r.due)? {
+                continue; // another instance filed it meanwhile
+            }
+            crate::notices::write_synced(&data_dir.join(&pdf_rel), &r.pdf)?;
+            crate::notices::write_synced(&data_dir.join(&xlsx_rel), &r.xlsx)?;
+            let id = new_id();
+            cx.tx.execute(
+                "INSERT INTO report_files (id, kind, period_from, period_to, title, pdf_path,
+                    xlsx_path, pdf_sha256, xlsx_sha256, filed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id,
+                    r.due.kind.as_str(),
+                    r.due.from.to_string(),
+                    r.due.to.to_string(),
+                    r.title,
+                    pdf_rel.to_string_lossy(),
+                    xlsx_rel.to_string_lossy(),
+                    sha256_hex(&r.pdf),
+                    sha256_hex(&r.xlsx),
+                    to_ms(cx.now)
+                ],
+            )?;
+            cx.record(
+                Topic::Report,
+                AuditDraft::new("report", Some(&id), format!("归档{}", r.title)),
+            )?;
+            let (row, _, _) =
+                cx.tx
+                    .query_row(&format!("{FILED_SELECT} WHERE id = ?1"), [&id], filed_row)?;
+            filed.push(row);
+        }
+        Ok(filed)
+    })
 }
 
 fn compute(cx: &mut Cx<'_>, d: Due) -> Result<Computed> {
@@ -364,7 +362,7 @@ impl Operation for GetFiledReport {
             ReportFormat::Pdf => (pdf, row.pdf_sha256, "pdf"),
             ReportFormat::Xlsx => (xlsx, row.xlsx_sha256, "xlsx"),
         };
-        let bytes = std::fs::read(cx.data_dir.join(&rel)).map_err(|e| {
+        let bytes = std::fs::read(cx.data_dir().join(&rel)).map_err(|e| {
             CoreError::new(
                 ErrorCode::ArchiveAltered,
                 format!("存档文件无法读取：{rel}（{e}）"),

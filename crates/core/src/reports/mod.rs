@@ -23,27 +23,28 @@
 //!   (Typst, the notice machinery) and an xlsx with charts, beside the notice archive.
 //!   Operations read; filing writes one audit row per report.
 
+pub mod case_stats;
 pub(crate) mod facts;
 pub mod figures;
 pub mod filing;
-pub mod history;
 pub(crate) mod pdf;
 pub(crate) mod xlsx;
 
-use crate::store::Tx;
+use crate::calendar::CalendarOf;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::{day_start, from_ms, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
 use crate::handover::TakeoverFigures;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{day_start, from_ms, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 pub use figures::{BadRating, CaseRow, QueueRow, RatingFigures};
 
@@ -594,7 +595,7 @@ impl Operation for ExportReport {
         };
         Ok(ReportFile {
             filename: format!("统计报表-{}-{}.{ext}", scope.filter.from, scope.filter.to),
-            sha256: crate::ids::sha256_hex(&bytes),
+            sha256: crate::kernel::ids::sha256_hex(&bytes),
             content_base64: base64::Engine::encode(
                 &base64::engine::general_purpose::STANDARD,
                 &bytes,

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::Figures;
 use super::figures::{CaseRow, QueueRow};
-use crate::clock::hall_tz;
-use crate::error::Result;
 use crate::hall::Hall;
+use crate::kernel::clock::hall_tz;
+use crate::kernel::error::Result;
 
 pub(crate) fn opt(v: Option<f64>, unit: &str) -> String {
     v.map(|x| format!("{x}{unit}"))

@@ -8,7 +8,7 @@ use rust_xlsxwriter::{
 
 use super::Figures;
 use super::figures::{CaseRow, QueueRow};
-use crate::error::{CoreError, Result};
+use crate::kernel::error::{CoreError, Result};
 
 /// Sheet names (also what the export test reads back).
 pub const SHEETS: [&str; 8] = [

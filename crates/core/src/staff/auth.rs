@@ -13,7 +13,7 @@
 
 use std::sync::OnceLock;
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use jiff::{Timestamp, ToSpan};
@@ -22,14 +22,14 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{Role, Staff, store};
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
 use crate::hall::{self, WindowRef};
-use crate::ids::{new_id, new_secret, sha256_hex};
-use crate::op::{Access, Actor, Cx, Operation, StaffActor};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::{new_id, new_secret, sha256_hex};
+use crate::kernel::op::{Access, Actor, Cx, Operation, StaffActor};
+use crate::kernel::validate;
 
 /// A staff session lasts one long working day.
 pub const SESSION_HOURS: i64 = 12;
@@ -468,7 +468,7 @@ pub fn bootstrap(s: &crate::Store, now: Timestamp) -> Result<Option<FirstAdmin>>
             true,
             to_ms(now),
         )?;
-        crate::audit::append(
+        crate::kernel::audit::append(
             tx,
             &actor,
             Some("bootstrap"),
@@ -506,5 +506,88 @@ pub(crate) fn one_time_password() -> String {
         if validate::password("p", &pw).is_ok() {
             return pw;
         }
+    }
+}
+
+/// The staff actor behind a session token, looked up in the operation's own transaction (a
+/// session revoked a moment ago cannot slip through). The kernel calls this through the wiring.
+pub(crate) fn resolve_session(tx: &Tx<'_>, token: &str, now: Timestamp) -> Result<Actor> {
+    let row = tx
+        .query_row(
+            "SELECT s.id, s.staff_id, s.window_id, s.expires_at, s.ended_at,
+                    st.name, st.role, st.active, st.must_change_password
+             FROM sessions s JOIN staff st ON st.id = s.staff_id
+             WHERE s.token_hash = ?1",
+            [sha256_hex(token.as_bytes())],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, bool>(7)?,
+                    r.get::<_, bool>(8)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((
+        session_id,
+        staff_id,
+        window_id,
+        expires_at,
+        ended_at,
+        name,
+        role,
+        active,
+        must_change,
+    )) = row
+    else {
+        return Err(CoreError::new(
+            ErrorCode::Unauthenticated,
+            "登录凭证无效，请重新登录",
+        ));
+    };
+    if ended_at.is_some() || expires_at <= to_ms(now) {
+        return Err(CoreError::new(
+            ErrorCode::SessionExpired,
+            "登录已失效（已退出、超时或被释放），请重新登录",
+        ));
+    }
+    if !active {
+        return Err(CoreError::new(ErrorCode::StaffInactive, "该账号已停用"));
+    }
+    Ok(Actor::Staff(StaffActor {
+        staff_id,
+        session_id,
+        name,
+        role: Role::parse(&role)?,
+        window_id,
+        must_change_password: must_change,
+    }))
+}
+
+/// A window may not be deactivated while a clerk is signed in at it (they must sign out, or a
+/// supervisor releases the window first). Run by the reactions on `window.closing`.
+pub fn refuse_if_occupied(tx: &Tx<'_>, window_id: &str, number: u32, now: Timestamp) -> Result<()> {
+    let holder: Option<String> = tx
+        .query_row(
+            "SELECT st.name FROM sessions s JOIN staff st ON st.id = s.staff_id
+             WHERE s.window_id = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2",
+            params![window_id, to_ms(now)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match holder {
+        Some(h) => Err(CoreError::new(
+            ErrorCode::WindowOccupied,
+            format!("{number}号窗口当前由{h}登录，请先退出或释放后再停用"),
+        )
+        .param("window", number)
+        .param("holder", h)),
+        None => Ok(()),
     }
 }

@@ -18,13 +18,13 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{NAME_MAX, Role, store};
-use crate::audit::AuditDraft;
-use crate::catalog::transfer::RowError;
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
+use crate::kernel::validate::RowError;
 
 /// The largest roster accepted (a hall has dozens of staff, a city centre a few hundred).
 pub const MAX_ROWS: usize = 2000;

@@ -3,7 +3,7 @@
 //! Contract:
 //! - Every failed sign-in (wrong password, unknown login) counts for the login name typed,
 //!   known or not, so a lock says nothing about which accounts exist. The count is written
-//!   even though the sign-in itself is refused and rolled back ([`crate::op::Cx::on_refusal`]),
+//!   even though the sign-in itself is refused and rolled back ([`crate::kernel::op::Cx::on_refusal`]),
 //!   with its own audit row.
 //! - After `max_failures` consecutive failures the login is locked for `lock_minutes`: sign-in
 //!   answers `account_locked` (with the time it ends) without checking the password. A
@@ -13,17 +13,17 @@
 //!   (`auth.sign_out` with reason `idle`), so nobody acts under the name of a clerk who left the
 //!   window (AB岗: the window is then free for the backup clerk). 0 turns it off.
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::clock::{from_ms, hall_minute};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::op::{Access, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{from_ms, hall_minute};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::op::{Access, Cx, Operation};
+use crate::kernel::validate;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SecuritySettings {
@@ -205,8 +205,8 @@ impl Operation for UnlockSignIn {
     const NAME: &'static str = "auth.unlock";
     const ACCESS: Access = Access::Supervisor;
     const WRITES: bool = true;
-    type Response = crate::op::Empty;
-    fn run(self, cx: &mut Cx<'_>) -> Result<crate::op::Empty> {
+    type Response = crate::kernel::op::Empty;
+    fn run(self, cx: &mut Cx<'_>) -> Result<crate::kernel::op::Empty> {
         let login = validate::login(&self.login)?;
         let n = cx
             .tx
@@ -222,6 +222,6 @@ impl Operation for UnlockSignIn {
                 format!("解除登录名 {login} 的登录锁定"),
             ),
         )?;
-        Ok(crate::op::Empty {})
+        Ok(crate::kernel::op::Empty {})
     }
 }

@@ -1,7 +1,7 @@
 //! Staff accounts (窗口人员, 分管领导, 系统管理员) and their management.
 //!
 //! Contract:
-//! - Roles are ordered clerk < supervisor < admin; access checks in [`crate::op`] use that order.
+//! - Roles are ordered clerk < supervisor < admin; access checks in [`crate::kernel::op`] use that order.
 //! - Passwords are stored only as Argon2id PHC strings. A password set by someone else (a new
 //!   account, a reset, the first admin's one-time password) must be changed at next sign-in.
 //! - Supervisors manage clerks and supervisors; only an admin creates, edits or promotes an
@@ -9,69 +9,23 @@
 
 pub mod auth;
 pub mod import;
+pub mod inbox;
 pub mod lockout;
 pub(crate) mod store;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
-use crate::op::{Access, Actor, Cx, Operation};
-use crate::validate;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::op::{Access, Actor, Cx, Operation};
+use crate::kernel::validate;
 
 pub const NAME_MAX: usize = 20;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    TS,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Clerk,
-    Supervisor,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Clerk => "clerk",
-            Role::Supervisor => "supervisor",
-            Role::Admin => "admin",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Role> {
-        match s {
-            "clerk" => Ok(Role::Clerk),
-            "supervisor" => Ok(Role::Supervisor),
-            "admin" => Ok(Role::Admin),
-            other => Err(
-                CoreError::new(ErrorCode::InvalidFormat, format!("未知角色：{other}"))
-                    .field("role"),
-            ),
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Clerk => "窗口人员",
-            Role::Supervisor => "分管领导",
-            Role::Admin => "系统管理员",
-        }
-    }
-}
+pub use crate::kernel::op::Role;
 
 /// A staff member as every client sees it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]

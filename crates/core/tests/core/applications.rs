@@ -336,7 +336,7 @@ fn two_missing_materials_one_notice_then_the_supplement_is_accepted() {
         .execute(
             &sup,
             bj(date(2026, 11, 27), 11, 0),
-            onetrip_core::cases::GetCaseStats {
+            onetrip_core::reports::case_stats::GetCaseStats {
                 from: "2026-11-01".into(),
                 to: "2026-11-30".into(),
             },
@@ -371,7 +371,11 @@ fn no_notice_within_five_working_days_means_accepted_from_receipt() {
         },
     )
     .unwrap();
-    let sweep = |t| h.store.sweep_deadlines(t).unwrap().0;
+    let sweep = |t| {
+        onetrip_core::app::jobs::sweep_deadlines(&h.store, t)
+            .unwrap()
+            .0
+    };
     assert!(
         sweep(bj(date(2026, 11, 30), 16, 59)).deemed.is_empty(),
         "the fifth working day is not over"

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::common::{demo_hall, t0};
-use onetrip_core::audit::{self, ListAudit};
+use onetrip_core::audit;
+use onetrip_core::audit_log::ListAudit;
 use onetrip_core::{Caller, OPERATIONS, Topic, execute_json};
 use serde_json::json;
 
@@ -292,7 +293,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     );
     run(&c, did("case.alerts"), json!({}));
     // An alert to dismiss: a one-day item's case is within the reminder threshold at once.
-    let (report, _) = h.store.sweep_deadlines(t0()).unwrap();
+    let (report, _) = onetrip_core::app::jobs::sweep_deadlines(&h.store, t0()).unwrap();
     let alert = report
         .delivered
         .first()
@@ -469,7 +470,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     );
     let rs = run(&a, did("report.settings"), json!({}));
     run(&a, did("report.update_settings"), json!({"settings": rs}));
-    let (filed, _) = h.store.file_due_reports(t0()).unwrap();
+    let (filed, _) = onetrip_core::app::jobs::file_reports(&h.store, t0()).unwrap();
     assert!(!filed.is_empty(), "the scheduled reports are due at t0");
     let listed = run(&a, did("report.list"), json!({}));
     run(

@@ -4,7 +4,7 @@ use crate::common::{demo_hall, t0};
 use onetrip_core::hall::GetHall;
 use onetrip_core::staff::auth::{self, ChangePassword, ReleaseWindow, SignOut, WhoAmI};
 use onetrip_core::staff::{ListStaff, SetStaffActive};
-use onetrip_core::{Caller, ErrorCode, Store};
+use onetrip_core::{Caller, ErrorCode};
 
 #[test]
 fn correct_password_signs_in_at_a_window() {
@@ -335,7 +335,7 @@ fn sign_out_frees_the_window_and_expired_sessions_do_not_block() {
 #[test]
 fn first_admin_gets_a_one_time_password_and_must_change_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, report) = Store::open(dir.path().join("new.sqlite"), t0()).unwrap();
+    let (store, report) = onetrip_core::open_file(dir.path().join("new.sqlite"), t0()).unwrap();
     assert!(report.created);
     let first = auth::bootstrap(&store, t0())
         .unwrap()

@@ -1,8 +1,8 @@
 //! Data safety (issue 8): online backups, the restore drill, refusals that change nothing, and
 //! scheduled backups with retention.
 
-use onetrip_core::store::backup::{self, scheduled_backups, scheduled_dir};
-use onetrip_core::{Caller, ErrorCode, Store, execute_json};
+use onetrip_core::kernel::backup::{self, scheduled_backups, scheduled_dir};
+use onetrip_core::{Caller, ErrorCode, execute_json};
 use serde_json::json;
 
 use crate::common::{Hall, demo_hall, file_bytes, t0};
@@ -35,7 +35,7 @@ fn reopen(h: Hall) -> Hall {
     let Hall { dir, store, .. } = h;
     let path = store.path().to_owned();
     drop(store);
-    let (store, _) = Store::open(&path, t0()).unwrap();
+    let (store, _) = onetrip_core::open_file(&path, t0()).unwrap();
     Hall::sqlite(dir, store)
 }
 
@@ -64,7 +64,10 @@ fn restore_drill_back_up_write_more_restore_and_the_state_is_the_backups() {
     let previous = report.previous.expect("the live file is kept aside");
     assert!(previous.starts_with(dir.path().join("backups")));
 
-    let h = reopen(Hall::sqlite(dir, Store::open(&db, t0()).unwrap().0));
+    let h = reopen(Hall::sqlite(
+        dir,
+        onetrip_core::open_file(&db, t0()).unwrap().0,
+    ));
     assert_eq!(
         h.dump(),
         at_backup,
@@ -74,7 +77,7 @@ fn restore_drill_back_up_write_more_restore_and_the_state_is_the_backups() {
     assert!(chain.first_broken.is_none());
 
     // Nothing is lost for good: the file kept aside holds the later state.
-    let (aside, _) = Store::open(&previous, t0()).unwrap();
+    let (aside, _) = onetrip_core::open_file(&previous, t0()).unwrap();
     let aside = Hall::sqlite(tempfile::tempdir().unwrap(), aside);
     assert_eq!(aside.dump(), after);
 }

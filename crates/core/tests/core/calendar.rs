@@ -4,9 +4,8 @@
 use crate::common::{demo_hall, t0};
 use jiff::civil::{Date, date};
 use onetrip_core::calendar::data::{self, HolidayYear};
-use onetrip_core::calendar::{
-    AddOverride, AddWorkdays, DayCount, ImportYear, ListDays, RevokeOverride,
-};
+use onetrip_core::calendar::{AddOverride, DayCount, ImportYear, ListDays, RevokeOverride};
+use onetrip_core::deadlines::settings::AddWorkdays;
 use onetrip_core::{Caller, ErrorCode};
 
 fn cal() -> onetrip_core::calendar::WorkCalendar {
@@ -377,7 +376,7 @@ fn the_hall_is_open_only_in_business_hours_on_working_days() {
             .execute(
                 &Caller::anonymous("display"),
                 at.parse().unwrap(),
-                onetrip_core::hall::GetHallBoard {},
+                onetrip_core::queue::GetHallBoard {},
             )
             .unwrap()
             .response

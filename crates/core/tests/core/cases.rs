@@ -7,10 +7,11 @@ use jiff::civil::{Date, date};
 use onetrip_core::calendar::AddOverride;
 use onetrip_core::cases::{
     AcceptCase, ActOnCase, CaseAction, CaseDetail, CaseScope, DecideExtension, DecisionOutcome,
-    GetCaseBoard, GetCaseStats, ListAlerts, ListCases, SuspendReason,
+    GetCaseBoard, ListAlerts, ListCases, SuspendReason,
 };
 use onetrip_core::catalog::{CreateItem, ListItems, ServiceItem};
 use onetrip_core::deadlines::{Timing, WarningLevel};
+use onetrip_core::reports::case_stats::GetCaseStats;
 use onetrip_core::{Caller, ErrorCode};
 
 fn bj(d: Date, h: i8, m: i8) -> Timestamp {
@@ -344,7 +345,11 @@ fn alerts_raised_at_night_or_on_a_holiday_wait_for_the_next_working_hour() {
     let c = h.sign_in_at("zhangwei", Some(1), bj(date(2026, 11, 26), 8, 30));
     // 个体工商户设立登记: promised 1 working day. Accepted Thursday 11-26 16:00: due Friday 17:00.
     let a = accept(&h, &c, "SC-001", bj(date(2026, 11, 26), 16, 0));
-    let sweep = |t| h.store.sweep_deadlines(t).unwrap().0;
+    let sweep = |t| {
+        onetrip_core::app::jobs::sweep_deadlines(&h.store, t)
+            .unwrap()
+            .0
+    };
     // The reminder raised at acceptance goes out at the next sweep in office hours.
     let r = sweep(bj(date(2026, 11, 26), 16, 1));
     assert_eq!(r.delivered.len(), 1);

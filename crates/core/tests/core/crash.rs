@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common::t0;
 use jiff::SignedDuration;
 use onetrip_core::queue::IssueTicket;
-use onetrip_core::{Caller, DeviceKind, ErrorCode, Store, audit, demo};
+use onetrip_core::{Caller, DeviceKind, ErrorCode, audit, demo};
 
 const CHILD_ENV: &str = "ONETRIP_CRASH_CHILD_DB";
 
@@ -23,7 +23,7 @@ fn crash_child_issues_tickets_until_killed() {
         // Only meaningful as the child of `sigkill_while_issuing_loses_no_committed_number`.
         return;
     };
-    let (store, _) = Store::open(&path, t0()).unwrap();
+    let (store, _) = onetrip_core::open_file(&path, t0()).unwrap();
     let cats: Vec<String> = store
         .read(|tx| {
             Ok(tx
@@ -61,7 +61,7 @@ fn sigkill_while_issuing_loses_no_committed_number() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.sqlite");
     {
-        let (s, _) = Store::open(&path, t0()).unwrap();
+        let (s, _) = onetrip_core::open_file(&path, t0()).unwrap();
         demo::create(&s, t0()).unwrap();
     }
     let mut acknowledged: BTreeSet<(String, String)> = BTreeSet::new();
@@ -118,7 +118,7 @@ fn sigkill_while_issuing_loses_no_committed_number() {
             }
         }
 
-        let (store, _) = Store::open(&path, t0()).unwrap();
+        let (store, _) = onetrip_core::open_file(&path, t0()).unwrap();
         let (rows, chain) = store
             .read(|tx| {
                 let rows: Vec<(String, String, String, u32)> = tx

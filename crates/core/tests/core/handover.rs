@@ -13,8 +13,8 @@ use onetrip_core::catalog::ListItems;
 use onetrip_core::hall::{UpdateWindow, WindowFields};
 use onetrip_core::handover::{
     AcceptHandback, AcknowledgeHandover, AnnotateHandover, BackNote, CaseNote, GetHandover,
-    GetHandoverFigures, HandoverFile, HandoverSheet, HandoverStatus, ListHandovers, ListNotices,
-    MarkNoticesRead, PrepareHandover, ReportHandback, StartEmergencyTakeover,
+    GetHandoverFigures, HandoverFile, HandoverSheet, HandoverStatus, ListHandovers,
+    PrepareHandover, ReportHandback, StartEmergencyTakeover,
 };
 use onetrip_core::posts::{
     AbsenceKind, GetCoverage, GetPostSettings, PostSettings, RequestAbsence, TakeoverRouting,
@@ -25,6 +25,7 @@ use onetrip_core::queue::{
     StartService,
 };
 use onetrip_core::staff::auth::SignOut;
+use onetrip_core::staff::inbox::{ListNotices, MarkNoticesRead};
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation};
 
 use crate::common::{Hall, demo_hall, t0};
@@ -506,7 +507,7 @@ fn a_case_running_late_during_the_takeover_counts_against_it_and_a_is_told_of_le
         .unwrap();
     // Weeks pass: the sweep raises the level while A is away, and A is told.
     let late = t0() + (40 * 24).hours();
-    t.h.store.sweep_deadlines(late).unwrap();
+    onetrip_core::app::jobs::sweep_deadlines(&t.h.store, late).unwrap();
     assert!(
         t.notices(&t.a, t0())
             .iter()
@@ -709,7 +710,8 @@ fn the_supervisor_is_told_of_an_uncovered_post() {
         },
     )
     .unwrap();
-    let (r, events) = t.h.store.sweep_deadlines(t0() + 5.minutes()).unwrap();
+    let (r, events) =
+        onetrip_core::app::jobs::sweep_deadlines(&t.h.store, t0() + 5.minutes()).unwrap();
     assert!(r.notices >= 1, "{r:?}");
     assert!(!events.is_empty());
     let n = t.notices(&t.sup, t0());
@@ -719,7 +721,7 @@ fn the_supervisor_is_told_of_an_uncovered_post() {
         "{n:?}"
     );
     // Once per post and day, however often the sweep runs.
-    t.h.store.sweep_deadlines(t0() + 10.minutes()).unwrap();
+    onetrip_core::app::jobs::sweep_deadlines(&t.h.store, t0() + 10.minutes()).unwrap();
     assert_eq!(t.notices(&t.sup, t0()).len(), n.len());
     // Covered once B takes over: no further notice the next day.
     t.run(
@@ -733,9 +735,7 @@ fn the_supervisor_is_told_of_an_uncovered_post() {
     )
     .unwrap();
     let (r, _) =
-        t.h.store
-            .sweep_deadlines(t0() + 24.hours() - 1.hour())
-            .unwrap();
+        onetrip_core::app::jobs::sweep_deadlines(&t.h.store, t0() + 24.hours() - 1.hour()).unwrap();
     assert_eq!(r.notices, 0);
 }
 

@@ -10,8 +10,8 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use onetrip_core::app::history::HistorySpec;
 use onetrip_core::cases::events::{self, CaseEvent, LoggedEvent};
-use onetrip_core::reports::history::HistorySpec;
 use onetrip_core::{Caller, demo, execute_json};
 use serde_json::{Value, json};
 
@@ -22,19 +22,19 @@ use crate::common::*;
 fn lived_in() -> Hall {
     let h = demo_hall();
     let to = date(2026, 11, 22);
-    h.store
-        .generate_history(
-            HistorySpec {
-                from: to.checked_sub(jiff::Span::new().days(89)).unwrap(),
-                to,
-                tickets: 6000,
-                cases: 1200,
-                seed: 1,
-                keep: false,
-            },
-            t0(),
-        )
-        .unwrap();
+    onetrip_core::app::history::generate(
+        &h.store,
+        HistorySpec {
+            from: to.checked_sub(jiff::Span::new().days(89)).unwrap(),
+            to,
+            tickets: 6000,
+            cases: 1200,
+            seed: 1,
+            keep: false,
+        },
+        t0(),
+    )
+    .unwrap();
     h
 }
 
@@ -130,7 +130,9 @@ fn supervisor_reads() -> Vec<(&'static str, Value)> {
 #[test]
 fn every_generated_case_replays_and_its_stored_deadlines_are_the_functions() {
     let h = lived_in();
-    let cases: Vec<(String, String, String, Option<String>, Option<u32>, i64)> = h
+    /// (id, status, level, timing, workdays used, promised due) as stored.
+    type Stored = (String, String, String, Option<String>, Option<u32>, i64);
+    let cases: Vec<Stored> = h
         .store
         .read(|tx| {
             Ok(tx
@@ -144,7 +146,7 @@ fn every_generated_case_replays_and_its_stored_deadlines_are_the_functions() {
         })
         .unwrap();
     assert_eq!(cases.len(), 1200);
-    let (cal, _) = h.store.calendar_and_rule().unwrap();
+    let (cal, _) = onetrip_core::deadlines::settings::calendar_and_rule(&h.store).unwrap();
     let mut extended = 0;
     for (id, status, level, timing, workdays, promised_due) in cases {
         let (log, d) = h
@@ -190,7 +192,7 @@ fn every_generated_case_replays_and_its_stored_deadlines_are_the_functions() {
 fn every_screen_reads_on_the_lived_in_hall_for_every_demo_account() {
     let h = lived_in();
     // The sweep runs first, as on any desktop or server start: it must not trip either.
-    h.store.sweep_deadlines(t0()).unwrap();
+    onetrip_core::app::jobs::sweep_deadlines(&h.store, t0()).unwrap();
     // Eight clerks, six windows: each clerk signs in at a window, reads, and signs out again.
     let mut next_window = (1..=6u32).cycle();
     for (login, _name, role) in demo::ACCOUNTS {
@@ -302,7 +304,6 @@ fn a_case_the_state_machine_refuses_is_shown_flagged_and_hides_nothing_else() {
     let detail = op(&h, &clerk, t0(), "case.get", json!({"id": odd}));
     assert!(!detail["case"]["problem"].is_null());
     assert_eq!(detail["allowed"], json!([]), "nothing can be done to it");
-    h.store
-        .sweep_deadlines(t0() + jiff::SignedDuration::from_hours(1))
+    onetrip_core::app::jobs::sweep_deadlines(&h.store, t0() + jiff::SignedDuration::from_hours(1))
         .unwrap();
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod applications;
+mod architecture;
 mod audit;
 mod auth;
 mod backup;
@@ -21,6 +22,7 @@ mod lived_in;
 mod posts;
 mod privacy;
 mod queue;
+mod reactions;
 mod reports;
 mod roles;
 mod store;

@@ -5,7 +5,7 @@
 use crate::common::{demo_hall, t0};
 use onetrip_core::cases::{AcceptCase, GetCase, RevealApplicant};
 use onetrip_core::catalog::ListItems;
-use onetrip_core::hall::GetHallBoard;
+use onetrip_core::queue::GetHallBoard;
 use onetrip_core::queue::ticket::GetTicketSlip;
 use onetrip_core::queue::{GetQueueBoard, IssueTicket};
 use onetrip_core::{Caller, DeviceKind, ErrorCode};
@@ -190,24 +190,24 @@ fn the_display_the_kiosk_and_the_printed_ticket_never_carry_a_full_name_or_numbe
 
 #[test]
 fn the_purge_anonymises_old_cases_keeps_their_statistics_and_refuses_the_retention_time() {
+    use onetrip_core::app::history::HistorySpec;
     use onetrip_core::privacy::{GetPrivacySettings, PurgePersonalData};
-    use onetrip_core::reports::history::HistorySpec;
     use onetrip_core::reports::{GetFigures, ReportFilter};
 
     let h = demo_hall();
-    h.store
-        .generate_history(
-            HistorySpec {
-                from: jiff::civil::date(2023, 3, 1),
-                to: jiff::civil::date(2023, 8, 31),
-                tickets: 1500,
-                cases: 400,
-                seed: 11,
-                keep: false,
-            },
-            t0(),
-        )
-        .unwrap();
+    onetrip_core::app::history::generate(
+        &h.store,
+        HistorySpec {
+            from: jiff::civil::date(2023, 3, 1),
+            to: jiff::civil::date(2023, 8, 31),
+            tickets: 1500,
+            cases: 400,
+            seed: 11,
+            keep: false,
+        },
+        t0(),
+    )
+    .unwrap();
     let admin = h.as_token(&h.sign_in("admin", None));
     assert_eq!(
         h.store

@@ -10,9 +10,9 @@ use crate::common::{Hall, demo_hall, t0};
 use base64::Engine;
 use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp};
+use onetrip_core::app::history::{Generated, HistorySpec};
 use onetrip_core::queue::*;
 use onetrip_core::reports::filing::{GetFiledReport, ListFiledReports, ReportKind, due};
-use onetrip_core::reports::history::{Generated, HistorySpec};
 use onetrip_core::reports::*;
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation};
 
@@ -352,20 +352,19 @@ fn bad_report_requests_are_refused_with_their_code_and_field() {
 /// The demo hall with three months of generated history (July–September 2026).
 fn history() -> (Hall, Generated) {
     let h = demo_hall();
-    let g = h
-        .store
-        .generate_history(
-            HistorySpec {
-                from: date(2026, 7, 1),
-                to: date(2026, 9, 30),
-                tickets: 4000,
-                cases: 900,
-                seed: 7,
-                keep: true,
-            },
-            t0(),
-        )
-        .unwrap();
+    let g = onetrip_core::app::history::generate(
+        &h.store,
+        HistorySpec {
+            from: date(2026, 7, 1),
+            to: date(2026, 9, 30),
+            tickets: 4000,
+            cases: 900,
+            seed: 7,
+            keep: true,
+        },
+        t0(),
+    )
+    .unwrap();
     assert_eq!((g.tickets, g.cases), (4000, 900));
     (h, g)
 }
@@ -404,9 +403,8 @@ fn figures_over_a_generated_history_match_what_was_generated() {
         (
             "all",
             filter("2026-08-01", "2026-08-31"),
-            Box::new(|_: &onetrip_core::reports::history::GenTicket| true)
-                as Box<dyn Fn(&_) -> bool>,
-            Box::new(|_: &onetrip_core::reports::history::GenCase| true) as Box<dyn Fn(&_) -> bool>,
+            Box::new(|_: &onetrip_core::app::history::GenTicket| true) as Box<dyn Fn(&_) -> bool>,
+            Box::new(|_: &onetrip_core::app::history::GenCase| true) as Box<dyn Fn(&_) -> bool>,
         ),
         (
             "clerk",
@@ -416,13 +414,13 @@ fn figures_over_a_generated_history_match_what_was_generated() {
             },
             Box::new({
                 let c = some_clerk.clone();
-                move |t: &onetrip_core::reports::history::GenTicket| {
+                move |t: &onetrip_core::app::history::GenTicket| {
                     t.staff_id.as_deref() == Some(c.as_str())
                 }
             }),
             Box::new({
                 let c = some_clerk.clone();
-                move |x: &onetrip_core::reports::history::GenCase| x.owner_id == c
+                move |x: &onetrip_core::app::history::GenCase| x.owner_id == c
             }),
         ),
         (
@@ -431,10 +429,10 @@ fn figures_over_a_generated_history_match_what_was_generated() {
                 item_id: Some(some_item.clone()),
                 ..filter("2026-08-01", "2026-08-31")
             },
-            Box::new(|_: &onetrip_core::reports::history::GenTicket| true),
+            Box::new(|_: &onetrip_core::app::history::GenTicket| true),
             Box::new({
                 let i = some_item.clone();
-                move |x: &onetrip_core::reports::history::GenCase| x.item_id == i
+                move |x: &onetrip_core::app::history::GenCase| x.item_id == i
             }),
         ),
         (
@@ -445,11 +443,9 @@ fn figures_over_a_generated_history_match_what_was_generated() {
             },
             Box::new({
                 let c = cat_b.clone();
-                move |t: &onetrip_core::reports::history::GenTicket| t.category_id == c
+                move |t: &onetrip_core::app::history::GenTicket| t.category_id == c
             }),
-            Box::new(move |x: &onetrip_core::reports::history::GenCase| {
-                items_b.contains(&x.item_id)
-            }),
+            Box::new(move |x: &onetrip_core::app::history::GenCase| items_b.contains(&x.item_id)),
         ),
     ] {
         let f = run(&h, &sup, t0(), GetFigures { filter: fl.clone() }).unwrap();
@@ -930,23 +926,23 @@ fn what_is_due_follows_closing_time_the_calendar_and_the_filing_days() {
 #[test]
 fn reports_are_filed_once_beside_the_archive_and_checked_when_read() {
     let h = demo_hall();
-    h.store
-        .generate_history(
-            HistorySpec {
-                from: date(2026, 10, 1),
-                to: date(2026, 11, 2),
-                tickets: 600,
-                cases: 120,
-                seed: 3,
-                keep: false,
-            },
-            t0(),
-        )
-        .unwrap();
+    onetrip_core::app::history::generate(
+        &h.store,
+        HistorySpec {
+            from: date(2026, 10, 1),
+            to: date(2026, 11, 2),
+            tickets: 600,
+            cases: 120,
+            seed: 3,
+            keep: false,
+        },
+        t0(),
+    )
+    .unwrap();
     // Monday 2026-11-02, 17:30 Beijing (after the demo hall's 17:00 closing).
     let now: Timestamp = "2026-11-02T09:30:00Z".parse().unwrap();
     let before = h.audit_count();
-    let (filed, events) = h.store.file_due_reports(now).unwrap();
+    let (filed, events) = onetrip_core::app::jobs::file_reports(&h.store, now).unwrap();
     let got: Vec<(ReportKind, &str)> = filed.iter().map(|f| (f.kind, f.from.as_str())).collect();
     assert_eq!(
         got,
@@ -964,15 +960,13 @@ fn reports_are_filed_once_beside_the_archive_and_checked_when_read() {
     );
     // Nothing more is due a minute later, nor the next morning before closing.
     assert!(
-        h.store
-            .file_due_reports(now + SignedDuration::from_mins(1))
+        onetrip_core::app::jobs::file_reports(&h.store, now + SignedDuration::from_mins(1))
             .unwrap()
             .0
             .is_empty()
     );
     assert!(
-        h.store
-            .file_due_reports(now + SignedDuration::from_hours(16))
+        onetrip_core::app::jobs::file_reports(&h.store, now + SignedDuration::from_hours(16))
             .unwrap()
             .0
             .is_empty()

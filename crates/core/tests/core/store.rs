@@ -2,7 +2,7 @@
 
 use crate::common::{file_bytes, t0};
 use onetrip_core::ErrorCode;
-use onetrip_core::store::{self, MIGRATIONS, SCHEMA_VERSION, Store};
+use onetrip_core::store::{self, MIGRATIONS, SCHEMA_VERSION};
 
 fn schema_of(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -39,7 +39,7 @@ fn older_build_database(path: &std::path::Path, n: usize) {
 fn fresh_schema_equals_migrated_schema_from_every_older_version() {
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh.sqlite");
-    let (_s, report) = Store::open(&fresh, t0()).unwrap();
+    let (_s, report) = onetrip_core::open_file(&fresh, t0()).unwrap();
     assert!(report.created);
     assert_eq!(report.to_version, SCHEMA_VERSION);
     let want = schema_of(&fresh);
@@ -50,7 +50,7 @@ fn fresh_schema_equals_migrated_schema_from_every_older_version() {
     for n in 0..MIGRATIONS.len() {
         let old = dir.path().join(format!("old{n}.sqlite"));
         older_build_database(&old, n);
-        let (_s, report) = Store::open(&old, t0()).unwrap();
+        let (_s, report) = onetrip_core::open_file(&old, t0()).unwrap();
         assert_eq!(report.from_version, n as u32);
         assert_eq!(
             schema_of(&old),
@@ -91,7 +91,7 @@ fn newer_database_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newer.sqlite");
     {
-        let (_s, _) = Store::open(&path, t0()).unwrap();
+        let (_s, _) = onetrip_core::open_file(&path, t0()).unwrap();
     }
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
@@ -102,7 +102,7 @@ fn newer_database_is_refused_and_left_untouched() {
     }
     let before = file_bytes(&path);
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
-    let err = Store::open(&path, t0()).unwrap_err();
+    let err = onetrip_core::open_file(&path, t0()).unwrap_err();
     assert_eq!(err.code, ErrorCode::SchemaTooNew);
     assert!(
         err.message.contains("更新版本"),
@@ -130,7 +130,7 @@ fn foreign_sqlite_file_is_refused() {
         .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
         .unwrap();
     let before = file_bytes(&path);
-    let err = Store::open(&path, t0()).unwrap_err();
+    let err = onetrip_core::open_file(&path, t0()).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidFormat);
     assert_eq!(file_bytes(&path), before);
 }
@@ -155,7 +155,7 @@ fn existing_database_is_backed_up_before_migrating_and_only_five_kept() {
         let at = t0()
             .checked_add(jiff::SignedDuration::from_secs(round * 60))
             .unwrap();
-        let (s, report) = Store::open(&path, at).unwrap();
+        let (s, report) = onetrip_core::open_file(&path, at).unwrap();
         let backup = report
             .backup
             .clone()
@@ -188,7 +188,7 @@ fn existing_database_is_backed_up_before_migrating_and_only_five_kept() {
 #[test]
 fn pragmas_are_set() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(dir.path().join("p.sqlite"), t0()).unwrap();
+    let (s, _) = onetrip_core::open_file(dir.path().join("p.sqlite"), t0()).unwrap();
     s.read(|tx| {
         let mode: String = tx.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         let fk: i64 = tx.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;

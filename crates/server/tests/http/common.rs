@@ -52,7 +52,7 @@ pub fn start() -> Server {
 }
 
 fn open(location: &str, dir: &tempfile::TempDir) -> Store {
-    Store::open_location(location, Some(dir.path()), t0())
+    onetrip_core::open(location, Some(dir.path()), t0())
         .unwrap_or_else(|e| panic!("open {location}: {e}"))
         .0
 }

@@ -2,7 +2,7 @@
 
 /**
  * Completion figures for one item, one clerk, or the whole hall (the deadline board's period
- * figures: the decided cases of the reports, [`crate::reports::CaseRow`]).
+ * figures: the decided cases of the reports, [`super::CaseRow`]).
  */
 export type StatsRow = { key: string, name: string, decided: number, early: number, on_time: number, late: number, 
 /**

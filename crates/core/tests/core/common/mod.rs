@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use onetrip_core::hall::{GetHallBoard, HallBoard};
+use onetrip_core::queue::{GetHallBoard, HallBoard};
 use onetrip_core::staff::auth::{SessionInfo, SignIn};
 use onetrip_core::{Caller, Store, demo};
 
@@ -207,7 +207,7 @@ pub fn new_location(dir: &Path) -> String {
 }
 
 pub fn open_location(location: &str, dir: &Path, at: Timestamp) -> Store {
-    Store::open_location(location, Some(dir), at)
+    onetrip_core::open(location, Some(dir), at)
         .unwrap_or_else(|e| panic!("open {location}: {e}"))
         .0
 }

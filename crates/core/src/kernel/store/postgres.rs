@@ -25,7 +25,7 @@ use jiff::Timestamp;
 
 use super::sql::{PgConn, Tx, pg_error};
 use super::{MIGRATIONS, OpenReport, SCHEMA_VERSION};
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
 
 /// The advisory lock key every write takes ("OTRP").
 pub const WRITE_LOCK: i64 = 0x4F54_5250;
@@ -253,7 +253,7 @@ pub(crate) fn notify_in(tx: &Tx<'_>, payload: &str) -> Result<()> {
 pub struct Notification {
     pub instance: String,
     #[serde(default)]
-    pub events: Vec<crate::HallEvent>,
+    pub events: Vec<crate::kernel::event::HallEvent>,
     #[serde(default)]
     pub resync: bool,
 }
@@ -262,7 +262,7 @@ pub struct Notification {
 pub const MAX_PAYLOAD: usize = 7900;
 
 impl Notification {
-    pub fn payload(instance: &str, events: &[crate::HallEvent]) -> String {
+    pub fn payload(instance: &str, events: &[crate::kernel::event::HallEvent]) -> String {
         let full = Notification {
             instance: instance.to_owned(),
             events: events.to_vec(),
@@ -289,12 +289,12 @@ impl Notification {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
     /// Another server committed these.
-    Events(Vec<crate::HallEvent>),
+    Events(Vec<crate::kernel::event::HallEvent>),
     /// Events may have been missed: every client should reload.
     Resync,
 }
 
-impl crate::Store {
+impl super::Store {
     /// Block, passing every other server's committed events to `on`, until `stop` is set
     /// (checked twice a second). Our own notifications are skipped: their events were
     /// published when they committed. A lost listening connection is reopened every second and
@@ -368,7 +368,7 @@ pub fn create_scratch_database(server_url: &str) -> Result<String> {
     let mut admin = config
         .connect(postgres::NoTls)
         .map_err(|e| unreachable(&e))?;
-    let name = format!("t_{}", crate::ids::new_id().replace('-', ""));
+    let name = format!("t_{}", crate::kernel::ids::new_id().replace('-', ""));
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .map_err(|e| storage_error(&e))?;

@@ -14,7 +14,6 @@
 //! - SQL stays in the store layer (`*/store.rs` query modules per table) so that the same
 //!   operations can later run on PostgreSQL in hall mode.
 
-pub mod backup;
 pub mod dialect;
 pub mod postgres;
 mod sql;
@@ -27,7 +26,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use sql::{Args, Row, Rows, Stmt, Tx};
 
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
 
 /// A versioned schema change. `version` is its 1-based position.
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +94,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "idle_sign_out",
         sql: include_str!("migrations/0011_idle_sign_out.sql"),
     },
+    Migration {
+        version: 12,
+        name: "layers",
+        sql: include_str!("migrations/0012_layers.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -124,7 +128,62 @@ pub struct Store {
     path: PathBuf,
     /// This process's id among the servers on one database (tags its NOTIFY payloads).
     instance: String,
-    pub(crate) calendars: crate::calendar::CalendarCache,
+    /// What the layers above keep per open store (a capability's caches, the top layer's
+    /// wiring): see [`Shared`].
+    shared: Shared,
+}
+
+/// Values kept beside an open store, one per type: a capability's cache (the calendar index of
+/// the current version), the top layer's wiring. The kernel stores them without knowing them.
+#[derive(Default)]
+pub struct Shared(
+    Mutex<
+        std::collections::HashMap<
+            std::any::TypeId,
+            std::sync::Arc<dyn std::any::Any + Send + Sync>,
+        >,
+    >,
+);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared(..)")
+    }
+}
+
+impl Shared {
+    /// The value of type `T`, created with `T::default()` the first time.
+    pub fn get_or_default<T: Default + Send + Sync + 'static>(&self) -> std::sync::Arc<T> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| std::sync::Arc::new(T::default()));
+        entry
+            .clone()
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("keyed by its own type id"))
+    }
+    /// The value of type `T`, if one was provided.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<std::sync::Arc<T>> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&std::any::TypeId::of::<T>())
+            .cloned()
+            .and_then(|v| v.downcast::<T>().ok())
+    }
+    /// Keep `value` (replacing an earlier one of its type).
+    pub fn provide<T: Send + Sync + 'static>(&self, value: T) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.insert(std::any::TypeId::of::<T>(), std::sync::Arc::new(value));
+    }
 }
 
 /// Where the hall's records live: one SQLite file (a desktop, a small hall) or a PostgreSQL
@@ -159,12 +218,6 @@ impl Store {
         let conn = Connection::open(&path)?;
         configure(&conn)?;
         migrate(&conn, from_version, now)?;
-        let calendars = crate::calendar::CalendarCache::default();
-        {
-            let tx = conn.unchecked_transaction()?;
-            crate::calendar::sync_bundle(&Tx::sqlite(&tx), &calendars, now)?;
-            tx.commit()?;
-        }
         let report = OpenReport {
             created: !has_schema,
             from_version,
@@ -175,11 +228,16 @@ impl Store {
             Store {
                 backend: Backend::Sqlite(Mutex::new(conn)),
                 path,
-                instance: crate::ids::new_id(),
-                calendars,
+                instance: crate::kernel::ids::new_id(),
+                shared: Shared::default(),
             },
             report,
         ))
+    }
+
+    /// Values kept beside this store by the layers above (see [`Shared`]).
+    pub fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// Open (creating the schema if needed) and migrate the PostgreSQL database at `url`
@@ -194,14 +252,12 @@ impl Store {
         std::fs::create_dir_all(&data_dir)?;
         let pool = postgres::Pool::connect(url)?;
         let report = pool.migrate(now)?;
-        let calendars = crate::calendar::CalendarCache::default();
-        pool.transaction(true, |tx| crate::calendar::sync_bundle(tx, &calendars, now))?;
         Ok((
             Store {
                 backend: Backend::Postgres(Box::new(pool)),
                 path: data_dir,
-                instance: crate::ids::new_id(),
-                calendars,
+                instance: crate::kernel::ids::new_id(),
+                shared: Shared::default(),
             },
             report,
         ))
@@ -299,7 +355,7 @@ impl Store {
 
     /// The SQLite connection; on PostgreSQL a coded refusal (file backups are SQLite's: a
     /// PostgreSQL hall backs up with its own tools, `pg_dump` or streaming replication).
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+    pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
         match &self.backend {
             Backend::Sqlite(conn) => conn
                 .lock()
@@ -313,7 +369,7 @@ impl Store {
 }
 
 /// A file written by a newer build: refused and left untouched (opening, restoring).
-fn schema_too_new(path: &Path, found: u32) -> CoreError {
+pub(crate) fn schema_too_new(path: &Path, found: u32) -> CoreError {
     CoreError::new(
         ErrorCode::SchemaTooNew,
         format!(
@@ -326,7 +382,7 @@ fn schema_too_new(path: &Path, found: u32) -> CoreError {
 }
 
 /// Read the schema version of an existing file without writing to it.
-fn inspect(path: &Path) -> Result<(u32, bool)> {
+pub(crate) fn inspect(path: &Path) -> Result<(u32, bool)> {
     let conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
             CoreError::new(
@@ -404,7 +460,7 @@ fn apply_migration(tx: &Tx<'_>, m: &Migration, now: Timestamp) -> Result<()> {
     })?;
     tx.execute(
         "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![m.version, m.name, crate::ids::sha256_hex(m.sql.as_bytes()), crate::clock::to_ms(now)],
+        rusqlite::params![m.version, m.name, crate::kernel::ids::sha256_hex(m.sql.as_bytes()), crate::kernel::clock::to_ms(now)],
     )?;
     Ok(())
 }
@@ -422,7 +478,7 @@ fn migrate(conn: &Connection, from: u32, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
-fn backup_connection(conn: &Connection, dest: &Path) -> Result<()> {
+pub(crate) fn backup_connection(conn: &Connection, dest: &Path) -> Result<()> {
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -463,7 +519,7 @@ fn backup_before_migration(db: &Path, from_version: u32, now: Timestamp) -> Resu
 }
 
 /// The file name stem backups of the database at `db` start with.
-fn stem_of(db: &Path) -> String {
+pub(crate) fn stem_of(db: &Path) -> String {
     db.file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("onetrip")
@@ -471,7 +527,7 @@ fn stem_of(db: &Path) -> String {
 }
 
 /// The time in a backup's name: names sort by time.
-fn backup_stamp(now: Timestamp) -> String {
+pub(crate) fn backup_stamp(now: Timestamp) -> String {
     now.strftime("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
 
@@ -495,7 +551,7 @@ pub fn backups_of(dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
 }
 
 /// Keep the newest `keep` backups of `stem` in `dir`.
-fn prune_backups(dir: &Path, stem: &str, keep: usize) -> Result<()> {
+pub(crate) fn prune_backups(dir: &Path, stem: &str, keep: usize) -> Result<()> {
     let mut files = backups_of(dir, stem)?;
     while files.len() > keep {
         std::fs::remove_file(files.remove(0))?;

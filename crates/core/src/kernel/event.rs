@@ -44,3 +44,13 @@ pub struct HallEvent {
 
 /// The Tauri / WebSocket event name all windows subscribe to.
 pub const EVENT_NAME: &str = "onetrip://hall-event";
+
+/// Something that happened in the domain, inside a write transaction: "the calendar changed",
+/// "a takeover became active". A capability emits it ([`crate::kernel::op::Cx::emit`]) instead of
+/// calling a capability above it; the reactions registered for it in the top layer
+/// ([`crate::app::reactions`]) run at once, in the same transaction. Each capability defines its
+/// own events next to the operations that emit them.
+pub trait DomainEvent: std::any::Any + std::fmt::Debug + Send {
+    /// A stable name, `capability.happened` (the reactions table is keyed by it).
+    fn name(&self) -> &'static str;
+}

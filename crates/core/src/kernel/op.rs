@@ -9,19 +9,68 @@
 //!   exactly one event before committing. Any failure rolls everything back.
 //! - `now` is given by the caller's clock; nothing here reads the system time.
 
-use crate::store::Tx;
+use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use ts_rs::TS;
 
-use crate::audit::{self, AuditDraft};
-use crate::clock::to_ms;
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::event::{HallEvent, Topic};
-use crate::ids::sha256_hex;
-use crate::staff::Role;
-use crate::store::Store;
+use crate::kernel::audit::{self, AuditDraft};
+use crate::kernel::clock::to_ms;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::event::DomainEvent;
+use crate::kernel::event::{HallEvent, Topic};
+use crate::kernel::store::Store;
+
+/// A staff member's role: what they may do. Part of access control, so it lives here; the
+/// accounts themselves are the staff capability's.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Clerk,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Role> {
+        match s {
+            "clerk" => Ok(Role::Clerk),
+            "supervisor" => Ok(Role::Supervisor),
+            "admin" => Ok(Role::Admin),
+            other => Err(
+                CoreError::new(ErrorCode::InvalidFormat, format!("未知角色：{other}"))
+                    .field("role"),
+            ),
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Clerk => "窗口人员",
+            Role::Supervisor => "分管领导",
+            Role::Admin => "系统管理员",
+        }
+    }
+}
 
 /// Who may call an operation. Checked in core by [`Store::execute`].
 #[derive(
@@ -133,6 +182,18 @@ pub struct StaffActor {
     pub must_change_password: bool,
 }
 
+impl audit::Who for Actor {
+    fn kind(&self) -> &'static str {
+        Actor::kind(self)
+    }
+    fn id(&self) -> Option<String> {
+        Actor::id(self)
+    }
+    fn display_name(&self) -> String {
+        Actor::display_name(self)
+    }
+}
+
 impl Actor {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -210,18 +271,41 @@ impl Actor {
     }
 }
 
+/// What the top layer plugs into the kernel when a store is opened ([`crate::app::open`]):
+/// who a credential is (the staff and device capabilities know), and what reacts to a domain
+/// event (the reactions table). The kernel calls both without knowing any capability.
+#[derive(Clone, Copy)]
+pub struct Wiring {
+    /// Resolve a staff session or device token, in the operation's own transaction.
+    pub identity: fn(&Tx<'_>, &Credential, Timestamp) -> Result<Actor>,
+    /// Run every reaction registered for `event`, in the emitting transaction.
+    pub react: fn(&mut Cx<'_>, &dyn DomainEvent) -> Result<()>,
+}
+
+impl std::fmt::Debug for Wiring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wiring")
+    }
+}
+
+/// How deep reactions may cascade (a reaction's effect emitting an event of its own) before it
+/// is treated as a loop.
+const MAX_REACTION_DEPTH: u8 = 6;
+
 /// What an operation sees while it runs.
 pub struct Cx<'a> {
     pub tx: &'a Tx<'a>,
     pub actor: Actor,
     pub now: Timestamp,
     pub source: Option<String>,
-    calendars: &'a crate::calendar::CalendarCache,
-    /// The folder holding the database: notices are archived beside it.
-    pub(crate) data_dir: &'a std::path::Path,
+    store: &'a Store,
+    wiring: Wiring,
     op: &'static str,
     audits: u32,
     events: Vec<HallEvent>,
+    /// What reactions did, added to the operation's audit summary.
+    effects: Vec<String>,
+    depth: u8,
     refusal: &'a std::cell::RefCell<Option<Refusal>>,
 }
 
@@ -236,8 +320,14 @@ impl<'a> Cx<'a> {
         *self.refusal.borrow_mut() = Some(Box::new(f));
     }
 
-    /// Append this operation's audit row (exactly once per write) and its live event.
-    pub fn record(&mut self, topic: Topic, draft: AuditDraft) -> Result<()> {
+    /// Append this operation's audit row (exactly once per write) and its live event. What
+    /// reactions reported so far ([`Cx::effect`]) is added to the summary: emit before you
+    /// record.
+    pub fn record(&mut self, topic: Topic, mut draft: AuditDraft) -> Result<()> {
+        if !self.effects.is_empty() {
+            draft.summary = format!("{}；{}", draft.summary, self.effects.join("；"));
+            self.effects.clear();
+        }
         let subject_id = draft.subject_id.clone();
         audit::append(
             self.tx,
@@ -270,9 +360,50 @@ impl<'a> Cx<'a> {
         to_ms(self.now)
     }
 
-    /// The working-day calendar as of this transaction.
-    pub fn calendar(&self) -> Result<std::sync::Arc<crate::calendar::WorkCalendar>> {
-        crate::calendar::current(self.tx, self.calendars)
+    /// A domain event happened in this transaction: every reaction registered for it runs now,
+    /// in the same transaction (its effects commit or roll back with the operation).
+    pub fn emit(&mut self, event: impl DomainEvent) -> Result<()> {
+        if self.depth >= MAX_REACTION_DEPTH {
+            return Err(CoreError::internal(format!(
+                "领域事件 {} 的连锁反应超过 {MAX_REACTION_DEPTH} 层，疑为循环，已全部撤销",
+                event.name()
+            )));
+        }
+        self.depth += 1;
+        let out = (self.wiring.react)(self, &event);
+        self.depth -= 1;
+        out
+    }
+
+    /// A reaction reports what it did ("重算在办件 3 件"): it joins the operation's audit row.
+    pub fn effect(&mut self, text: impl Into<String>) {
+        self.effects.push(text.into());
+    }
+
+    /// The live events this operation will publish after commit (a job adds its own).
+    pub fn publish(&mut self, topic: Topic) {
+        self.events.push(HallEvent {
+            topic,
+            op: self.op.to_owned(),
+            subject_id: None,
+            source: self.source.clone(),
+            at: self.now,
+        });
+    }
+
+    /// A value kept beside the store (a capability's cache): see [`crate::kernel::store::Shared`].
+    pub fn shared<T: Default + Send + Sync + 'static>(&self) -> std::sync::Arc<T> {
+        self.store.shared().get_or_default::<T>()
+    }
+
+    /// The folder holding the database: notices and reports are archived beside it.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.store.data_dir()
+    }
+
+    /// The name of the running operation or job.
+    pub fn op(&self) -> &'static str {
+        self.op
     }
 }
 
@@ -307,8 +438,9 @@ impl Store {
         req: O,
     ) -> Result<Outcome<O::Response>> {
         let refusal = std::cell::RefCell::new(None);
+        let wiring = self.wiring()?;
         let body = |tx: &Tx<'_>| -> Result<Outcome<O::Response>> {
-            let actor = resolve_actor(tx, &caller.credential, now)?;
+            let actor = resolve_actor(&wiring, tx, &caller.credential, now)?;
             actor.check(O::ACCESS, O::DEVICES, O::NAME)?;
             if let Actor::Staff(s) = &actor
                 && s.must_change_password
@@ -342,7 +474,7 @@ impl Store {
             // What the refusal remembers is a write of its own: one audit row, like any write.
             let unused = std::cell::RefCell::new(None);
             self.write(|tx| {
-                let actor = resolve_actor(tx, &caller.credential, now)?;
+                let actor = resolve_actor(&wiring, tx, &caller.credential, now)?;
                 self.run_with_cx(tx, actor, caller, now, O::NAME, &unused, 1, remember)
             })?;
         }
@@ -351,10 +483,18 @@ impl Store {
 }
 
 impl Store {
+    /// The top layer's wiring, provided when the store was opened through
+    /// [`crate::app::open`].
+    fn wiring(&self) -> Result<Wiring> {
+        self.shared().get::<Wiring>().map(|w| *w).ok_or_else(|| {
+            CoreError::internal("数据库未经 onetrip_core::open 打开：缺少身份解析与领域反应的接线")
+        })
+    }
+
     /// Run a job of the hall's own (the scheduled report filing) with an operation context,
     /// as the system actor `who`. Unlike [`Store::execute`] the job decides how many audit
     /// rows it appends (one per record it files); a read job appends none.
-    pub(crate) fn system_job<R>(
+    pub fn system_job<R>(
         &self,
         who: &str,
         op: &'static str,
@@ -362,6 +502,7 @@ impl Store {
         writes: bool,
         f: impl FnOnce(&mut Cx<'_>) -> Result<R>,
     ) -> Result<(R, Vec<HallEvent>)> {
+        let wiring = self.wiring()?;
         let body = |tx: &Tx<'_>| -> Result<(R, Vec<HallEvent>)> {
             let refusal = std::cell::RefCell::new(None);
             let mut cx = Cx {
@@ -369,11 +510,13 @@ impl Store {
                 actor: Actor::System(who.to_owned()),
                 now,
                 source: Some(who.to_owned()),
-                calendars: &self.calendars,
-                data_dir: self.data_dir(),
+                store: self,
+                wiring,
                 op,
                 audits: 0,
                 events: vec![],
+                effects: vec![],
+                depth: 0,
                 refusal: &refusal,
             };
             let out = f(&mut cx)?;
@@ -409,11 +552,13 @@ impl Store {
             actor,
             now,
             source: caller.source.clone(),
-            calendars: &self.calendars,
-            data_dir: self.data_dir(),
+            store: self,
+            wiring: self.wiring()?,
             op,
             audits: 0,
             events: vec![],
+            effects: vec![],
+            depth: 0,
             refusal,
         };
         let out = f(&mut cx)?;
@@ -428,14 +573,15 @@ impl Store {
     }
 
     /// On PostgreSQL, hand the events to the other hall servers on the database (see
-    /// [`crate::store::postgres`]): sent by the write transaction, so delivered only if it
+    /// [`crate::kernel::store::postgres`]): sent by the write transaction, so delivered only if it
     /// commits. On SQLite there are no other servers.
     pub(crate) fn announce(&self, tx: &Tx<'_>, events: &[HallEvent]) -> Result<()> {
         if events.is_empty() || !tx.is_postgres() {
             return Ok(());
         }
-        let payload = crate::store::postgres::Notification::payload(self.instance(), events);
-        crate::store::postgres::notify_in(tx, &payload)
+        let payload =
+            crate::kernel::store::postgres::Notification::payload(self.instance(), events);
+        crate::kernel::store::postgres::notify_in(tx, &payload)
     }
 
     /// Check that `caller` may call an operation needing `access`, without running anything.
@@ -447,81 +593,26 @@ impl Store {
         devices: &[DeviceKind],
         op: &str,
     ) -> Result<()> {
-        self.read(|tx| resolve_actor(tx, &caller.credential, now)?.check(access, devices, op))
+        let wiring = self.wiring()?;
+        self.read(|tx| {
+            resolve_actor(&wiring, tx, &caller.credential, now)?.check(access, devices, op)
+        })
     }
 }
 
-/// Look the credential up in the same transaction the operation runs in.
-fn resolve_actor(tx: &Tx<'_>, credential: &Credential, now: Timestamp) -> Result<Actor> {
+/// Look the credential up in the same transaction the operation runs in: a session or device
+/// token through the wiring (the staff and device capabilities own those tables).
+fn resolve_actor(
+    wiring: &Wiring,
+    tx: &Tx<'_>,
+    credential: &Credential,
+    now: Timestamp,
+) -> Result<Actor> {
     match credential {
         Credential::Anonymous => Ok(Actor::Anonymous),
         Credential::Device(kind) => Ok(Actor::Device(*kind)),
         Credential::System(who) => Ok(Actor::System(who.clone())),
-        Credential::DeviceToken(token) => match crate::devices::resolve(tx, token)? {
-            Some(kind) => Ok(Actor::Device(kind)),
-            None => Err(CoreError::new(
-                ErrorCode::Unauthenticated,
-                "设备凭证无效或已注销，请管理员重新登记",
-            )),
-        },
-        Credential::Token(token) => {
-            let row = tx
-                .query_row(
-                    "SELECT s.id, s.staff_id, s.window_id, s.expires_at, s.ended_at,
-                            st.name, st.role, st.active, st.must_change_password
-                     FROM sessions s JOIN staff st ON st.id = s.staff_id
-                     WHERE s.token_hash = ?1",
-                    [sha256_hex(token.as_bytes())],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, i64>(3)?,
-                            r.get::<_, Option<i64>>(4)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
-                            r.get::<_, bool>(7)?,
-                            r.get::<_, bool>(8)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((
-                session_id,
-                staff_id,
-                window_id,
-                expires_at,
-                ended_at,
-                name,
-                role,
-                active,
-                must_change,
-            )) = row
-            else {
-                return Err(CoreError::new(
-                    ErrorCode::Unauthenticated,
-                    "登录凭证无效，请重新登录",
-                ));
-            };
-            if ended_at.is_some() || expires_at <= to_ms(now) {
-                return Err(CoreError::new(
-                    ErrorCode::SessionExpired,
-                    "登录已失效（已退出、超时或被释放），请重新登录",
-                ));
-            }
-            if !active {
-                return Err(CoreError::new(ErrorCode::StaffInactive, "该账号已停用"));
-            }
-            Ok(Actor::Staff(StaffActor {
-                staff_id,
-                session_id,
-                name,
-                role: Role::parse(&role)?,
-                window_id,
-                must_change_password: must_change,
-            }))
-        }
+        Credential::Token(_) | Credential::DeviceToken(_) => (wiring.identity)(tx, credential, now),
     }
 }
 
@@ -544,3 +635,78 @@ impl OpInfo {
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Empty {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Echo;
+    impl DomainEvent for Echo {
+        fn name(&self) -> &'static str {
+            "test.echo"
+        }
+    }
+
+    fn no_identity(_: &Tx<'_>, _: &Credential, _: Timestamp) -> Result<Actor> {
+        Ok(Actor::Anonymous)
+    }
+
+    /// A reaction whose effect emits its own event again.
+    fn echo(cx: &mut Cx<'_>, _: &dyn DomainEvent) -> Result<()> {
+        cx.execute_noop()?;
+        cx.emit(Echo)
+    }
+
+    impl Cx<'_> {
+        fn execute_noop(&self) -> Result<()> {
+            self.tx
+                .execute("UPDATE schema_migrations SET name = name WHERE 0 = 1", [])?;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reaction_loop_is_stopped_and_rolls_everything_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let now: Timestamp = "2026-11-23T02:00:00Z".parse().unwrap();
+        let (store, _) = Store::open(dir.path().join("h.sqlite"), now).unwrap();
+        store.shared().provide(Wiring {
+            identity: no_identity,
+            react: echo,
+        });
+        let rows = |s: &Store| -> i64 {
+            s.read(|tx| Ok(tx.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?))
+                .unwrap()
+        };
+        let before = rows(&store);
+        let e = store
+            .system_job("test", "test.loop", now, true, |cx| {
+                cx.record(
+                    Topic::Hall,
+                    AuditDraft::new("test", None, "written, then undone"),
+                )?;
+                cx.emit(Echo)
+            })
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Internal);
+        assert!(e.message.contains("循环"), "{}", e.message);
+        assert_eq!(
+            rows(&store),
+            before,
+            "the audit row rolled back with the loop"
+        );
+    }
+
+    #[test]
+    fn a_store_opened_without_the_wiring_refuses_to_run_operations() {
+        let dir = tempfile::tempdir().unwrap();
+        let now: Timestamp = "2026-11-23T02:00:00Z".parse().unwrap();
+        let (store, _) = Store::open(dir.path().join("h.sqlite"), now).unwrap();
+        let e = store
+            .system_job("test", "test.unwired", now, false, |_| Ok(()))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Internal);
+        assert!(e.message.contains("onetrip_core::open"));
+    }
+}

@@ -17,12 +17,12 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
-pub use super::backups_of as scheduled_backups;
-use super::{
-    SCHEMA_VERSION, Store, backup_connection, backup_dir, backup_stamp, inspect, prune_backups,
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+pub use crate::kernel::store::backups_of as scheduled_backups;
+use crate::kernel::store::{
+    SCHEMA_VERSION, Store, Tx, backup_connection, backup_dir, backup_stamp, inspect, prune_backups,
     schema_too_new, stem_of,
 };
-use crate::error::{CoreError, ErrorCode, Result};
 
 /// What a database file holds, checked without writing to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,7 +57,7 @@ pub fn check_file(path: &Path) -> Result<FileCheck> {
         ));
     }
     let tx = conn.unchecked_transaction()?;
-    let chain = crate::audit::verify(&super::Tx::sqlite(&tx))?;
+    let chain = crate::kernel::audit::verify(&Tx::sqlite(&tx))?;
     if let Some(b) = chain.first_broken {
         return Err(CoreError::new(
             ErrorCode::Storage,

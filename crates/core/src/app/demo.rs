@@ -7,12 +7,12 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::audit::AuditDraft;
-use crate::error::{CoreError, ErrorCode, Result};
 use crate::hall::{CategoryFields, WindowFields};
-use crate::op::{Actor, Caller};
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::op::{Actor, Caller};
+use crate::kernel::store::Store;
 use crate::staff::Role;
-use crate::store::Store;
 use crate::{hall, staff};
 
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -190,8 +190,8 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
         )?;
     }
     store.write(|tx| {
-        tx.execute("UPDATE staff SET must_change_password = 0", [])?;
-        crate::audit::append(
+        staff::store::waive_password_change_for_all(tx)?;
+        crate::kernel::audit::append(
             tx,
             &Actor::System("demo".into()),
             Some("demo"),
@@ -219,7 +219,7 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
 
 /// The demo catalog: 21 service items of a district hall with plausible material lists. The
 /// file names each item's queue category by prefix (`"category": "A"`).
-pub const DEMO_CATALOG: &str = include_str!("../data/demo-catalog.json");
+pub const DEMO_CATALOG: &str = include_str!("../../data/demo-catalog.json");
 
 fn demo_items(cats: &[hall::Category]) -> Result<Vec<crate::catalog::ItemFields>> {
     let raw: Vec<serde_json::Value> = serde_json::from_str(DEMO_CATALOG)?;

@@ -1,6 +1,9 @@
-//! A generated history for a hall (the reports benchmark and the figure tests): years of
-//! tickets, ratings, follow-ups, cases with their event logs and applications, written straight
-//! into the tables in one transaction. It runs on a database that already holds a hall (the
+//! A generated history for a hall (the reports benchmark, the figure tests, the lively demo
+//! of `make run`): years of tickets, ratings, follow-ups, cases with their event logs and
+//! applications, in one transaction. Each capability's rows are written by that capability's
+//! own functions (`queue::past`, `cases::store::insert_past`, `applications::insert_past`), and
+//! every case event goes through the case state machine, its derived columns through the
+//! deadline function: the history is one the operations could have written. It runs on a database that already holds a hall (the
 //! demo hall), uses its categories, windows, clerks and items, and follows the working-day
 //! calendar. Deterministic for a seed.
 //!
@@ -12,18 +15,23 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::params;
 
-use crate::audit::AuditDraft;
+use crate::applications::PastApplication;
+use crate::calendar::CalendarOf;
 use crate::calendar::DayCount;
-use crate::cases::events::{
+use crate::cases::store::PastCase;
+use crate::deadlines::events::{
     self, AcceptBasis, CaseEvent, DecisionOutcome, LoggedEvent, SuspendReason,
 };
-use crate::clock::{day_start, to_ms};
 use crate::deadlines::{self, ItemRules, Thresholds};
-use crate::error::{CoreError, Result};
-use crate::event::Topic;
-use crate::ids::new_id;
+use crate::kernel::audit::AuditDraft;
+use crate::kernel::clock::{day_start, to_ms};
+use crate::kernel::error::{CoreError, Result};
+use crate::kernel::event::Topic;
+use crate::kernel::ids::new_id;
+use crate::kernel::numbers;
+use crate::kernel::store::Store;
+use crate::queue::past::{PastRating, PastTicket};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +125,7 @@ fn id_number(rng: &mut Rng) -> String {
         1 + rng.below(28),
         rng.below(1000)
     );
-    let check = crate::validate::gb11643_check(&first17);
+    let check = crate::kernel::validate::gb11643_check(&first17);
     format!("{first17}{check}")
 }
 
@@ -163,21 +171,19 @@ fn at(day: Date, minute: i64) -> Result<Timestamp> {
     Ok(day_start(day)? + SignedDuration::from_mins(minute))
 }
 
-impl crate::Store {
-    /// Generate a history (see the module docs). Appends one audit row.
-    pub fn generate_history(&self, spec: HistorySpec, now: Timestamp) -> Result<Generated> {
-        let (out, _) = self.system_job(
-            "历史数据生成",
-            "report.generate_history",
-            now,
-            true,
-            |cx| generate(cx, spec),
-        )?;
-        Ok(out)
-    }
+/// Generate a history (see the module docs). Appends one audit row.
+pub fn generate(store: &Store, spec: HistorySpec, now: Timestamp) -> Result<Generated> {
+    let (out, _) = store.system_job(
+        "历史数据生成",
+        "report.generate_history",
+        now,
+        true,
+        |cx| generate_in(cx, spec),
+    )?;
+    Ok(out)
 }
 
-fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> {
+fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> {
     let tx = cx.tx;
     let cal = cx.calendar()?;
     let mut rng = Rng(spec.seed);
@@ -214,8 +220,8 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
             serving.entry(cat).or_default().push((win, clerk));
         }
     }
-    let settings = crate::cases::load_settings(tx)?;
-    let business_day = crate::cases::business_day(tx, &settings)?;
+    let settings = crate::deadlines::load_settings(tx)?;
+    let business_day = crate::deadlines::business_day(tx, &settings)?;
     let items: Vec<Item> = tx
         .prepare(
             "SELECT id, promised_days, visits_needed, statutory_days, reminder_days, yellow_days,
@@ -267,19 +273,6 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
     let mut out = Generated::default();
     let n_days = days.len() as u64;
 
-    let mut ins_ticket = tx.prepare(
-        "INSERT INTO tickets (id, day, issued_category, seq, number, category_id, status, queue_key,
-            issued_at, called_at, last_called_at, started_at, finished_at, window_id, staff_id, issued_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, ?7, ?8, ?8, ?9, ?10, ?11, ?12, 'kiosk')",
-    )?;
-    let mut ins_rating = tx.prepare(
-        "INSERT INTO ratings (ticket_id, level, comment, window_id, staff_id, rated_at, source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '窗口评价器')",
-    )?;
-    let mut ins_followup = tx.prepare(
-        "INSERT INTO followups (id, ticket_id, status, created_at, closed_at, closed_by, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
     for (di, day) in days.iter().enumerate() {
         let n = spec.tickets / n_days + u64::from((di as u64) < spec.tickets % n_days);
         let mut seqs: BTreeMap<usize, u32> = BTreeMap::new();
@@ -326,20 +319,23 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
                 _ => (None, None),
             };
             let id = new_id();
-            ins_ticket.execute(params![
-                id,
-                day_s,
-                cat,
-                *seq,
-                format!("{prefix}{:03}", *seq),
-                status,
-                to_ms(issued),
-                called.map(to_ms),
-                started.map(to_ms),
-                finished.map(to_ms),
-                win,
-                clerk
-            ])?;
+            crate::queue::past::insert_ticket(
+                tx,
+                &PastTicket {
+                    id: &id,
+                    day: &day_s,
+                    category_id: cat,
+                    seq: *seq,
+                    number: &format!("{prefix}{:03}", *seq),
+                    status,
+                    issued_at: to_ms(issued),
+                    called_at: called.map(to_ms),
+                    started_at: started.map(to_ms),
+                    finished_at: finished.map(to_ms),
+                    window_id: win.as_deref(),
+                    staff_id: clerk.as_deref(),
+                },
+            )?;
             let mut rating = None;
             let mut followup_closed = None;
             if status == "done" && rng.unit() < 0.4 {
@@ -356,28 +352,31 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
                     5
                 };
                 let rated = finished.unwrap_or(issued) + SignedDuration::from_secs(20);
-                ins_rating.execute(params![
-                    id,
-                    level,
-                    if level <= 2 { "等候时间较长" } else { "" },
-                    win,
-                    clerk,
-                    to_ms(rated)
-                ])?;
+                crate::queue::past::insert_rating(
+                    tx,
+                    &PastRating {
+                        ticket_id: &id,
+                        level,
+                        comment: if level <= 2 { "等候时间较长" } else { "" },
+                        window_id: win.as_deref(),
+                        staff_id: clerk.as_deref(),
+                        rated_at: to_ms(rated),
+                    },
+                )?;
                 if level <= 2 {
                     let closed = rng.unit() < 0.8;
-                    let closed_at = closed.then(|| to_ms(rated + SignedDuration::from_hours(26)));
-                    ins_followup.execute(params![
-                        new_id(),
-                        id,
-                        if closed { "closed" } else { "open" },
+                    crate::queue::past::insert_followup(
+                        tx,
+                        &id,
                         to_ms(rated),
-                        closed_at,
-                        closed
-                            .then(|| supervisor.as_ref().map(|s| s.0.clone()))
-                            .flatten(),
-                        closed.then_some("已电话回访，说明高峰时段情况并致歉")
-                    ])?;
+                        closed.then(|| {
+                            (
+                                to_ms(rated + SignedDuration::from_hours(26)),
+                                supervisor.as_ref().map(|s| s.0.as_str()),
+                                "已电话回访，说明高峰时段情况并致歉",
+                            )
+                        }),
+                    )?;
                     followup_closed = Some(closed);
                 }
                 rating = Some(level);
@@ -398,37 +397,15 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
             }
         }
     }
-    drop((ins_ticket, ins_rating, ins_followup));
 
-    let mut ins_case = tx.prepare(
-        "INSERT INTO cases (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
-            window_id, accepted_by, owner_id, received_at, accepted_at, status, level, provisional,
-            calendar_version, timing, workdays_used, promised_due_at, statutory_due_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?9, ?9)",
-    )?;
-    let mut ins_event = tx.prepare(
-        "INSERT INTO case_events (id, case_id, seq, kind, at, actor_id, actor_name, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    let mut ins_app = tx.prepare(
-        "INSERT INTO applications (id, number, item_id, applicant_name, applicant_id_number, applicant_phone,
-            window_id, clerk_id, received_at, notice_due, status, outcome, case_id, visits, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'accepted', ?11, ?12, ?13, ?9, ?9)",
-    )?;
-    let mut numbers: BTreeMap<(&'static str, i16), i64> = BTreeMap::new();
+    let mut counters: BTreeMap<(&'static str, i16), i64> = BTreeMap::new();
     let mut next = |scope: &'static str, year: i16| {
-        let v = numbers.entry((scope, year)).or_insert(0);
+        let v = counters.entry((scope, year)).or_insert(0);
         *v += 1;
         *v
     };
     // Continue after numbers already handed out (a hall with real cases).
-    let base = |scope: &str, year: i16| -> Result<i64> {
-        Ok(tx.query_row(
-            "SELECT COALESCE(max(value), 0) FROM number_counters WHERE scope = ?1 AND period = ?2",
-            params![scope, year.to_string()],
-            |r| r.get(0),
-        )?)
-    };
+    let base = |scope: &str, year: i16| numbers::current(tx, scope, &year.to_string());
     let mut bases: BTreeMap<(&'static str, i16), i64> = BTreeMap::new();
     for (di, day) in days.iter().enumerate() {
         let n = spec.cases / n_days + u64::from((di as u64) < spec.cases % n_days);
@@ -558,37 +535,27 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
             // `cases::refresh_with` stores them for a case worked through the operations.
             let d = deadlines::compute(&log.events, &cal, &item.rules, &business_day, cx.now)?;
             let status = log.status()?;
-            ins_case.execute(params![
-                id,
-                number,
-                item.id,
-                name,
-                idn,
-                phone,
-                window,
-                owner,
-                to_ms(accepted),
-                status.as_str(),
-                d.level.as_str(),
-                d.promised.provisional || d.statutory.provisional,
-                d.calendar_version,
-                d.timing.map(|t| t.as_str()),
-                d.workdays_used,
-                to_ms(d.promised.due_at),
-                to_ms(d.statutory.due_at)
-            ])?;
-            for (e, actor_id) in log.events.iter().zip(&log.actors) {
-                ins_event.execute(params![
-                    new_id(),
-                    id,
-                    e.seq,
-                    e.event.kind(),
-                    to_ms(e.at),
-                    actor_id,
-                    e.actor_name,
-                    serde_json::to_string(&e.event)?
-                ])?;
-            }
+            let logged: Vec<(LoggedEvent, String)> = log
+                .events
+                .iter()
+                .cloned()
+                .zip(log.actors.iter().cloned())
+                .collect();
+            crate::cases::store::insert_past(
+                tx,
+                &PastCase {
+                    id: &id,
+                    number: &number,
+                    item_id: &item.id,
+                    applicant: (&name, &idn, &phone),
+                    window_id: window,
+                    owner_id: owner,
+                    accepted_at: accepted,
+                    status,
+                    derived: &d,
+                },
+                &logged,
+            )?;
             let r = rng.unit();
             let visits = if r < 0.8 {
                 1
@@ -605,29 +572,29 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
                     b
                 }
             };
-            ins_app.execute(params![
-                new_id(),
-                format!(
-                    "{}-SQ-{year}-{:06}",
-                    hall.code,
-                    ab + next("application", year)
-                ),
-                item.id,
-                name,
-                idn,
-                phone,
-                window,
-                owner,
-                to_ms(accepted),
-                day.to_string(),
-                if visits > 1 {
-                    "after_supplement"
-                } else {
-                    "direct"
+            crate::applications::insert_past(
+                tx,
+                &PastApplication {
+                    number: &format!(
+                        "{}-SQ-{year}-{:06}",
+                        hall.code,
+                        ab + next("application", year)
+                    ),
+                    item_id: &item.id,
+                    applicant: (&name, &idn, &phone),
+                    window_id: window,
+                    clerk_id: owner,
+                    received_at: accepted,
+                    notice_due: &day.to_string(),
+                    outcome: if visits > 1 {
+                        "after_supplement"
+                    } else {
+                        "direct"
+                    },
+                    case_id: &id,
+                    visits,
                 },
-                id,
-                visits
-            ])?;
+            )?;
             out.cases += 1;
             if spec.keep {
                 out.case_rows.push(GenCase {
@@ -646,14 +613,9 @@ fn generate(cx: &mut crate::op::Cx<'_>, spec: HistorySpec) -> Result<Generated> 
             }
         }
     }
-    drop((ins_case, ins_event, ins_app));
-    for ((scope, year), used) in numbers {
+    for ((scope, year), used) in counters {
         let b = bases.get(&(scope, year)).copied().unwrap_or(0);
-        tx.execute(
-            "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (scope, period) DO UPDATE SET value = CASE WHEN excluded.value > number_counters.value THEN excluded.value ELSE number_counters.value END",
-            params![scope, year.to_string(), b + used],
-        )?;
+        numbers::raise_to(tx, scope, &year.to_string(), b + used)?;
     }
     cx.record(
         Topic::Hall,

@@ -4,14 +4,11 @@
 //! ([`check_export`], `onetrip audit check-export FILE`) and see whether the file was edited
 //! after export; the chain hashes in the rows tie it to the database's own chain.
 
-use crate::store::Tx;
-use serde::{Deserialize, Serialize};
-use ts_rs::TS;
+use crate::kernel::store::Tx;
 
-use crate::clock::{from_ms, hall_tz, to_ms};
-use crate::error::{CoreError, ErrorCode, Result};
-use crate::ids::sha256_hex;
-use crate::op::{Access, Cx, Operation};
+use crate::kernel::clock::{from_ms, hall_tz, to_ms};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
+use crate::kernel::ids::sha256_hex;
 
 const FOOTER: &str = "# SHA-256:";
 
@@ -92,38 +89,4 @@ pub fn check_export(text: &str) -> Result<i64> {
         return Err(bad("签名不符：文件在导出后被改动过"));
     }
     Ok(body.lines().skip(1).filter(|l| !l.starts_with('#')).count() as i64)
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
-#[serde(default)]
-pub struct ExportAudit {
-    pub from: Option<jiff::Timestamp>,
-    pub until: Option<jiff::Timestamp>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
-pub struct AuditExport {
-    pub filename: String,
-    /// The CSV text, footer included.
-    pub content: String,
-    pub rows: i64,
-    /// The footer's SHA-256, to note beside the file.
-    pub sha256: String,
-}
-
-impl Operation for ExportAudit {
-    const NAME: &'static str = "audit.export";
-    const ACCESS: Access = Access::Supervisor;
-    const WRITES: bool = false;
-    type Response = AuditExport;
-    fn run(self, cx: &mut Cx<'_>) -> Result<AuditExport> {
-        let (content, rows, sha256) = export_csv(cx.tx, self.from, self.until, cx.now)?;
-        let stamp = cx.now.to_zoned(hall_tz()).strftime("%Y%m%d-%H%M%S");
-        Ok(AuditExport {
-            filename: format!("audit-{stamp}.csv"),
-            content,
-            rows,
-            sha256,
-        })
-    }
 }

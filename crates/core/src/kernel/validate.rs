@@ -1,7 +1,7 @@
 //! Input validation shared by every operation. Each check returns a [`CoreError`] with the field
 //! name and a Chinese message; nothing is written before all checks of an operation pass.
 
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::kernel::error::{CoreError, ErrorCode, Result};
 
 /// A short display text (names): trimmed, non-empty, at most `max` characters (not bytes: a
 /// Chinese name of 10 characters is 30 bytes), and free of control characters.
@@ -153,7 +153,7 @@ pub fn fmt_hhmm(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-/// A record id as produced by [`crate::ids::new_id`]; anything else is certainly unknown.
+/// A record id as produced by [`crate::kernel::ids::new_id`]; anything else is certainly unknown.
 pub fn id(field: &str, what: &str, value: &str) -> Result<String> {
     match uuid::Uuid::parse_str(value.trim()) {
         Ok(u) => Ok(u.to_string()),
@@ -406,6 +406,26 @@ pub fn applicant(
             None => None,
         },
     ))
+}
+
+/// One problem in an import file (a catalog workbook, a staff roster): where, and why. Every
+/// importer reports all of them at once and imports nothing from a bad file.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+    schemars::JsonSchema,
+)]
+pub struct RowError {
+    pub sheet: String,
+    /// 1-based, as a spreadsheet shows it (the header is row 1); JSON: the item's position.
+    pub row: u32,
+    pub field: String,
+    pub reason: String,
 }
 
 #[cfg(test)]

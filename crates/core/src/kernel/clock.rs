@@ -73,8 +73,8 @@ pub fn hall_minute(t: Timestamp) -> u16 {
 }
 
 /// Midnight at the start of a civil date, Beijing time (the bounds of a reporting period).
-pub fn day_start(d: jiff::civil::Date) -> crate::error::Result<Timestamp> {
+pub fn day_start(d: jiff::civil::Date) -> crate::kernel::error::Result<Timestamp> {
     Ok(d.to_zoned(hall_tz())
-        .map_err(|e| crate::error::CoreError::internal(e.to_string()))?
+        .map_err(|e| crate::kernel::error::CoreError::internal(e.to_string()))?
         .timestamp())
 }
