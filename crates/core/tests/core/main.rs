@@ -17,6 +17,7 @@ mod cases;
 mod catalog_transfer;
 mod crash;
 mod deadlines;
+mod fuzz_replay;
 mod handover;
 mod lived_in;
 mod posts;
