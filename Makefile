@@ -5,10 +5,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev poppler-utils \
-                xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-hanazono \
-                cups cups-client printer-driver-cups-pdf chromium \
-                curl python3-venv postgresql-15
+# What running the app needs (make run), and what the suites add (make test).
+RUN_APT := build-essential pkg-config mold libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libasound2-dev \
+           fonts-noto-cjk fonts-hanazono
+TEST_APT := poppler-utils xvfb xauth webkit2gtk-driver cups cups-client printer-driver-cups-pdf chromium \
+            curl python3-venv postgresql-15
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 TAURI := ui/node_modules/.bin/tauri
@@ -17,9 +18,13 @@ CLI_BIN := target/debug/onetrip
 DATA := .data
 DEMO_DB := $(DATA)/demo.sqlite
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+# One feature set for every build of the suite: the desktop with its UI embedded (tauri://), so
+# that the app, the test binaries, clippy's and the e2e runs never build a crate twice.
+FEATURES := --workspace --features onetrip-desk/custom-protocol
 
-.PHONY: help deps apt-deps ui-deps cargo-tools run test package app cli bindings bindings-check \
-        fmt-check clippy rust-test pg-test ui-check e2e schemathesis icons clean bench load load-pg voice-clips fuzz-smoke
+.PHONY: help deps run-deps apt-run apt-test ui-deps cargo-tools run test stages package app cli \
+        ui-build build bindings bindings-check fmt-check clippy rust-test pg-test ui-check e2e \
+        schemathesis icons clean bench load load-pg voice-clips fuzz
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
@@ -28,102 +33,122 @@ help:
 	@echo "make bindings regenerate ui/src/lib/bindings from the Rust types"
 	@echo "make bench    run the benchmarks (not part of make test)"
 	@echo "make load     the hall server under a busy day's load (not part of make test)"
+	@echo "make fuzz     the fuzz targets with sanitizers, growing their corpus (not part of make test)"
 
 ## ---- installation (idempotent: skips what is present) ----
-deps: apt-deps ui-deps cargo-tools
-
-apt-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "apt packages present"; fi
+endef
+
+apt-run:
+	$(call apt_install,$(RUN_APT))
+apt-test:
+	$(call apt_install,$(RUN_APT) $(TEST_APT))
+
+run-deps: apt-run ui-deps
+deps: apt-test ui-deps cargo-tools
 
 ui-deps: ui/node_modules/.stamp
 ui/node_modules/.stamp: ui/package-lock.json ui/package.json
-	# npm 11 may judge the lock out of sync over other platforms' optional packages; fall back.
-	cd ui && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save)
+	cd ui && npm ci --no-audit --no-fund
 	touch $@
 
 cargo-tools:
 	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
-	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 ## ---- build ----
 bindings:
-	cargo test -q -p onetrip-core --test core -- bindings::
+	cargo test -q $(FEATURES) --test core -- bindings::
 
-# The real app: UI built into ui/dist and served through the tauri:// protocol
-# (never the dev-server binary). Built once and reused by every e2e suite.
-app: ui-deps
-	TAURI_APP_PATH=src-tauri $(TAURI) build --debug --no-bundle
+ui-build: ui-deps
+	cd ui && npm run build
 
+# The real app: UI built into ui/dist and served through the tauri:// protocol (never the
+# dev-server binary), and the onetrip CLI.
+app: ui-build
+	cargo build -p onetrip-desk --features custom-protocol
 cli:
 	cargo build -p onetrip-cli
 
 ## ---- run ----
-run: deps app cli
+run: run-deps app cli
 	@mkdir -p $(DATA)
 	@if [ ! -f $(DEMO_DB) ]; then $(CLI_BIN) --db $(DEMO_DB) demo && $(CLI_BIN) --db $(DEMO_DB) history --days 90; fi
 	@echo "demo accounts: see README (password demo1234); database: $(DEMO_DB)"
 	$(DESK_BIN) --db $(DEMO_DB)
 
 ## ---- test ----
-test: deps fmt-check bindings-check ui-check app cli clippy rust-test pg-test e2e schemathesis fuzz-smoke
-	@echo "make test: all suites passed"
+# Each stage is timed; the table is printed at the end (tests/stages.sh).
+STAGES := deps fmt-check ui-check ui-build build bindings-check clippy rust-test pg-test e2e schemathesis
+test:
+	@tests/stages.sh $(STAGES)
 
 fmt-check:
 	cargo fmt --all -- --check
 
-bindings-check:
-	rm -rf target/bindings-check
-	ONETRIP_BINDINGS_DIR=$(CURDIR)/target/bindings-check cargo test -q -p onetrip-core --test core -- bindings::
-	@diff -r target/bindings-check ui/src/lib/bindings || { echo "bindings drift: run 'make bindings' and commit ui/src/lib/bindings"; exit 1; }
-	@echo "bindings: no drift"
-
 ui-check: ui-deps
 	cd ui && npx svelte-kit sync && npm run lint && npm run check && npm run i18n:check && npm test
 
+# Every binary and test binary of the workspace, once: the desktop (UI embedded), the CLI, the
+# load generator, and the tests every later stage runs without building again.
+build:
+	@[ -f ui/dist/index.html ] || $(MAKE) --no-print-directory ui-build
+	cargo test $(FEATURES) --no-run
+	cargo build $(FEATURES) --bins
+
+bindings-check:
+	rm -rf target/bindings-check
+	ONETRIP_BINDINGS_DIR=$(CURDIR)/target/bindings-check cargo test -q $(FEATURES) --test core -- bindings::
+	@diff -r target/bindings-check ui/src/lib/bindings || { echo "bindings drift: run 'make bindings' and commit ui/src/lib/bindings"; exit 1; }
+	@echo "bindings: no drift"
+
 clippy:
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy $(FEATURES) --all-targets -- -D warnings
 
 # The CUPS test runs its own cupsd, whose cups-pdf backend needs root: as root it runs with the
-# rest; otherwise the rest runs first and it runs under sudo.
+# rest; otherwise the rest runs first and it runs under sudo. The fuzz corpus replays here too
+# (tests/core/fuzz_replay.rs).
 rust-test:
 ifeq ($(SUDO),)
-	cargo test --workspace
+	cargo test $(FEATURES)
 else
-	cargo test --workspace -- --skip a_private_cupsd
-	cargo test -p onetrip-notice --test cups --no-run
-	$(SUDO) env "PATH=$(PATH)" HOME=/root cargo test -p onetrip-notice --test cups
+	cargo test $(FEATURES) -- --skip a_private_cupsd
+	$(SUDO) env "PATH=$(PATH)" HOME=/root cargo test $(FEATURES) --test cups
 endif
 
 # The same operation suites, the HTTP suite (two servers on one database included) and the crash
 # harness again on PostgreSQL 15: a throwaway server on 127.0.0.1 in a temporary data directory.
 PG_SUITES := applications:: audit:: auth:: bad_input:: calendar:: cases:: catalog_transfer:: \
-             deadlines:: handover:: posts:: privacy:: queue:: reports:: roles::
+             deadlines:: handover:: lived_in:: posts:: privacy:: queue:: reactions:: reports:: roles::
 pg-test:
 	pg=$$(mktemp -d /tmp/onetrip-pg.XXXXXX); url=$$(tests/pg/start.sh $$pg); \
 	  trap 'tests/pg/stop.sh '$$pg EXIT; echo "PostgreSQL: $$url"; \
-	  ONETRIP_TEST_PG=$$url cargo test -p onetrip-core --test core -- $(PG_SUITES); \
-	  ONETRIP_TEST_PG=$$url cargo test -p onetrip-server --test http; \
-	  ONETRIP_TEST_PG=$$url cargo test -p onetrip-cli --test crash_server
+	  ONETRIP_TEST_PG=$$url cargo test $(FEATURES) --test core -- $(PG_SUITES); \
+	  ONETRIP_TEST_PG=$$url cargo test $(FEATURES) --test http; \
+	  ONETRIP_TEST_PG=$$url cargo test $(FEATURES) --test crash_server
 
-e2e: app cli cargo-tools
+e2e: cargo-tools
 	rm -rf target/e2e-shots
 	ONETRIP_DESK_BIN=$(CURDIR)/$(DESK_BIN) ONETRIP_CLI_BIN=$(CURDIR)/$(CLI_BIN) \
-	  $(XVFB) cargo test -p onetrip-e2e -- --ignored --test-threads=1
+	  $(XVFB) cargo test $(FEATURES) --test e2e -- --ignored --test-threads=1
 	@ls target/e2e-shots
 
 # The hall server against its own OpenAPI document (schemathesis from PyPI, short mode).
-schemathesis: cli
+schemathesis:
 	ONETRIP_CLI_BIN=$(CURDIR)/$(CLI_BIN) tests/schemathesis/run.sh
 
-# Fuzz smoke runs: the catalog importer, the holiday-notice loader, the identity validators.
-fuzz-smoke: cargo-tools
-	tests/fuzz/run.sh
+# The fuzz targets under libFuzzer with sanitizers (cargo-fuzz, stable toolchain with
+# RUSTC_BOOTSTRAP): FUZZ_SECONDS per target (default 60) from the seeds and the kept corpus.
+# `make test` replays the saved inputs without this build (tests/core/fuzz_replay.rs).
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run.sh
 
 ## ---- package ----
-package: deps
+package: run-deps
 	TAURI_APP_PATH=src-tauri $(TAURI) build --bundles deb
 	@ls target/release/bundle/deb/*.deb
 

@@ -18,6 +18,7 @@ pub const KEPT_DAYS: usize = 30;
 pub fn init(data_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = EnvFilter::try_from_env("ONETRIP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let dir = data_dir.join("logs");
+    let _ = std::fs::create_dir_all(&dir);
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("onetrip-desk")

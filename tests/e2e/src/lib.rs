@@ -7,6 +7,7 @@
 //! `tauri build --debug --no-bundle` and passes them in).
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -135,6 +136,8 @@ impl App {
                 .env("ONETRIP_DB", &db)
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
+                // Its own process group: WebKitWebDriver and the app go with it (see Drop).
+                .process_group(0)
                 .spawn()
                 .expect("tauri-driver on PATH (cargo install tauri-driver --locked)");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -273,8 +276,21 @@ impl App {
         self.wait_for(css).await.click().await.unwrap();
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
+        // Dropping kills the driver's process group.
+    }
+}
+
+impl Drop for App {
+    /// tauri-driver starts WebKitWebDriver, which starts the app: killing tauri-driver alone
+    /// would leave both running (holding the test's output open). Kill the whole group, also
+    /// when a test panicked.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -359,6 +359,13 @@ impl super::Store {
 /// Create a new, empty database named `t_<uuid>` on the server at `server_url` and return its
 /// URL (the test suites run each hall in a database of its own).
 pub fn create_scratch_database(server_url: &str) -> Result<String> {
+    create_scratch_database_from(server_url, None)
+}
+
+/// [`create_scratch_database`] as a copy of `template` (a database on the same server that no
+/// session is connected to): the test suites copy one migrated demo hall instead of building it
+/// for every test.
+pub fn create_scratch_database_from(server_url: &str, template: Option<&str>) -> Result<String> {
     let config: postgres::Config = server_url.parse().map_err(|e| {
         CoreError::new(
             ErrorCode::InvalidFormat,
@@ -369,9 +376,22 @@ pub fn create_scratch_database(server_url: &str) -> Result<String> {
         .connect(postgres::NoTls)
         .map_err(|e| unreachable(&e))?;
     let name = format!("t_{}", crate::kernel::ids::new_id().replace('-', ""));
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .map_err(|e| storage_error(&e))?;
+    let sql = match template {
+        Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    // Two copies of one template started at the same instant may find it busy: try again.
+    let mut tries = 0;
+    loop {
+        match admin.batch_execute(&sql) {
+            Ok(()) => break,
+            Err(e) if tries < 50 && e.to_string().contains("being accessed by other users") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(storage_error(&e)),
+        }
+    }
     let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b);
     Ok(format!("{base}/{name}"))
 }

@@ -184,11 +184,56 @@ pub fn file_bytes(path: &Path) -> String {
     onetrip_core::ids::sha256_hex(&all)
 }
 
+/// The demo hall as `demo::create` builds it at `t0`, built once per test run and copied for
+/// each test (a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL): building it
+/// hashes ten passwords and runs a few hundred operations, for each of a hundred tests.
+enum DemoTemplate {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+fn demo_template() -> &'static DemoTemplate {
+    static TEMPLATE: std::sync::OnceLock<DemoTemplate> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let location = new_location(dir.path());
+        {
+            let store = open_location(&location, dir.path(), t0());
+            demo::create(&store, t0()).unwrap();
+        }
+        match pg_server() {
+            Some(_) => DemoTemplate::Postgres(
+                location
+                    .rsplit_once('/')
+                    .expect("a database URL")
+                    .1
+                    .to_owned(),
+            ),
+            None => DemoTemplate::Sqlite(dir),
+        }
+    })
+}
+
 pub fn demo_hall() -> Hall {
     let dir = tempfile::tempdir().unwrap();
-    let location = new_location(dir.path());
+    let location = match demo_template() {
+        DemoTemplate::Sqlite(template) => {
+            let dest = dir.path().join("hall.sqlite");
+            std::fs::copy(template.path().join("hall.sqlite"), &dest).unwrap();
+            // A WAL left behind by the template's store holds part of it.
+            let wal = template.path().join("hall.sqlite-wal");
+            if wal.exists() {
+                std::fs::copy(wal, dir.path().join("hall.sqlite-wal")).unwrap();
+            }
+            dest.display().to_string()
+        }
+        DemoTemplate::Postgres(name) => {
+            let server = pg_server().expect("a PostgreSQL template needs the server");
+            onetrip_core::store::postgres::create_scratch_database_from(&server, Some(name))
+                .unwrap_or_else(|e| panic!("copy the demo hall on {server}: {e}"))
+        }
+    };
     let store = open_location(&location, dir.path(), t0());
-    demo::create(&store, t0()).unwrap();
     Hall {
         dir,
         store,
