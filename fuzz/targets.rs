@@ -84,8 +84,11 @@ pub fn id_validators(data: &[u8]) {
     }
 }
 
+/// What a target checks on one input.
+pub type Check = fn(&[u8]);
+
 /// Every target by name, for the replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("catalog_import", catalog_import),
     ("calendar_json", calendar_json),
     ("id_validators", id_validators),

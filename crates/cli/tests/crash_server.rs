@@ -48,7 +48,7 @@ impl Db {
 
 fn onetrip(db: &Db) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_onetrip"));
-    if onetrip_core::store::postgres::is_url(&db.location) {
+    if onetrip_core::store::is_url(&db.location) {
         c.arg("--database")
             .arg(&db.location)
             .arg("--data-dir")
@@ -263,7 +263,7 @@ fn check(db: &Db, ack: &Acknowledged, round: usize) {
                 .query_map([], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<onetrip_core::store::StoreResult<_>>()?;
             Ok((rows, audit::verify(tx)?))
         })
         .unwrap();
@@ -319,7 +319,7 @@ fn check(db: &Db, ack: &Acknowledged, round: usize) {
             Ok(tx
                 .prepare("SELECT id FROM cases")?
                 .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?)
+                .collect::<onetrip_core::store::StoreResult<_>>()?)
         })
         .unwrap();
     for id in &case_ids {

@@ -50,7 +50,7 @@ fn hall() -> Bench {
             Ok(tx
                 .prepare("SELECT id, prefix, name FROM categories")?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?)
+                .collect::<onetrip_core::store::StoreResult<Vec<_>>>()?)
         })
         .unwrap();
     for (id, prefix, name) in demo_cats {
@@ -93,7 +93,7 @@ fn hall() -> Bench {
             Ok(tx
                 .prepare("SELECT id FROM categories ORDER BY prefix")?
                 .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?)
+                .collect::<onetrip_core::store::StoreResult<Vec<String>>>()?)
         })
         .unwrap();
     let windows: Vec<(String, u32, String)> = store
@@ -101,7 +101,7 @@ fn hall() -> Bench {
             Ok(tx
                 .prepare("SELECT id, number, name FROM windows ORDER BY number")?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?)
+                .collect::<onetrip_core::store::StoreResult<Vec<_>>>()?)
         })
         .unwrap();
     let mut clerks = Vec::new();

@@ -192,11 +192,11 @@ fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<
     let categories: Vec<(String, String)> = tx
         .prepare("SELECT id, prefix FROM categories WHERE active = 1 ORDER BY prefix")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     let staff: Vec<(String, String)> = tx
         .prepare("SELECT id, name FROM staff WHERE role = 'clerk' AND active = 1 ORDER BY created_at, id")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     let clerks: Vec<String> = staff.iter().map(|(id, _)| id.clone()).collect();
     let supervisor: Option<(String, String)> = tx
         .prepare("SELECT id, name FROM staff WHERE role IN ('supervisor', 'admin') ORDER BY role DESC, login LIMIT 1")?
@@ -206,7 +206,7 @@ fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<
     let windows: Vec<String> = tx
         .prepare("SELECT id FROM windows WHERE active = 1 ORDER BY number")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     let mut serving: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     {
         let mut stmt = tx.prepare(
@@ -250,7 +250,7 @@ fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<
                 extension_days: r.get(7)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     if categories.is_empty() || clerks.is_empty() || items.is_empty() || windows.is_empty() {
         return Err(CoreError::internal(
             "生成历史数据需要已有业务类别、窗口、工作人员和事项（先建演示大厅）",

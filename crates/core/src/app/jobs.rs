@@ -66,6 +66,8 @@ pub struct SweepReport {
 /// when anything changed (and one for the deemed acceptances).
 pub fn sweep_deadlines(store: &Store, now: Timestamp) -> Result<(SweepReport, Vec<HallEvent>)> {
     store.system_job("限时办结监察", "deadline.sweep", now, true, |cx| {
+        // Several hall servers on one database sweep one at a time (no alert raised twice).
+        cx.tx.serialize("job:deadline.sweep")?;
         let notices_before = crate::staff::inbox::count(cx.tx)?;
         let deemed = crate::applications::deem_lapsed(cx)?;
         if !deemed.is_empty() {
@@ -156,6 +158,7 @@ pub fn apply_retention(
     }
     let (report, events) =
         store.system_job("保存期限", "privacy.retention", now, true, |cx| {
+            cx.tx.serialize("job:privacy.retention")?;
             crate::privacy::purge_expired(cx)
         })?;
     Ok((Some(report), events))

@@ -20,9 +20,10 @@
 pub mod preview;
 
 use crate::calendar::CalendarOf;
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -247,6 +248,9 @@ struct Row {
 }
 
 fn load(tx: &Tx<'_>, id: &str) -> Result<Row> {
+    // Every write decides on the application's state: lock it (a no-op in a read, and on
+    // SQLite, whose writers are serialised).
+    tx.lock_row("applications", id)?;
     let row = tx
         .query_row(
             "SELECT a.id, a.number, a.item_id, i.code, i.name, a.applicant_name, a.applicant_id_number,
@@ -823,18 +827,19 @@ impl Operation for ListApplications {
         let ids: Vec<String> = match q {
             Some(q) => {
                 let q = validate::text("query", "查询", q, 40)?;
-                let mut s = cx.tx.prepare(
+                let mut s = cx.tx.prepare(cx.tx.pick(
                     "SELECT id FROM applications WHERE number LIKE ?1 OR applicant_name LIKE ?1 ORDER BY received_at DESC LIMIT 50",
-                )?;
+                    "SELECT id FROM applications WHERE number ILIKE ?1 OR applicant_name ILIKE ?1 ORDER BY received_at DESC LIMIT 50",
+                ))?;
                 s.query_map([format!("%{q}%")], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
+                    .collect::<crate::kernel::store::StoreResult<_>>()?
             }
             None => {
                 let mut s = cx.tx.prepare(
                     "SELECT id FROM applications WHERE status IN ('checking', 'awaiting_supplement') ORDER BY received_at DESC LIMIT 200",
                 )?;
                 s.query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
+                    .collect::<crate::kernel::store::StoreResult<_>>()?
             }
         };
         ids.iter()
@@ -856,7 +861,7 @@ pub fn deem_lapsed(cx: &mut Cx<'_>) -> Result<Vec<(String, String)>> {
     )?;
     let due: Vec<(String, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     let mut out = vec![];
     for (id, notice_due) in due {
         let date: jiff::civil::Date = notice_due
@@ -897,7 +902,7 @@ pub fn anonymise_of_case(
             "SELECT id, ticket_id FROM applications WHERE case_id = ?1 AND anonymised_at IS NULL",
         )?
         .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     let (mut n, mut tickets) = (0, vec![]);
     for (app, ticket) in apps {
         n += tx.execute(

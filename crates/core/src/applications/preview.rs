@@ -3,7 +3,7 @@
 //! names the case, or before acceptance the application — which is why the preview lives here,
 //! above both.
 
-use rusqlite::OptionalExtension;
+use crate::kernel::store::Optional;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

@@ -63,19 +63,31 @@ impl Operation for ListAudit {
             .op
             .as_deref()
             .map(|o| format!("{}%", o.replace('%', "\\%").replace('_', "\\_")));
-        let mut stmt = cx.tx.prepare(
+        // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same.
+        let mut stmt = cx.tx.prepare(cx.tx.pick(
             "SELECT seq, id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, subject_id,
                     summary, before_json, after_json
              FROM audit_log
-             WHERE (CAST(?1 AS INTEGER) IS NULL OR at >= ?1) AND (CAST(?2 AS INTEGER) IS NULL OR at < ?2)
+             WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR at < ?2)
                AND (CAST(?3 AS TEXT) IS NULL OR actor_id = ?3)
                AND (CAST(?4 AS TEXT) IS NULL OR op LIKE ?4 ESCAPE '\\')
                AND (CAST(?5 AS TEXT) IS NULL OR subject_kind = ?5)
                AND (CAST(?6 AS TEXT) IS NULL OR subject_id = ?6)
                AND (CAST(?7 AS TEXT) IS NULL OR summary LIKE ?7 ESCAPE '\\' OR actor_name LIKE ?7 ESCAPE '\\')
-               AND (CAST(?8 AS INTEGER) IS NULL OR seq < ?8)
+               AND (CAST(?8 AS BIGINT) IS NULL OR seq < ?8)
              ORDER BY seq DESC LIMIT ?9",
-        )?;
+            "SELECT seq, id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, subject_id,
+                    summary, before_json, after_json
+             FROM audit_log
+             WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR at < ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR actor_id = ?3)
+               AND (CAST(?4 AS TEXT) IS NULL OR op ILIKE ?4 ESCAPE '\\')
+               AND (CAST(?5 AS TEXT) IS NULL OR subject_kind = ?5)
+               AND (CAST(?6 AS TEXT) IS NULL OR subject_id = ?6)
+               AND (CAST(?7 AS TEXT) IS NULL OR summary ILIKE ?7 ESCAPE '\\' OR actor_name ILIKE ?7 ESCAPE '\\')
+               AND (CAST(?8 AS BIGINT) IS NULL OR seq < ?8)
+             ORDER BY seq DESC LIMIT ?9",
+        ))?;
         let rows = stmt.query_map(
             params![
                 self.from.map(to_ms),
@@ -109,7 +121,7 @@ impl Operation for ListAudit {
                 })
             },
         )?;
-        let mut entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut entries = rows.collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
         let next_before_seq = if entries.len() as i64 > limit {
             entries.truncate(limit as usize);
             entries.last().map(|e| e.seq)

@@ -19,10 +19,11 @@ pub mod work;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -141,14 +142,16 @@ fn build(tx: &Tx<'_>, version: i64) -> Result<WorkCalendar> {
 
 /// Record a new calendar version (the caller has already written the change) and return it.
 fn bump(tx: &Tx<'_>, kind: &str, summary: &str, actor: &Actor, now: Timestamp) -> Result<i64> {
-    let version: i64 = tx.query_row("SELECT version + 1 FROM calendar_state", [], |r| r.get(0))?;
+    // One statement takes the next version and the state's row lock: two changes at once get
+    // two versions, in order.
+    let version: i64 = tx.query_row(
+        "UPDATE calendar_state SET version = version + 1, stamp = ?1, updated_at = ?2 RETURNING version",
+        params![new_id(), to_ms(now)],
+        |r| r.get(0),
+    )?;
     tx.execute(
         "INSERT INTO calendar_changes (version, kind, summary, at, actor_id, actor_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![version, kind, summary, to_ms(now), actor.id(), actor.display_name()],
-    )?;
-    tx.execute(
-        "UPDATE calendar_state SET version = ?1, stamp = ?2, updated_at = ?3",
-        params![version, new_id(), to_ms(now)],
     )?;
     Ok(version)
 }
@@ -264,7 +267,7 @@ fn status(tx: &Tx<'_>) -> Result<CalendarStatus> {
                 actor_name: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     Ok(CalendarStatus {
         version,
         bundle,

@@ -7,8 +7,9 @@
 //! (the takeover: every case of the owner, logged "B（代A）") → `ended` (the hand-back report:
 //! the carried cases stay readable); or `offered` → `withdrawn` (the sheet cancelled).
 
+use crate::kernel::store::Optional;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::kernel::clock::to_ms;
 use crate::kernel::error::Result;
@@ -108,7 +109,7 @@ pub fn owners_of(tx: &Tx<'_>, delegate_id: &str) -> Result<Vec<String>> {
             "SELECT owner_id FROM case_delegations WHERE status = 'acting' AND delegate_id = ?1",
         )?
         .query_map([delegate_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::kernel::store::StoreResult<_>>()?)
 }
 
 /// The grant acting for `owner_id` now, with its delegate's id and name (the absent A is told

@@ -95,7 +95,7 @@ pub fn recompute_open(cx: &mut Cx<'_>) -> Result<(usize, usize)> {
     ))?;
     let rows = stmt
         .query_map([], |r| store::case_row(r, settings.thresholds))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     let (mut n, mut rose) = (0, 0);
     for row in rows {
         let log = logs.remove(&row.id).unwrap_or_default();
@@ -325,14 +325,21 @@ pub struct Anonymisable {
 /// Completed cases, not yet anonymised, delivered before `end_ms` (at most `limit`).
 pub fn completed_before(tx: &Tx<'_>, end_ms: i64, limit: u32) -> Result<Vec<Anonymisable>> {
     Ok(tx
-        .prepare(
+        .prepare(tx.pick(
+            // SQLite: `+e.kind` keeps it on the case's own events, not the (kind, at) index.
             "SELECT c.id, c.applicant_name, c.applicant_id_number, c.applicant_phone, c.ticket_id
              FROM cases c
              WHERE c.status = 'completed' AND c.anonymised_at IS NULL
                AND (SELECT max(e.at) FROM case_events e
                     WHERE e.case_id = c.id AND +e.kind = 'completed') < ?1
              LIMIT ?2",
-        )?
+            "SELECT c.id, c.applicant_name, c.applicant_id_number, c.applicant_phone, c.ticket_id
+             FROM cases c
+             WHERE c.status = 'completed' AND c.anonymised_at IS NULL
+               AND (SELECT max(e.at) FROM case_events e
+                    WHERE e.case_id = c.id AND e.kind = 'completed') < ?1
+             LIMIT ?2",
+        ))?
         .query_map(params![end_ms, limit], |r| {
             Ok(Anonymisable {
                 id: r.get(0)?,
@@ -342,7 +349,7 @@ pub fn completed_before(tx: &Tx<'_>, end_ms: i64, limit: u32) -> Result<Vec<Anon
                 ticket_id: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::kernel::store::StoreResult<_>>()?)
 }
 
 /// Replace a case's applicant data by its masked form (the privacy capability decides when).

@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::events::{CaseEvent, CaseStatus, LoggedEvent, replay};
 use crate::calendar::WorkCalendar;
@@ -48,7 +49,7 @@ pub(crate) const CASE_SELECT: &str =
 pub(crate) fn case_row(
     r: &crate::kernel::store::Row<'_>,
     hall: Thresholds,
-) -> rusqlite::Result<CaseRow> {
+) -> crate::kernel::store::StoreResult<CaseRow> {
     let status: String = r.get(12)?;
     let level: String = r.get(13)?;
     let own: (Option<u32>, Option<u32>, Option<u32>) = (r.get(16)?, r.get(17)?, r.get(18)?);
@@ -92,7 +93,9 @@ pub(crate) fn get(tx: &Tx<'_>, id: &str, hall: Thresholds) -> Result<CaseRow> {
     .ok_or_else(|| CoreError::not_found("办件", id))
 }
 
-fn event_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<(String, LoggedEvent)> {
+fn event_row(
+    r: &crate::kernel::store::Row<'_>,
+) -> crate::kernel::store::StoreResult<(String, LoggedEvent)> {
     let data: String = r.get(4)?;
     let event: CaseEvent = serde_json::from_str(&data).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
@@ -115,7 +118,7 @@ pub(crate) fn events(tx: &Tx<'_>, case_id: &str) -> Result<Vec<LoggedEvent>> {
     let rows = stmt.query_map([case_id], event_row)?;
     Ok(rows
         .map(|r| r.map(|x| x.1))
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 /// The events of many cases at once, grouped by case.
@@ -168,6 +171,8 @@ pub(crate) fn append_as(
         None => actor_name.to_owned(),
     };
     let actor_name = actor_name.as_str();
+    // The log's next seq is decided from the log: no other writer may append meanwhile.
+    tx.lock_row("cases", case_id)?;
     let mut log = events(tx, case_id)?;
     let before = if log.is_empty() {
         None

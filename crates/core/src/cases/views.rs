@@ -379,8 +379,10 @@ fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
     {
         let q = validate::text("query", "查询", q, 40)?;
         args.push(format!("%{q}%"));
+        // Case-insensitive on both: SQLite's LIKE, PostgreSQL's ILIKE.
         sql.push_str(&format!(
-            " AND (c.number LIKE ?{n} OR c.applicant_name LIKE ?{n})",
+            " AND (c.number {like} ?{n} OR c.applicant_name {like} ?{n})",
+            like = cx.tx.pick("LIKE", "ILIKE"),
             n = args.len()
         ));
     }
@@ -388,7 +390,7 @@ fn list(cx: &Cx<'_>, req: &ListCases) -> Result<Vec<CaseSummary>> {
     let mut stmt = cx.tx.prepare(&sql)?;
     let rows = stmt
         .query_map(args.as_slice(), |r| store::case_row(r, settings.thresholds))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     let mut out = vec![];
     for row in rows {
         let log = store::events(cx.tx, &row.id)?;
@@ -549,7 +551,7 @@ const ALERT_SELECT: &str =
     "SELECT a.id, a.case_id, c.number, i.name, c.owner_id, a.level, a.raised_at, a.delivered_at
     FROM case_alerts a JOIN cases c ON c.id = a.case_id JOIN service_items i ON i.id = c.item_id";
 
-fn alert_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<CaseAlert> {
+fn alert_row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<CaseAlert> {
     Ok(CaseAlert {
         id: r.get(0)?,
         case_id: r.get(1)?,
@@ -570,7 +572,7 @@ pub fn deliver_due_alerts(tx: &Tx<'_>, now: Timestamp) -> Result<Vec<CaseAlert>>
     ))?;
     let due = stmt
         .query_map([to_ms(now)], alert_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     tx.execute(
         "UPDATE case_alerts SET delivered_at = ?1 WHERE delivered_at IS NULL AND deliver_at <= ?1",
         [to_ms(now)],
@@ -580,7 +582,7 @@ pub fn deliver_due_alerts(tx: &Tx<'_>, now: Timestamp) -> Result<Vec<CaseAlert>>
             "SELECT id FROM cases WHERE status IN ('accepted', 'in_progress', 'suspended')",
         )?;
         s.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?
     };
     Ok(due
         .into_iter()
@@ -612,7 +614,7 @@ impl Operation for ListAlerts {
         ))?;
         Ok(stmt
             .query_map(params![me.role >= Role::Supervisor, me.staff_id], alert_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
     }
 }
 

@@ -17,9 +17,10 @@ pub use transfer::{
     CatalogFile, ExportCatalog, ImportCatalog, ImportReport, RowError, TransferFormat,
 };
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -263,7 +264,7 @@ const ITEM_COLUMNS: &str =
     extension_days, fees, visits_needed, phone, location, category_id, reminder_days, yellow_days,
     red_days, active, updated_at";
 
-fn item_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<ServiceItem> {
+fn item_row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<ServiceItem> {
     let reminder: Option<u32> = r.get(14)?;
     let yellow: Option<u32> = r.get(15)?;
     let red: Option<u32> = r.get(16)?;
@@ -352,7 +353,7 @@ pub(crate) fn list(tx: &Tx<'_>) -> Result<Vec<ServiceItem>> {
     ))?;
     let mut items = stmt
         .query_map([], item_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     for it in &mut items {
         it.fields.materials = materials_of(tx, &it.id)?;
     }

@@ -14,8 +14,8 @@ use crate::kernel::store::Tx;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 
+use crate::kernel::store::Optional;
 use base64::Engine;
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -75,7 +75,7 @@ pub struct CatalogFile {
 fn prefixes(tx: &Tx<'_>) -> Result<BTreeMap<String, String>> {
     let mut stmt = tx.prepare("SELECT id, prefix FROM categories")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+    Ok(rows.collect::<crate::kernel::store::StoreResult<BTreeMap<_, _>>>()?)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]

@@ -64,7 +64,7 @@ pub fn load_settings(tx: &Tx<'_>) -> Result<DeadlineSettings> {
 
 /// The hall's business day (from its business hours) under the deadline settings.
 pub fn business_day(tx: &Tx<'_>, s: &DeadlineSettings) -> Result<BusinessDay> {
-    let hours: Option<String> = rusqlite::OptionalExtension::optional(tx.query_row(
+    let hours: Option<String> = crate::kernel::store::Optional::optional(tx.query_row(
         "SELECT business_hours FROM hall",
         [],
         |r| r.get(0),

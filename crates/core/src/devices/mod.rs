@@ -11,8 +11,9 @@
 //!   `forbidden`, not `unauthenticated`: the device is known, the operation is not its.
 //! - Revoking a device ends its token at once: the next request is `unauthenticated`.
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -53,7 +54,7 @@ fn parse_kind(s: &str) -> Result<DeviceKind> {
 
 fn row(
     r: &crate::kernel::store::Row<'_>,
-) -> rusqlite::Result<(String, String, String, i64, Option<i64>)> {
+) -> crate::kernel::store::StoreResult<(String, String, String, i64, Option<i64>)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
@@ -166,7 +167,7 @@ impl Operation for ListDevices {
         )?;
         let rows = stmt
             .query_map([self.include_revoked], row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
         rows.into_iter().map(device).collect()
     }
 }

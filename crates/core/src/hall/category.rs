@@ -1,8 +1,9 @@
 //! Business categories (业务类别): each is its own queue, with a ticket prefix (A, B, …), a daily
 //! cap (the printed sequence has three digits, so at most 999) and issuing hours.
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::{Row, Tx};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -79,7 +80,7 @@ fn check(f: &CategoryFields) -> Result<Checked> {
 fn ensure_prefix_free(tx: &Tx<'_>, prefix: &str, except: Option<&str>) -> Result<()> {
     let other: Option<String> = tx
         .query_row(
-            "SELECT name FROM categories WHERE prefix = ?1 AND id <> ifnull(?2, '')",
+            "SELECT name FROM categories WHERE prefix = ?1 AND id <> coalesce(?2, '')",
             params![prefix, except],
             |r| r.get(0),
         )
@@ -99,7 +100,7 @@ fn ensure_prefix_free(tx: &Tx<'_>, prefix: &str, except: Option<&str>) -> Result
 const COLS: &str =
     "id, prefix, name, daily_cap, issue_from, issue_until, active, created_at, updated_at";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<Category> {
+fn row(r: &Row<'_>) -> crate::kernel::store::StoreResult<Category> {
     Ok(Category {
         id: r.get(0)?,
         prefix: r.get(1)?,
@@ -129,7 +130,7 @@ pub(crate) fn list(tx: &Tx<'_>, include_inactive: bool) -> Result<Vec<Category>>
     ))?;
     Ok(stmt
         .query_map([include_inactive], row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]

@@ -21,9 +21,10 @@ pub use window::{
     CreateWindow, ListWindows, SetWindowActive, UpdateWindow, Window, WindowFields, WindowRef,
 };
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

@@ -1,8 +1,9 @@
 //! Service windows (窗口): a numbered counter ("3号窗口") serving business categories in an
 //! order of preference. Occupancy (who is signed in) lives in [`crate::staff::auth`].
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -75,7 +76,7 @@ fn categories_of(tx: &Tx<'_>, id: &str) -> Result<Vec<CategoryRef>> {
                 name: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<Window> {
@@ -113,7 +114,7 @@ pub(crate) fn list(tx: &Tx<'_>, include_inactive: bool) -> Result<Vec<Window>> {
     let ids: Vec<String> = tx
         .prepare("SELECT id FROM windows WHERE active = 1 OR ?1 ORDER BY number")?
         .query_map([include_inactive], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     ids.iter().map(|id| get(tx, id)).collect()
 }
 
@@ -145,7 +146,7 @@ fn check(tx: &Tx<'_>, f: &WindowFields, except: Option<&str>) -> Result<Checked>
     }
     let taken: Option<String> = tx
         .query_row(
-            "SELECT name FROM windows WHERE number = ?1 AND id <> ifnull(?2, '')",
+            "SELECT name FROM windows WHERE number = ?1 AND id <> coalesce(?2, '')",
             params![number, except],
             |r| r.get(0),
         )

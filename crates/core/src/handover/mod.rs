@@ -24,9 +24,10 @@
 pub(crate) mod store;
 
 use crate::calendar::CalendarOf;
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -269,11 +270,11 @@ fn queue_duties(tx: &Tx<'_>, window_id: Option<&str>, now: Timestamp) -> Result<
              WHERE wc.window_id = ?1 ORDER BY wc.rank",
         )?
         .query_map([w], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<String>>>()?;
     let held_tickets = tx
         .prepare("SELECT number FROM tickets WHERE window_id = ?1 AND status = 'held' AND day = ?2 ORDER BY issued_at")?
         .query_map(params![w, hall_date(now).to_string()], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<String>>>()?;
     Ok(QueueDuties {
         window_number,
         categories,
@@ -792,6 +793,8 @@ impl Operation for StartEmergencyTakeover {
 fn load_for(cx: &Cx<'_>, id: &str, action: &str, label: &str) -> Result<(StaffActor, HandoverRow)> {
     let me = cx.actor.staff()?.clone();
     let id = validate::id("id", "交接单", id)?;
+    // Decided on the handover's state, then written: no other writer may change it meanwhile.
+    cx.tx.lock_row("handovers", &id)?;
     let h = store::get(cx.tx, &id)?;
     if !may_do(&h, &me).iter().any(|m| m == action) {
         let who = me.staff_id == h.absent_id || me.staff_id == h.taker_id || is_supervisor(&me);
@@ -1325,7 +1328,7 @@ impl Operation for GetHandoverFigures {
                     r.get(3)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<(String, String, u32, u32)>>>()?;
+            .collect::<crate::kernel::store::StoreResult<Vec<(String, String, u32, u32)>>>()?;
         for (id, name, cases, actions) in rows {
             let f = fig(&mut by, &id, &name);
             f.cases_on_behalf = cases;

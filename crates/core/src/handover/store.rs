@@ -1,9 +1,10 @@
 //! SQL for handovers, the cases they carry and staff notices. Kept here so the same operations
 //! can run on PostgreSQL in hall mode.
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{HandoverKind, HandoverStatus};
 use crate::kernel::clock::{from_ms, to_ms};
@@ -45,7 +46,7 @@ const SELECT: &str = "SELECT h.id, h.number, h.post_id, p.name, h.absent_id, sa.
     FROM handovers h JOIN posts p ON p.id = h.post_id
     JOIN staff sa ON sa.id = h.absent_id JOIN staff sb ON sb.id = h.taker_id";
 
-fn row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<HandoverRow> {
+fn row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<HandoverRow> {
     let kind: String = r.get(9)?;
     let status: String = r.get(11)?;
     Ok(HandoverRow {
@@ -96,7 +97,7 @@ pub(crate) fn select(
     ))?;
     Ok(stmt
         .query_map(p, row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 /// The open (prepared, active or reported) handover of a post, if any.
@@ -182,7 +183,7 @@ pub(crate) fn lines(tx: &Tx<'_>, handover_id: &str) -> Result<Vec<CaseLine>> {
                 disposition: r.get(5)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 pub(crate) fn add_line(
@@ -210,5 +211,5 @@ pub(crate) fn open_cases_of(tx: &Tx<'_>, owner_id: &str) -> Result<Vec<String>> 
     )?;
     Ok(stmt
         .query_map([owner_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }

@@ -10,13 +10,12 @@ use crate::kernel::store::Tx;
 
 /// Allocate the next number of `scope` in `period` (inside the writing transaction).
 pub fn next(tx: &Tx<'_>, scope: &str, period: &str) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, 1)
-         ON CONFLICT (scope, period) DO UPDATE SET value = number_counters.value + 1",
-        params![scope, period],
-    )?;
+    // One statement: the counter's row lock serialises the writers of this one counter (and
+    // only them), and the number comes back with it.
     Ok(tx.query_row(
-        "SELECT value FROM number_counters WHERE scope = ?1 AND period = ?2",
+        "INSERT INTO number_counters (scope, period, value) VALUES (?1, ?2, 1)
+         ON CONFLICT (scope, period) DO UPDATE SET value = number_counters.value + 1
+         RETURNING value",
         params![scope, period],
         |r| r.get(0),
     )?)

@@ -407,7 +407,7 @@ impl<'a> Cx<'a> {
     }
 }
 
-pub trait Operation: DeserializeOwned + schemars::JsonSchema + Send + 'static {
+pub trait Operation: DeserializeOwned + schemars::JsonSchema + Clone + Send + 'static {
     /// Stable name, `capability.verb`; the Tauri command is the same with `_` for `.`.
     const NAME: &'static str;
     const ACCESS: Access;
@@ -459,7 +459,8 @@ impl Store {
                 O::NAME,
                 &refusal,
                 u32::from(O::WRITES),
-                |cx| req.run(cx),
+                // A write PostgreSQL aborted (a deadlock) runs again: from a fresh copy.
+                |cx| req.clone().run(cx),
             )?;
             Ok(Outcome { response, events })
         };
@@ -473,9 +474,13 @@ impl Store {
         {
             // What the refusal remembers is a write of its own: one audit row, like any write.
             let unused = std::cell::RefCell::new(None);
+            let mut remember = Some(remember);
             self.write(|tx| {
                 let actor = resolve_actor(&wiring, tx, &caller.credential, now)?;
-                self.run_with_cx(tx, actor, caller, now, O::NAME, &unused, 1, remember)
+                let Some(r) = remember.take() else {
+                    return Err(CoreError::internal("拒绝记录只能写入一次"));
+                };
+                self.run_with_cx(tx, actor, caller, now, O::NAME, &unused, 1, r)
             })?;
         }
         out
@@ -500,7 +505,7 @@ impl Store {
         op: &'static str,
         now: Timestamp,
         writes: bool,
-        f: impl FnOnce(&mut Cx<'_>) -> Result<R>,
+        mut f: impl FnMut(&mut Cx<'_>) -> Result<R>,
     ) -> Result<(R, Vec<HallEvent>)> {
         let wiring = self.wiring()?;
         let body = |tx: &Tx<'_>| -> Result<(R, Vec<HallEvent>)> {
@@ -579,9 +584,13 @@ impl Store {
         if events.is_empty() || !tx.is_postgres() {
             return Ok(());
         }
-        let payload =
-            crate::kernel::store::postgres::Notification::payload(self.instance(), events);
-        crate::kernel::store::postgres::notify_in(tx, &payload)
+        #[cfg(feature = "postgres")]
+        {
+            let payload =
+                crate::kernel::store::postgres::Notification::payload(self.instance(), events);
+            crate::kernel::store::postgres::notify_in(tx, &payload)?;
+        }
+        Ok(())
     }
 
     /// Check that `caller` may call an operation needing `access`, without running anything.

@@ -15,11 +15,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use base64::Engine;
 use jiff::Timestamp;
 use onetrip_notice::{Issued, NoticeError, NoticeKind, Paper};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -146,7 +147,7 @@ pub struct DocumentRef {
 
 const DOC_SELECT: &str = "SELECT id, number, kind, paper, archive_path, issued_at FROM documents";
 
-fn doc_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<DocumentRef> {
+fn doc_row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<DocumentRef> {
     let kind: String = r.get(2)?;
     Ok(DocumentRef {
         id: r.get(0)?,
@@ -167,7 +168,7 @@ pub(crate) fn documents_of(tx: &Tx<'_>, application_id: &str) -> Result<Vec<Docu
     ))?;
     Ok(stmt
         .query_map([application_id], doc_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 /// Write a file and make it durable before the transaction commits.

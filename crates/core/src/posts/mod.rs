@@ -17,9 +17,10 @@
 pub mod guard;
 
 use crate::calendar::CalendarOf;
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -66,7 +67,7 @@ pub(crate) fn list_posts(tx: &Tx<'_>) -> Result<Vec<PostView>> {
                 backup_name: r.get(7)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -290,7 +291,7 @@ pub(crate) fn absences(
                 notice_override: r.get(8)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 pub(crate) fn absence(tx: &Tx<'_>, id: &str) -> Result<Absence> {
@@ -346,7 +347,7 @@ fn guard_inputs(
                 end: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     Ok((assignments, away, covers))
 }
 

@@ -3,8 +3,9 @@
 //! be followed up: "差评必整改"). A rating belongs to its ticket (and, once cases exist, to
 //! the case); 不满意 and 非常不满意 open a [`Followup`] for the supervisor.
 
+use crate::kernel::store::Optional;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -192,7 +193,7 @@ const FOLLOWUP_SELECT: &str = "SELECT f.id, f.ticket_id, t.number, t.day, r.leve
     LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN staff s ON s.id = r.staff_id
     LEFT JOIN staff cb ON cb.id = f.closed_by";
 
-fn followup_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<Followup> {
+fn followup_row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<Followup> {
     Ok(Followup {
         id: r.get(0)?,
         ticket_id: r.get(1)?,
@@ -228,7 +229,7 @@ impl Operation for ListFollowups {
         ))?;
         Ok(stmt
             .query_map([self.include_closed], followup_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
     }
 }
 

@@ -1,9 +1,10 @@
 //! SQL of the queue: tickets, their event log, window pauses. Nothing outside this file (and
 //! the rating module's own queries) touches these tables.
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::{Row, Tx};
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::order::Candidate;
 use super::ticket::{PriorityReason, Ticket, TicketStatus, TicketWindow};
@@ -20,8 +21,8 @@ const TICKET_FROM: &str = "tickets t JOIN categories c ON c.id = t.category_id
     LEFT JOIN windows tw ON tw.id = t.target_window_id
     LEFT JOIN staff s ON s.id = t.staff_id";
 
-fn ticket_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
-    let ms = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+fn ticket_row(r: &Row<'_>) -> crate::kernel::store::StoreResult<Ticket> {
+    let ms = |i: usize| -> crate::kernel::store::StoreResult<Option<Timestamp>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(from_ms))
     };
     let issued_at = from_ms(r.get(13)?);
@@ -94,7 +95,7 @@ pub(crate) fn select(
     ))?;
     Ok(stmt
         .query_map(args, ticket_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 /// Append one step to a ticket's event log.
@@ -129,10 +130,8 @@ pub(crate) fn next_seq(
     day: &str,
     cap: u32,
 ) -> Result<std::result::Result<u32, u32>> {
-    let current = issued_count(tx, category_id, day)?;
-    if current >= cap {
-        return Ok(Err(current));
-    }
+    // Increment first, then check: the counter's row lock makes the cap exact with many kiosks
+    // (a refused issue rolls the increment back with the rest of its transaction).
     let seq: u32 = tx
         .prepare_cached(
             "INSERT INTO ticket_counters (category_id, day, last_seq) VALUES (?1, ?2, 1)
@@ -140,6 +139,9 @@ pub(crate) fn next_seq(
              RETURNING last_seq",
         )?
         .query_row(params![category_id, day], |r| r.get(0))?;
+    if seq > cap {
+        return Ok(Err(seq - 1));
+    }
     Ok(Ok(seq))
 }
 
@@ -156,12 +158,20 @@ pub(crate) fn issued_count(tx: &Tx<'_>, category_id: &str, day: &str) -> Result<
 /// not), plus tickets transferred to this window. See [`super::order`].
 pub(crate) fn heads(tx: &Tx<'_>, window_id: &str, day: &str) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
-    let mut head = tx.prepare_cached(
+    // SQLite: the waiting index by name (its planner, blind to the bound day, would pick the
+    // day index). PostgreSQL: skip a head another window is claiming this very moment (its row
+    // is locked by that window's update), so two windows calling at once never wait on each
+    // other; the claim itself is the conditional update in `claim`.
+    let mut head = tx.prepare_cached(tx.pick(
         "SELECT id, queue_key, seq FROM tickets INDEXED BY tickets_waiting
          WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = ?3
            AND status = 'waiting' AND target_window_id IS NULL
          ORDER BY queue_key, seq LIMIT 1",
-    )?;
+        "SELECT id, queue_key, seq FROM tickets
+         WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = ?3
+           AND status = 'waiting' AND target_window_id IS NULL
+         ORDER BY queue_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED",
+    ))?;
     // The windows whose queues this one calls: itself, plus any routed to it by a takeover.
     // The common case (no takeover) reads the tables directly; the views cost a scan.
     let routes = routed_from(tx, window_id)?;
@@ -172,7 +182,7 @@ pub(crate) fn heads(tx: &Tx<'_>, window_id: &str, day: &str) -> Result<Vec<Candi
             "SELECT category_id, rank FROM window_serving WHERE window_id = ?1 ORDER BY rank"
         })?
         .query_map([window_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     for (category_id, rank) in categories {
         for priority in [true, false] {
             if let Some((id, key, seq)) = head
@@ -223,7 +233,7 @@ pub(crate) fn priority_streak(tx: &Tx<'_>, window_id: &str, n: u32) -> Result<u3
     )?;
     let flags = stmt
         .query_map(params![window_id, n], |r| r.get::<_, bool>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     Ok(flags.iter().take_while(|p| **p).count() as u32)
 }
 
@@ -314,7 +324,7 @@ pub(crate) fn routed_from(tx: &Tx<'_>, window_id: &str) -> Result<Vec<String>> {
             "SELECT from_window_id FROM window_routes WHERE window_id = ?1 AND routed = 1",
         )?
         .query_map([window_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::kernel::store::StoreResult<_>>()?)
 }
 
 /// The window this window's queue goes to during a takeover, if any (its number).
@@ -344,11 +354,14 @@ pub(crate) fn windows_open_for(tx: &Tx<'_>, category_id: &str, now: Timestamp) -
 /// Mean time from call to finish of the category's last `n` finished tickets, in ms.
 pub(crate) fn recent_service_ms(tx: &Tx<'_>, category_id: &str, n: u32) -> Result<Option<i64>> {
     let avg: Option<f64> = tx
-        .prepare_cached(
-            "SELECT avg(finished_at - called_at) FROM (
+        .prepare_cached(tx.pick(
+            "SELECT CAST(avg(finished_at - called_at) AS DOUBLE PRECISION) FROM (
                 SELECT finished_at, called_at FROM tickets INDEXED BY tickets_done
                 WHERE category_id = ?1 AND status = 'done' ORDER BY finished_at DESC LIMIT ?2) AS recent",
-        )?
+            "SELECT CAST(avg(finished_at - called_at) AS DOUBLE PRECISION) FROM (
+                SELECT finished_at, called_at FROM tickets
+                WHERE category_id = ?1 AND status = 'done' ORDER BY finished_at DESC LIMIT ?2) AS recent",
+        ))?
         .query_row(params![category_id, n], |r| r.get(0))?;
     Ok(avg.map(|a| a.round() as i64))
 }

@@ -1,7 +1,8 @@
 //! Tickets (号票) and issuing them (取号).
 
+use crate::kernel::store::Optional;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -229,6 +230,8 @@ impl Operation for IssueTicket {
         if settings.one_waiting_per_person
             && let Some(hash) = &id_hash
         {
+            // Two kiosks taking this person's number at once: one waits for the other.
+            cx.tx.serialize(&format!("person:{hash}"))?;
             let held: Option<String> = cx
                 .tx
                 .query_row(

@@ -1,8 +1,9 @@
 //! What the public display, the kiosk and the clerk's console show. Read-only; each is one
 //! query round so a screen reloads it whole on every queue event.
 
+use crate::kernel::store::Optional;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -129,7 +130,7 @@ pub(crate) fn recent_calls(cx: &Cx<'_>, limit: u32) -> Result<Vec<CallRecord>> {
                 .map(|n| validate::mask_name(&n)),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 impl Operation for GetQueueBoard {
@@ -314,8 +315,8 @@ impl Operation for GetCounter {
                 count(*) FILTER (WHERE status = 'done'),
                 count(*) FILTER (WHERE status = 'no_show'),
                 count(*) FILTER (WHERE status = 'held'),
-                avg(called_at - issued_at) FILTER (WHERE called_at IS NOT NULL),
-                avg(finished_at - started_at) FILTER (WHERE status = 'done')
+                CAST(avg(called_at - issued_at) FILTER (WHERE called_at IS NOT NULL) AS DOUBLE PRECISION),
+                CAST(avg(finished_at - started_at) FILTER (WHERE status = 'done') AS DOUBLE PRECISION)
              FROM tickets WHERE window_id = ?1 AND day = ?2",
             params![window_id, day],
             |r| {

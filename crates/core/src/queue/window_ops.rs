@@ -4,7 +4,8 @@
 //! anything else is refused with [`ErrorCode::InvalidTransition`] or [`ErrorCode::WrongWindow`]
 //! and changes nothing.
 
-use rusqlite::{OptionalExtension, params};
+use crate::kernel::store::Optional;
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
@@ -58,6 +59,9 @@ fn for_action(
     window_id: &str,
 ) -> Result<Ticket> {
     let id = validate::id("ticket_id", "号票", ticket_id)?;
+    // The step is decided on the ticket's state: lock it first (PostgreSQL; SQLite's writers
+    // are serialised).
+    cx.tx.lock_row("tickets", &id)?;
     let t = store::get(cx.tx, &id)?;
     if !allowed.contains(&t.status) {
         return Err(transition_error(&t, action, label));
@@ -217,6 +221,7 @@ impl Operation for CallSpecific {
         let reason = validate::text("reason", "越序叫号原因", &self.reason, 60)?;
         ensure_free(cx, &window_id)?;
         let id = validate::id("ticket_id", "号票", &self.ticket_id)?;
+        cx.tx.lock_row("tickets", &id)?;
         let t = store::get(cx.tx, &id)?;
         if t.status != TicketStatus::Waiting || t.day != hall_date(cx.now).to_string() {
             return Err(transition_error(&t, "call_specific", "叫号"));

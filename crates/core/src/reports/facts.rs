@@ -145,13 +145,16 @@ pub(crate) fn tickets(tx: &Tx<'_>, p: &Period) -> Result<Vec<TicketFact>> {
             },
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 /// Every case accepted, decided, suspended or extended in the period, and every case still
 /// open that was accepted before its end.
 pub(crate) fn cases(tx: &Tx<'_>, p: &Period) -> Result<Vec<CaseFact>> {
-    let mut stmt = tx.prepare_cached(
+    // SQLite would pick the (kind, at) index for the correlated counts and walk a year of
+    // events per case; the unary `+` keeps it on the case's own events. PostgreSQL plans these
+    // itself (and has no such hint).
+    let mut stmt = tx.prepare_cached(tx.pick(
         "WITH ids AS (
             SELECT id FROM cases WHERE accepted_at >= ?1 AND accepted_at < ?2
             UNION SELECT case_id FROM case_events
@@ -172,7 +175,27 @@ pub(crate) fn cases(tx: &Tx<'_>, p: &Period) -> Result<Vec<CaseFact>> {
          FROM ids JOIN cases c ON c.id = ids.id
          JOIN service_items i ON i.id = c.item_id
          JOIN staff s ON s.id = c.owner_id",
-    )?;
+        "WITH ids AS (
+            SELECT id FROM cases WHERE accepted_at >= ?1 AND accepted_at < ?2
+            UNION SELECT case_id FROM case_events
+                  WHERE kind IN ('decided', 'suspended', 'extended') AND at >= ?1 AND at < ?2
+            UNION SELECT id FROM cases
+                  WHERE status IN ('accepted', 'in_progress', 'suspended') AND accepted_at < ?2)
+         SELECT c.id, c.number, c.item_id, i.name, i.category_id, c.owner_id, s.name, c.window_id,
+                c.accepted_at, c.status, c.level, c.timing, c.workdays_used,
+                (SELECT min(e.at) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'decided'),
+                COALESCE((SELECT max(a.visits) FROM applications a WHERE a.case_id = c.id), 1),
+                i.visits_needed,
+                (SELECT count(*) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'suspended'
+                    AND e.at >= ?1 AND e.at < ?2),
+                (SELECT count(*) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'extended'
+                    AND e.at >= ?1 AND e.at < ?2),
+                (SELECT count(*) FROM case_events e WHERE e.case_id = c.id
+                    AND e.on_behalf_id IS NOT NULL AND e.at >= ?1 AND e.at < ?2)
+         FROM ids JOIN cases c ON c.id = ids.id
+         JOIN service_items i ON i.id = c.item_id
+         JOIN staff s ON s.id = c.owner_id",
+    ))?;
     let rows = stmt.query_map(params![p.start_ms, p.end_ms], |r| {
         Ok(CaseFact {
             id: r.get(0)?,
@@ -196,7 +219,7 @@ pub(crate) fn cases(tx: &Tx<'_>, p: &Period) -> Result<Vec<CaseFact>> {
             on_behalf: r.get(18)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 impl Measure {

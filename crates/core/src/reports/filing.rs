@@ -12,10 +12,11 @@
 //! - The sweep (desktop shell and hall server, every minute) calls [`crate::Store::file_due_reports`].
 
 use crate::calendar::CalendarOf;
+use crate::kernel::store::Optional;
 use crate::kernel::store::{Store, Tx};
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -161,7 +162,9 @@ const FILED_SELECT: &str =
     "SELECT id, kind, period_from, period_to, title, filed_at, pdf_sha256, xlsx_sha256,
     pdf_path, xlsx_path FROM report_files";
 
-fn filed_row(r: &crate::kernel::store::Row<'_>) -> rusqlite::Result<(FiledReport, String, String)> {
+fn filed_row(
+    r: &crate::kernel::store::Row<'_>,
+) -> crate::kernel::store::StoreResult<(FiledReport, String, String)> {
     Ok((
         FiledReport {
             id: r.get(0)?,
@@ -254,8 +257,10 @@ pub fn file_due(store: &Store, now: Timestamp) -> Result<(Vec<FiledReport>, Vec<
         .collect::<Result<Vec<_>>>()?;
     let data_dir = store.data_dir().to_path_buf();
     store.system_job("定期报表", "report.file_due", now, true, |cx| {
+        // Two hall servers filing at once: one files, the other finds it filed.
+        cx.tx.serialize("job:report.file_due")?;
         let mut filed = vec![];
-        for r in rendered {
+        for r in &rendered {
             let dir = std::path::PathBuf::from("archive")
                 .join("reports")
                 .join(format!("{:04}", r.due.from.year()));
@@ -335,7 +340,7 @@ impl Operation for ListFiledReports {
         let rows = stmt.query_map([], filed_row)?;
         Ok(rows
             .map(|r| r.map(|(f, _, _)| f))
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
     }
 }
 

@@ -31,10 +31,11 @@ pub(crate) mod pdf;
 pub(crate) mod xlsx;
 
 use crate::calendar::CalendarOf;
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

@@ -13,11 +13,12 @@
 
 use std::sync::OnceLock;
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use jiff::{Timestamp, ToSpan};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -443,7 +444,7 @@ pub(crate) fn occupancy(
     let rows = stmt.query_map([to_ms(now)], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, from_ms(r.get(3)?)))
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
 }
 
 /// On a brand-new database: create the hall record and the first admin with a random one-time

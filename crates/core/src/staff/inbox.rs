@@ -58,7 +58,7 @@ pub fn notify_supervisors(
     let ids: Vec<String> = tx
         .prepare("SELECT id FROM staff WHERE active = 1 AND role IN ('supervisor', 'admin')")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
     let mut n = 0;
     for id in ids {
         n += u32::from(notify(tx, &id, kind, dedupe, subject_id, text, now)?);
@@ -112,7 +112,7 @@ impl Operation for ListNotices {
                     read: r.get(5)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
     }
 }
 

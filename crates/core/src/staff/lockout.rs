@@ -13,8 +13,9 @@
 //!   (`auth.sign_out` with reason `idle`), so nobody acts under the name of a clerk who left the
 //!   window (AB岗: the window is then free for the backup clerk). 0 turns it off.
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

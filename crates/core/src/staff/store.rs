@@ -1,7 +1,8 @@
 //! SQL for the `staff` table.
 
+use crate::kernel::store::Optional;
 use crate::kernel::store::{Row, Tx};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Role, Staff};
 use crate::kernel::clock::from_ms;
@@ -9,7 +10,7 @@ use crate::kernel::error::{CoreError, ErrorCode, Result};
 
 const COLS: &str = "id, login, name, role, active, must_change_password, created_at, updated_at";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<(Staff, String)> {
+fn row(r: &Row<'_>) -> crate::kernel::store::StoreResult<(Staff, String)> {
     let role: String = r.get(3)?;
     Ok((
         Staff {
@@ -67,7 +68,7 @@ pub fn list(tx: &Tx<'_>, include_inactive: bool) -> Result<Vec<Staff>> {
     ))?;
     let rows = stmt
         .query_map([include_inactive], row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
     rows.into_iter().map(finish).collect()
 }
 

@@ -29,7 +29,7 @@ fn crash_child_issues_tickets_until_killed() {
             Ok(tx
                 .prepare("SELECT id FROM categories ORDER BY prefix")?
                 .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?)
+                .collect::<onetrip_core::store::StoreResult<Vec<String>>>()?)
         })
         .unwrap();
     let kiosk = Caller::device(DeviceKind::Kiosk, "kiosk");
@@ -124,7 +124,7 @@ fn sigkill_while_issuing_loses_no_committed_number() {
                 let rows: Vec<(String, String, String, u32)> = tx
                     .prepare("SELECT number, day, issued_category, seq FROM tickets")?
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<onetrip_core::store::StoreResult<_>>()?;
                 Ok((rows, audit::verify(tx)?))
             })
             .unwrap();

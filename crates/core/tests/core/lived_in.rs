@@ -142,7 +142,7 @@ fn every_generated_case_replays_and_its_stored_deadlines_are_the_functions() {
                 .query_map([], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
                 })?
-                .collect::<rusqlite::Result<_>>()?)
+                .collect::<onetrip_core::store::StoreResult<_>>()?)
         })
         .unwrap();
     assert_eq!(cases.len(), 1200);

@@ -250,7 +250,7 @@ fn the_purge_anonymises_old_cases_keeps_their_statistics_and_refuses_the_retenti
             .as_millisecond();
         h.store
             .read(|tx| {
-                let q = |anonymised: bool| -> rusqlite::Result<i64> {
+                let q = |anonymised: bool| -> onetrip_core::store::StoreResult<i64> {
                     tx.query_row(
                         &format!(
                             "SELECT count(*) FROM cases c WHERE c.status = 'completed'

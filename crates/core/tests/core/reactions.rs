@@ -49,7 +49,7 @@ fn outbox_rows(h: &Hall) -> Vec<(String, String, String, i64)> {
                     "SELECT kind, dedupe, status, attempts FROM outbox ORDER BY created_at, id",
                 )?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<rusqlite::Result<_>>()?)
+                .collect::<onetrip_core::store::StoreResult<_>>()?)
         })
         .unwrap()
 }

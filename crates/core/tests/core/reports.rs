@@ -395,7 +395,7 @@ fn figures_over_a_generated_history_match_what_was_generated() {
             Ok(tx
                 .prepare("SELECT id FROM service_items WHERE category_id = ?1")?
                 .query_map([&cat_b], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?)
+                .collect::<onetrip_core::store::StoreResult<Vec<String>>>()?)
         })
         .unwrap();
     assert!(!items_b.is_empty(), "the demo hall has items in category B");

@@ -202,3 +202,282 @@ fn pragmas_are_set() {
     })
     .unwrap();
 }
+
+/// One backend's schema, in terms both share: tables with their columns (name, type class,
+/// not-null), indexes (name, unique, partial, key count), foreign keys, how many CHECK
+/// constraints each table has, triggers and views.
+#[derive(Debug, PartialEq, Eq)]
+struct Schema {
+    columns: std::collections::BTreeSet<(String, String, String, bool)>,
+    indexes: std::collections::BTreeSet<(String, String, bool, bool, usize)>,
+    foreign_keys: std::collections::BTreeSet<(String, String, String)>,
+    checks: std::collections::BTreeMap<String, usize>,
+    triggers: std::collections::BTreeSet<(String, String)>,
+    views: std::collections::BTreeSet<String>,
+}
+
+fn type_class(t: &str) -> String {
+    let t = t.to_ascii_lowercase();
+    if t.contains("int") {
+        "integer"
+    } else if t.contains("char") || t.contains("text") {
+        "text"
+    } else if t.contains("real") || t.contains("double") || t.contains("float") {
+        "real"
+    } else if t.contains("blob") || t.contains("bytea") {
+        "blob"
+    } else {
+        "other"
+    }
+    .into()
+}
+
+fn sqlite_schema(path: &std::path::Path) -> Schema {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let names = |kind: &str| -> Vec<(String, String)> {
+        c.prepare(&format!(
+            "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = '{kind}' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        ))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    let mut s = Schema {
+        columns: Default::default(),
+        indexes: Default::default(),
+        foreign_keys: Default::default(),
+        checks: Default::default(),
+        triggers: Default::default(),
+        views: names("view").into_iter().map(|v| v.0).collect(),
+    };
+    for (table, sql) in names("table") {
+        let (mut integer_pk, mut pk_columns) = (0, 0);
+        for row in c
+            .prepare(&format!(
+                "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"
+            ))
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .unwrap()
+        {
+            let (name, ty, notnull, pk) = row.unwrap();
+            if pk > 0 {
+                pk_columns += 1;
+                integer_pk += i32::from(type_class(&ty) == "integer");
+            }
+            s.columns
+                .insert((table.clone(), name, type_class(&ty), notnull || pk > 0));
+        }
+        // An INTEGER PRIMARY KEY is SQLite's rowid, with no index of its own; PostgreSQL's
+        // primary key has one.
+        if pk_columns == 1 && integer_pk == 1 {
+            s.indexes
+                .insert((table.clone(), "<pk:1>".into(), true, false, 1));
+        }
+        for row in c
+            .prepare(&format!(
+                "SELECT \"from\", \"table\" FROM pragma_foreign_key_list('{table}')"
+            ))
+            .unwrap()
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .unwrap()
+        {
+            let (col, to) = row.unwrap();
+            s.foreign_keys.insert((table.clone(), col, to));
+        }
+        s.checks.insert(table.clone(), sql.matches("CHECK").count());
+        for row in c
+            .prepare(&format!(
+                "SELECT name, \"unique\", partial, origin FROM pragma_index_list('{table}')"
+            ))
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .unwrap()
+        {
+            let (name, unique, partial, origin) = row.unwrap();
+            let keys: i64 = c
+                .query_row(
+                    &format!("SELECT count(*) FROM pragma_index_info('{name}')"),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let keys = keys as usize;
+            // Indexes SQLite makes for a PRIMARY KEY or UNIQUE clause are named after it;
+            // PostgreSQL names them otherwise: compare them by what they cover.
+            let name = if origin == "c" {
+                name
+            } else {
+                format!("<{origin}:{}>", keys)
+            };
+            s.indexes
+                .insert((table.clone(), name, unique, partial, keys));
+        }
+    }
+    for (name, sql) in names("trigger") {
+        let table = sql
+            .split(" ON ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or("")
+            .to_owned();
+        s.triggers.insert((table, name));
+    }
+    s
+}
+
+fn postgres_schema(url: &str) -> Schema {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let rows = |c: &mut postgres::Client, sql: &str| c.query(sql, &[]).unwrap();
+    let mut s = Schema {
+        columns: Default::default(),
+        indexes: Default::default(),
+        foreign_keys: Default::default(),
+        checks: Default::default(),
+        triggers: Default::default(),
+        views: rows(&mut c, "SELECT table_name::text FROM information_schema.views WHERE table_schema = current_schema()")
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    };
+    let tables: Vec<String> = rows(&mut c, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for r in rows(
+        &mut c,
+        "SELECT c.table_name::text, c.column_name::text, c.data_type::text, c.is_nullable = 'NO' FROM information_schema.columns c JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema AND t.table_type = 'BASE TABLE' WHERE c.table_schema = current_schema()",
+    ) {
+        let ty: String = r.get(2);
+        s.columns
+            .insert((r.get(0), r.get(1), type_class(&ty), r.get(3)));
+    }
+    for r in rows(
+        &mut c,
+        "SELECT cl.relname::text, a.attname::text, ft.relname::text FROM pg_constraint k JOIN pg_class cl ON cl.oid = k.conrelid JOIN pg_class ft ON ft.oid = k.confrelid JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.contype = 'f' AND cl.relnamespace = current_schema()::regnamespace",
+    ) {
+        s.foreign_keys.insert((r.get(0), r.get(1), r.get(2)));
+    }
+    for t in &tables {
+        s.checks.insert(t.clone(), 0);
+    }
+    for r in rows(
+        &mut c,
+        "SELECT cl.relname::text, count(*) FROM pg_constraint k JOIN pg_class cl ON cl.oid = k.conrelid WHERE k.contype = 'c' AND cl.relnamespace = current_schema()::regnamespace GROUP BY cl.relname",
+    ) {
+        let n: i64 = r.get(1);
+        s.checks.insert(r.get(0), n as usize);
+    }
+    for r in rows(
+        &mut c,
+        "SELECT t.relname::text, i.relname::text, x.indisunique, x.indpred IS NOT NULL, x.indnkeyatts::int8, EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid WHERE t.relnamespace = current_schema()::regnamespace",
+    ) {
+        let (table, name, unique, partial, keys, by_constraint): (
+            String,
+            String,
+            bool,
+            bool,
+            i64,
+            bool,
+        ) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+        let keys = keys as usize;
+        let name = if by_constraint {
+            format!(
+                "<{}:{keys}>",
+                if name.ends_with("_pkey") { "pk" } else { "u" }
+            )
+        } else {
+            name
+        };
+        s.indexes.insert((table, name, unique, partial, keys));
+    }
+    for r in rows(
+        &mut c,
+        "SELECT DISTINCT event_object_table::text, trigger_name::text FROM information_schema.triggers WHERE trigger_schema = current_schema()",
+    ) {
+        s.triggers.insert((r.get(0), r.get(1)));
+    }
+    s
+}
+
+/// The migrations are written once per backend; both must build the same tables, columns,
+/// indexes, keys, checks, triggers and views.
+#[test]
+fn both_backends_build_the_same_schema() {
+    let Some(server) = crate::common::pg_server() else {
+        eprintln!(
+            "both_backends_build_the_same_schema: needs ONETRIP_TEST_PG (make pg-test runs it)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hall.sqlite");
+    drop(onetrip_core::open_file(&path, t0()).unwrap());
+    let url = crate::common::fresh_pg_database(&server);
+    drop(onetrip_core::open(&url, Some(dir.path()), t0()).unwrap());
+    let (lite, pg) = (sqlite_schema(&path), postgres_schema(&url));
+    let diff = |name: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        format!("{name}\n  SQLite:     {a:?}\n  PostgreSQL: {b:?}")
+    };
+    let only =
+        |a: &std::collections::BTreeSet<_>, b: &std::collections::BTreeSet<_>| -> Vec<String> {
+            a.difference(b)
+                .map(|x: &(String, String, String, bool)| format!("{x:?}"))
+                .collect()
+        };
+    assert_eq!(
+        lite.views,
+        pg.views,
+        "{}",
+        diff("views", &lite.views, &pg.views)
+    );
+    assert!(
+        lite.columns == pg.columns,
+        "columns only on SQLite: {:?}\ncolumns only on PostgreSQL: {:?}",
+        only(&lite.columns, &pg.columns),
+        only(&pg.columns, &lite.columns)
+    );
+    assert_eq!(lite.foreign_keys, pg.foreign_keys, "foreign keys");
+    assert_eq!(lite.checks, pg.checks, "CHECK constraints per table");
+    assert_eq!(lite.triggers, pg.triggers, "triggers");
+    let named = |s: &Schema| {
+        s.indexes
+            .iter()
+            .filter(|i| !i.1.starts_with('<'))
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        named(&lite),
+        named(&pg),
+        "named indexes (name, unique, partial, keys)"
+    );
+    let implicit = |s: &Schema| {
+        s.indexes
+            .iter()
+            .filter(|i| i.1.starts_with('<'))
+            .map(|i| (i.0.clone(), i.2, i.4))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        implicit(&lite),
+        implicit(&pg),
+        "key and unique-constraint indexes (table, unique, keys)"
+    );
+}

@@ -43,7 +43,7 @@ fn stored_tickets(s: &Server) -> BTreeMap<String, (String, String)> {
             )?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?
-                .collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
+                .collect::<onetrip_core::store::StoreResult<BTreeMap<_, _>>>()?;
             Ok(rows)
         })
         .unwrap()

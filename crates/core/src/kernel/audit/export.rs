@@ -33,7 +33,7 @@ pub fn export_csv(
     let mut stmt = tx.prepare(
         "SELECT seq, at, actor_kind, actor_name, source, op, subject_kind, subject_id, summary,
                 prev_hash, hash
-         FROM audit_log WHERE (CAST(?1 AS INTEGER) IS NULL OR at >= ?1) AND (CAST(?2 AS INTEGER) IS NULL OR at < ?2) ORDER BY seq",
+         FROM audit_log WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR at < ?2) ORDER BY seq",
     )?;
     let mut rows = stmt.query(rusqlite::params![from.map(to_ms), until.map(to_ms)])?;
     let mut n = 0i64;

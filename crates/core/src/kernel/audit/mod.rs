@@ -11,7 +11,7 @@
 pub mod export;
 
 use crate::kernel::store::Tx;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -120,14 +120,17 @@ pub fn append(
     now: jiff::Timestamp,
     d: AuditDraft,
 ) -> Result<()> {
-    let prev: String = tx
-        .query_row(
-            "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_owned());
+    // The chain orders every write. SQLite's writers are serialised already; on PostgreSQL the
+    // append takes the audit lock (held to the commit; everything the write did before this ran
+    // side by side with other writes), and only then reads the head — in a statement of its own,
+    // whose snapshot is taken after the lock, so it sees the row of the writer before.
+    tx.serialize_audit()?;
+    let prev: Option<String> = tx.query_row(
+        "SELECT (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1)",
+        [],
+        |r| r.get(0),
+    )?;
+    let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
     let id = new_id();
     let at = to_ms(now);
     let actor_id = actor.id();
@@ -221,7 +224,7 @@ pub fn verify(tx: &Tx<'_>) -> Result<ChainReport> {
     while let Some(r) = rows.next()? {
         n += 1;
         let (seq, id, at): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let get = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
+        let get = |i: usize| -> crate::kernel::store::StoreResult<Option<String>> { r.get(i) };
         let expected = row_hash(
             &prev,
             &id,

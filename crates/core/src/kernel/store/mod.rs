@@ -1,7 +1,9 @@
-//! The SQLite store: one file, opened with the pragmas a hall's legal records need, migrated by
-//! versioned, embedded, append-only migrations.
+//! The store: the hall's database — one SQLite file (a desktop, a small hall) or, with the
+//! `postgres` feature, a PostgreSQL database shared by several hall servers ([`postgres`]) —
+//! opened with the settings a hall's legal records need and migrated by versioned, embedded,
+//! append-only migrations, one file per backend.
 //!
-//! Contract:
+//! Contract (SQLite):
 //! - `journal_mode=WAL` (readers never block the writer), `foreign_keys=ON`, a busy timeout, and
 //!   `synchronous=FULL`: a number that was printed or a handover that was signed survives power
 //!   loss, because the transaction that allocated it is durable before the UI shows it.
@@ -11,10 +13,11 @@
 //!   [`ErrorCode::SchemaTooNew`] and never written: it is inspected through a read-only handle.
 //! - Before any migration of an existing database the file is copied with SQLite's online backup
 //!   API into `backups/` beside it; the newest [`BACKUPS_KEPT`] copies are kept.
-//! - SQL stays in the store layer (`*/store.rs` query modules per table) so that the same
-//!   operations can later run on PostgreSQL in hall mode.
+//! - SQL stays in each capability's query functions and goes through [`Tx`], so the same
+//!   operations run on both backends; errors are the store's own ([`StoreError`]).
 
-pub mod dialect;
+pub mod error;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 mod sql;
 
@@ -24,81 +27,52 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use error::{Optional, StoreError, StoreResult};
 pub use sql::{Args, Row, Rows, Stmt, Tx};
 
 use crate::kernel::error::{CoreError, ErrorCode, Result};
 
-/// A versioned schema change. `version` is its 1-based position.
+/// A versioned schema change, in each backend's spelling. `version` is its 1-based position.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
     pub version: u32,
     pub name: &'static str,
+    /// `migrations/sqlite/NNNN_name.sql`.
     pub sql: &'static str,
+    /// `migrations/postgres/NNNN_name.sql`: the same tables, columns, indexes and constraints.
+    pub postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($version:literal, $name:literal, $file:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("migrations/sqlite/", $file)),
+            postgres: include_str!(concat!("migrations/postgres/", $file)),
+        }
+    };
 }
 
 /// Every migration, in order. Append only: a released migration is never edited (a test pins
 /// their checksums).
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("migrations/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "queue",
-        sql: include_str!("migrations/0002_queue.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "calendar_catalog_cases",
-        sql: include_str!("migrations/0003_calendar_catalog_cases.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "applications_notices",
-        sql: include_str!("migrations/0004_applications_notices.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "posts",
-        sql: include_str!("migrations/0005_posts.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "handover",
-        sql: include_str!("migrations/0006_handover.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "devices",
-        sql: include_str!("migrations/0007_devices.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "sign_in_lockout",
-        sql: include_str!("migrations/0008_sign_in_lockout.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "reports",
-        sql: include_str!("migrations/0009_reports.sql"),
-    },
-    Migration {
-        version: 10,
-        name: "retention",
-        sql: include_str!("migrations/0010_retention.sql"),
-    },
-    Migration {
-        version: 11,
-        name: "idle_sign_out",
-        sql: include_str!("migrations/0011_idle_sign_out.sql"),
-    },
-    Migration {
-        version: 12,
-        name: "layers",
-        sql: include_str!("migrations/0012_layers.sql"),
-    },
+    migration!(1, "foundation", "0001_foundation.sql"),
+    migration!(2, "queue", "0002_queue.sql"),
+    migration!(
+        3,
+        "calendar_catalog_cases",
+        "0003_calendar_catalog_cases.sql"
+    ),
+    migration!(4, "applications_notices", "0004_applications_notices.sql"),
+    migration!(5, "posts", "0005_posts.sql"),
+    migration!(6, "handover", "0006_handover.sql"),
+    migration!(7, "devices", "0007_devices.sql"),
+    migration!(8, "sign_in_lockout", "0008_sign_in_lockout.sql"),
+    migration!(9, "reports", "0009_reports.sql"),
+    migration!(10, "retention", "0010_retention.sql"),
+    migration!(11, "idle_sign_out", "0011_idle_sign_out.sql"),
+    migration!(12, "layers", "0012_layers.sql"),
 ];
 
 /// The schema version this build writes.
@@ -191,7 +165,13 @@ impl Shared {
 #[derive(Debug)]
 enum Backend {
     Sqlite(Mutex<Connection>),
+    #[cfg(feature = "postgres")]
     Postgres(Box<postgres::Pool>),
+}
+
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
 impl Store {
@@ -243,6 +223,7 @@ impl Store {
     /// Open (creating the schema if needed) and migrate the PostgreSQL database at `url`
     /// (`postgres://user@host:port/db`). `data_dir` holds the archive copies of printed notices
     /// and filed reports (shared storage when several servers use one database).
+    #[cfg(feature = "postgres")]
     pub fn open_postgres(
         url: &str,
         data_dir: impl AsRef<Path>,
@@ -270,7 +251,11 @@ impl Store {
         data_dir: Option<&Path>,
         now: Timestamp,
     ) -> Result<(Store, OpenReport)> {
-        if postgres::is_url(location) {
+        if !is_url(location) {
+            return Store::open(location, now);
+        }
+        #[cfg(feature = "postgres")]
+        {
             let dir = data_dir.ok_or_else(|| {
                 CoreError::new(
                     ErrorCode::Required,
@@ -278,8 +263,14 @@ impl Store {
                 )
             })?;
             Store::open_postgres(location, dir, now)
-        } else {
-            Store::open(location, now)
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = data_dir;
+            Err(CoreError::new(
+                ErrorCode::SettingDisabled,
+                "本程序（桌面版）不带 PostgreSQL 客户端：大厅服务器（onetrip serve）才连接 PostgreSQL",
+            ))
         }
     }
 
@@ -294,10 +285,15 @@ impl Store {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.backend, Backend::Postgres(_))
+        match self.backend {
+            Backend::Sqlite(_) => false,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => true,
+        }
     }
 
     /// The PostgreSQL pool (hall mode), for LISTEN/NOTIFY.
+    #[cfg(feature = "postgres")]
     pub fn postgres(&self) -> Option<&postgres::Pool> {
         match &self.backend {
             Backend::Postgres(p) => Some(p),
@@ -316,33 +312,40 @@ impl Store {
             .unwrap_or(Path::new("."))
     }
 
-    /// Run `f` in one write transaction; commit on `Ok`, roll back on `Err`. Writes are
-    /// serialized: SQLite takes the write lock up front (IMMEDIATE, so two writers never
-    /// deadlock upgrading); PostgreSQL takes one transaction-scoped advisory lock shared by every
-    /// server on the database, so numbers are allocated exactly as on SQLite.
-    pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    /// Run `f` in one write transaction; commit on `Ok`, roll back on `Err`. SQLite serialises
+    /// writers (IMMEDIATE: the write lock up front, so two writers never deadlock upgrading);
+    /// PostgreSQL runs them side by side, each locking only what it must (see [`postgres`]), and
+    /// runs `f` again when it aborted the transaction for a serialization failure or a deadlock
+    /// — so `f` may run more than once, and must do nothing outside the transaction.
+    pub fn write<T>(&self, mut f: impl FnMut(&Tx<'_>) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite(_) => {
                 let mut conn = self.lock()?;
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(StoreError::from)?;
                 let out = f(&Tx::sqlite(&tx))?;
-                tx.commit()?;
+                tx.commit().map_err(StoreError::from)?;
                 Ok(out)
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => pool.transaction(true, f),
         }
     }
 
     /// Run `f` in one read transaction (a consistent snapshot); never commits anything.
-    pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    pub fn read<T>(&self, mut f: impl FnMut(&Tx<'_>) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite(_) => {
                 let mut conn = self.lock()?;
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Deferred)
+                    .map_err(StoreError::from)?;
                 let out = f(&Tx::sqlite(&tx));
-                tx.rollback()?;
+                tx.rollback().map_err(StoreError::from)?;
                 out
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => pool.transaction(false, f),
         }
     }
@@ -360,6 +363,7 @@ impl Store {
             Backend::Sqlite(conn) => conn
                 .lock()
                 .map_err(|_| CoreError::internal("数据库连接锁已损坏（此前有操作异常中止）")),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => Err(CoreError::new(
                 ErrorCode::SettingDisabled,
                 "PostgreSQL 数据库的备份与恢复由数据库自身完成（pg_dump / 流复制），本程序只备份 SQLite 文件",
@@ -449,18 +453,23 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Apply one migration in `tx` (either backend: PostgreSQL's `execute_batch` translates) and
-/// record it with its checksum.
-fn apply_migration(tx: &Tx<'_>, m: &Migration, now: Timestamp) -> Result<()> {
-    tx.execute_batch(m.sql).map_err(|e| {
+/// Apply one migration's `sql` (this backend's file) in `tx` and record it with its checksum.
+pub(crate) fn apply_migration(
+    tx: &Tx<'_>,
+    version: u32,
+    name: &str,
+    sql: &str,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute_batch(sql).map_err(|e| {
         CoreError::new(
             ErrorCode::Storage,
-            format!("迁移 {} ({}) 失败：{e}", m.version, m.name),
+            format!("迁移 {version} ({name}) 失败：{e}"),
         )
     })?;
     tx.execute(
         "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![m.version, m.name, crate::kernel::ids::sha256_hex(m.sql.as_bytes()), crate::kernel::clock::to_ms(now)],
+        rusqlite::params![version, name, crate::kernel::ids::sha256_hex(sql.as_bytes()), crate::kernel::clock::to_ms(now)],
     )?;
     Ok(())
 }
@@ -468,7 +477,7 @@ fn apply_migration(tx: &Tx<'_>, m: &Migration, now: Timestamp) -> Result<()> {
 fn migrate(conn: &Connection, from: u32, now: Timestamp) -> Result<()> {
     for m in MIGRATIONS.iter().filter(|m| m.version > from) {
         let tx = conn.unchecked_transaction()?;
-        apply_migration(&Tx::sqlite(&tx), m, now)?;
+        apply_migration(&Tx::sqlite(&tx), m.version, m.name, m.sql, now)?;
         tx.execute_batch(&format!(
             "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
             m.version

@@ -36,7 +36,7 @@ impl Hall {
     }
     /// Run `sql` on the database directly, bypassing the store (a tamperer with a SQL tool).
     pub fn raw_batch(&self, sql: &str) -> Result<(), String> {
-        if onetrip_core::store::postgres::is_url(&self.location) {
+        if onetrip_core::store::is_url(&self.location) {
             let mut c = postgres::Client::connect(&self.location, postgres::NoTls).unwrap();
             c.batch_execute(sql).map_err(|e| e.to_string())
         } else {
@@ -46,7 +46,7 @@ impl Hall {
     }
     /// One text value read directly from the database.
     pub fn raw_text(&self, sql: &str) -> String {
-        if onetrip_core::store::postgres::is_url(&self.location) {
+        if onetrip_core::store::is_url(&self.location) {
             let mut c = postgres::Client::connect(&self.location, postgres::NoTls).unwrap();
             c.query_one(sql, &[]).unwrap().get(0)
         } else {
@@ -156,7 +156,7 @@ impl Hall {
                 let tables: Vec<String> = tx
                     .prepare(list)?
                     .query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<onetrip_core::store::StoreResult<_>>()?;
                 let mut out = String::new();
                 for t in tables {
                     let mut stmt = tx.prepare(&format!("SELECT * FROM {t} ORDER BY 1"))?;

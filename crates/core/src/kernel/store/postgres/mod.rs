@@ -1,17 +1,29 @@
 //! The PostgreSQL backend (hall mode in a large hall: several hall servers, one database).
+//! Built only with the core's `postgres` feature (the hall server and the CLI); the desktop does
+//! not link a PostgreSQL client.
 //!
 //! Contract:
-//! - Same schema and same operations as SQLite: the migrations are the SQLite files translated by
-//!   [`super::dialect`], recorded in the same `schema_migrations` table with the same checksums.
-//!   A database migrated by a newer build is refused, a database of another program too.
-//!   Migrating runs in one transaction (PostgreSQL's DDL is transactional), under the write lock,
-//!   so two servers starting together migrate once and a failed migration leaves nothing behind.
+//! - Same tables and same operations as SQLite. The migrations are PostgreSQL's own files
+//!   (`migrations/postgres/`), one per SQLite migration, recorded in the same
+//!   `schema_migrations`; a test compares the two schemas. A database migrated by a newer build
+//!   is refused, a database of another program too. Migrating is one transaction under a
+//!   transaction-scoped advisory lock, so two servers starting together migrate once.
 //!   PostgreSQL is backed up with its own tools (`pg_dump`, streaming replication), not by us.
-//! - Writes are serialized across every server on the database by one transaction-scoped
-//!   advisory lock ([`WRITE_LOCK`]), taken first: within it READ COMMITTED sees every earlier
-//!   commit, so ticket and case numbers are allocated exactly as on SQLite (never twice, no
-//!   gaps). Reads run in REPEATABLE READ READ ONLY: one consistent snapshot, and a read
-//!   operation that tried to write would fail.
+//! - Connections come from an r2d2 pool ([`Pool`]); each keeps its statements prepared.
+//! - Writes run in READ COMMITTED and lock only what they must, so two kiosks issuing in
+//!   different categories, or two windows calling, proceed side by side:
+//!   - a number is allocated by an upsert that returns it (`… DO UPDATE SET value = value + 1
+//!     RETURNING value`): the counter's row lock serialises the writers of that one counter,
+//!     and the number is never handed out twice nor skipped;
+//!   - a window claims a ticket with a conditional update (`… WHERE status = 'waiting'`); a
+//!     ticket another window holds is skipped (`FOR UPDATE SKIP LOCKED` in the head query);
+//!   - an operation on a case locks the case's row first (`FOR UPDATE`);
+//!   - the audit chain, which orders every write, is appended under one transaction-scoped
+//!     advisory lock ([`AUDIT_LOCK`]) taken at the moment of appending — the end of the write,
+//!     after its work — and held only to its commit.
+//!
+//!   A write PostgreSQL aborts for a serialization failure or a deadlock runs again from the
+//!   start (a few times). Reads are `REPEATABLE READ READ ONLY` snapshots.
 //! - `synchronous_commit` stays on (the server's default): a COMMIT that returned is durable.
 //! - Events cross servers with LISTEN/NOTIFY on [`EVENTS_CHANNEL`]. The notification is sent by
 //!   the write transaction itself, so it is delivered if and only if the write committed. It
@@ -19,35 +31,62 @@
 //!   its listening connection tells its clients to reload everything (a notification sent while
 //!   disconnected is lost).
 
-use std::sync::{Condvar, Mutex};
+pub mod conn;
+pub mod placeholders;
 
 use jiff::Timestamp;
 
-use super::sql::{PgConn, Tx, pg_error};
-use super::{MIGRATIONS, OpenReport, SCHEMA_VERSION};
+use super::error::{StoreError, StoreResult};
+use super::{MIGRATIONS, OpenReport, SCHEMA_VERSION, Tx};
 use crate::kernel::error::{CoreError, ErrorCode, Result};
+use conn::{PgConn, pg_error};
 
-/// The advisory lock key every write takes ("OTRP").
-pub const WRITE_LOCK: i64 = 0x4F54_5250;
+/// The advisory lock the audit chain is appended under ("OTRA"): the one serialisation every
+/// write passes through, held from the append to the commit.
+pub const AUDIT_LOCK: i64 = 0x4F54_5241;
+
+/// The advisory lock migrations run under ("OTRM").
+const MIGRATE_LOCK: i64 = 0x4F54_524D;
 
 /// The LISTEN/NOTIFY channel hall events cross servers on.
 pub const EVENTS_CHANNEL: &str = "onetrip_events";
 
-/// Most connections one server opens (PostgreSQL allows 100 by default; writes are serialized
-/// anyway, so more would only wait).
-const MAX_CONNECTIONS: usize = 16;
+/// Most connections one server opens (PostgreSQL allows 100 by default).
+const MAX_CONNECTIONS: u32 = 24;
 
-/// Whether `location` names a PostgreSQL database rather than a SQLite file.
-pub fn is_url(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
+/// How often a write aborted for a serialization failure or a deadlock is run again.
+const RETRIES: u32 = 8;
+
+/// Opens the pool's connections.
+#[derive(Debug)]
+pub struct Manager {
+    config: postgres::Config,
 }
 
-/// The connections of one server.
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = StoreError;
+
+    fn connect(&self) -> StoreResult<PgConn> {
+        self.config
+            .connect(postgres::NoTls)
+            .map(PgConn::new)
+            .map_err(|e| StoreError::Connection(e.to_string()))
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> StoreResult<()> {
+        conn.ping()
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The connections of one server (r2d2).
 pub struct Pool {
     config: postgres::Config,
-    idle: Mutex<Vec<PgConn>>,
-    open: Mutex<usize>,
-    freed: Condvar,
+    pool: r2d2::Pool<Manager>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -59,10 +98,6 @@ impl std::fmt::Debug for Pool {
     }
 }
 
-fn poisoned<T>(_: T) -> CoreError {
-    CoreError::internal("数据库连接池锁已损坏")
-}
-
 fn unreachable(e: &postgres::Error) -> CoreError {
     CoreError::new(
         ErrorCode::Storage,
@@ -71,7 +106,7 @@ fn unreachable(e: &postgres::Error) -> CoreError {
 }
 
 impl Pool {
-    /// Parse `url` and open one connection to check it.
+    /// Parse `url` and open the pool (one connection, to check it).
     pub fn connect(url: &str) -> Result<Pool> {
         let config: postgres::Config = url.parse().map_err(|e| {
             CoreError::new(
@@ -80,15 +115,20 @@ impl Pool {
             )
             .field("database")
         })?;
-        let pool = Pool {
-            config,
-            idle: Mutex::new(Vec::new()),
-            open: Mutex::new(0),
-            freed: Condvar::new(),
-        };
-        let first = pool.checkout()?;
-        pool.checkin(first);
-        Ok(pool)
+        let pool = r2d2::Pool::builder()
+            .max_size(MAX_CONNECTIONS)
+            .min_idle(Some(1))
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(Manager {
+                config: config.clone(),
+            })
+            .map_err(|e| {
+                CoreError::new(
+                    ErrorCode::Storage,
+                    format!("无法连接 PostgreSQL 数据库：{e}"),
+                )
+            })?;
+        Ok(Pool { config, pool })
     }
 
     /// A new connection outside the pool (a LISTEN connection lives on its own).
@@ -98,84 +138,46 @@ impl Pool {
             .map_err(|e| unreachable(&e))
     }
 
-    fn checkout(&self) -> Result<PgConn> {
-        if let Some(c) = self.idle.lock().map_err(poisoned)?.pop() {
-            return Ok(c);
-        }
-        let mut open = self.open.lock().map_err(poisoned)?;
-        loop {
-            if let Some(c) = self.idle.lock().map_err(poisoned)?.pop() {
-                return Ok(c);
-            }
-            if *open < MAX_CONNECTIONS {
-                *open += 1;
-                drop(open);
-                return match self.dedicated() {
-                    Ok(client) => Ok(PgConn::new(client)),
-                    Err(e) => {
-                        *self.open.lock().map_err(poisoned)? -= 1;
-                        Err(e)
-                    }
-                };
-            }
-            open = self
-                .freed
-                .wait_timeout(open, std::time::Duration::from_millis(50))
-                .map_err(|_| CoreError::internal("数据库连接池锁已损坏"))?
-                .0;
-        }
-    }
-
-    fn checkin(&self, conn: PgConn) {
-        if conn.is_broken() {
-            if let Ok(mut open) = self.open.lock() {
-                *open = open.saturating_sub(1);
-            }
-        } else if let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
-        }
-        self.freed.notify_one();
-    }
-
-    /// Run `f` on one pooled connection (no transaction opened for it).
-    pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&PgConn) -> Result<T>) -> Result<T> {
-        let conn = self.checkout()?;
-        let out = f(&conn);
-        self.checkin(conn);
-        out
-    }
-
-    /// One transaction: a write (serialized by [`WRITE_LOCK`], committed on `Ok`) or a read
-    /// (a read-only snapshot, always rolled back).
+    /// One transaction: a write (READ COMMITTED, committed on `Ok`, run again when PostgreSQL
+    /// aborted it for a serialization failure or a deadlock) or a read (a read-only snapshot,
+    /// always rolled back).
     pub(crate) fn transaction<T>(
         &self,
         write: bool,
-        f: impl FnOnce(&Tx<'_>) -> Result<T>,
+        mut f: impl FnMut(&Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        self.with_conn(|c| {
-            c.begin(&if write {
-                format!(
-                    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-                )
+        let mut attempt = 0;
+        loop {
+            let conn = self
+                .pool
+                .get()
+                .map_err(|e| CoreError::from(StoreError::Connection(e.to_string())))?;
+            let begin = if write {
+                "BEGIN ISOLATION LEVEL READ COMMITTED"
             } else {
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_owned()
-            })?;
-            let out = f(&Tx::pg(c));
-            match out {
-                Ok(v) if write => {
-                    c.commit()?;
-                    Ok(v)
-                }
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            };
+            conn.begin(begin)?;
+            let out = f(&Tx::pg(&conn, write));
+            let done = match out {
+                Ok(v) if write => conn.commit().map(|()| v),
                 Ok(v) => {
-                    c.batch("ROLLBACK")?;
+                    conn.rollback();
                     Ok(v)
                 }
                 Err(e) => {
-                    let _ = c.batch("ROLLBACK");
-                    Err(e)
+                    conn.rollback();
+                    return Err(e);
                 }
+            };
+            match done {
+                Err(e) if e.is_retryable() && attempt < RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e, "write aborted by PostgreSQL; running it again");
+                }
+                other => return other.map_err(CoreError::from),
             }
-        })
+        }
     }
 
     /// Bring the schema up to [`SCHEMA_VERSION`] (see the module docs).
@@ -185,6 +187,9 @@ impl Pool {
 }
 
 fn migrate_locked(tx: &Tx<'_>, now: Timestamp) -> Result<OpenReport> {
+    tx.query_row("SELECT pg_advisory_xact_lock(?1)", [MIGRATE_LOCK], |_| {
+        Ok(())
+    })?;
     let has_schema: i64 = tx.query_row(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
         [],
@@ -203,7 +208,7 @@ fn migrate_locked(tx: &Tx<'_>, now: Timestamp) -> Result<OpenReport> {
     }
     let from: i64 = if has_schema > 0 {
         tx.query_row(
-            "SELECT ifnull(max(version), 0) FROM schema_migrations",
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
             [],
             |r| r.get(0),
         )?
@@ -221,11 +226,8 @@ fn migrate_locked(tx: &Tx<'_>, now: Timestamp) -> Result<OpenReport> {
         .param("found", from)
         .param("supported", SCHEMA_VERSION));
     }
-    if from == 0 {
-        tx.execute_batch(super::dialect::PG_REFUSE_FUNCTION)?;
-    }
     for m in MIGRATIONS.iter().filter(|m| m.version > from) {
-        super::apply_migration(tx, m, now)?;
+        super::apply_migration(tx, m.version, m.name, m.postgres, now)?;
     }
     Ok(OpenReport {
         created: from == 0,
