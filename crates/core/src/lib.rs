@@ -136,6 +136,7 @@ macro_rules! for_each_operation {
             case_dismiss_alert => $crate::cases::DismissAlert,
             application_open => $crate::applications::OpenApplication,
             application_mark => $crate::applications::MarkMaterial,
+            application_mark_all_received => $crate::applications::MarkAllReceived,
             application_decide => $crate::applications::DecideApplication,
             application_return => $crate::applications::ReturnWithSupplement,
             application_get => $crate::applications::GetApplication,

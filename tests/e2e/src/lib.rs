@@ -351,6 +351,18 @@ pub async fn sign_in_at_window(app: &App, login: &str, window: u32) {
 
 /// Choose the option of a `<select>` whose text starts with `starts_with` (as a clerk does) and
 /// return the label of its option group.
+/// Find a service item in the picker by typing (its code, name or pinyin initials) and choose
+/// the option with `code`. Returns whether the picker marked it as the ticket's own business.
+pub async fn choose_item(app: &App, typed: &str, code: &str) -> bool {
+    type_into(app, "[data-testid=app-item-search]", typed).await;
+    let option = format!("[data-testid=app-item-option][data-code=\"{code}\"]");
+    let el = app.wait_for(&option).await;
+    let suggested = el.text().await.unwrap().contains("当前号的业务");
+    el.click().await.unwrap();
+    app.wait_text("[data-testid=app-item-chosen]", code).await;
+    suggested
+}
+
 pub async fn select_option(app: &App, css: &str, starts_with: &str) -> Option<String> {
     let js = "const s = document.querySelector(arguments[0]);
          const o = [...s.options].find(o => o.text.startsWith(arguments[1]));

@@ -26,3 +26,9 @@ export function longDate(ts: Date, locale: string): string {
 export function beijingDayStart(day: string): string {
   return new Date(`${day}T00:00:00+08:00`).toISOString();
 }
+
+/** The weekday of a YYYY-MM-DD date: 0 Sunday … 6 Saturday (computed, not the PC's locale). */
+export function weekdayOf(day: string): number {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+}

@@ -57,6 +57,15 @@ impl MaterialState {
             MaterialState::NotApplicable => "not_applicable",
         }
     }
+    /// As the audit log and the notices say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            MaterialState::Pending => "未核对",
+            MaterialState::Received => "已收",
+            MaterialState::Missing => "缺",
+            MaterialState::NotApplicable => "不适用",
+        }
+    }
     fn parse(s: &str) -> Self {
         match s {
             "received" => MaterialState::Received,
@@ -482,7 +491,73 @@ impl Operation for MarkMaterial {
             AuditDraft::new(
                 "application",
                 Some(&id),
-                format!("{}：{} → {}", r.app.number, m.name, self.state.as_str()),
+                format!("{}：{}，{}", r.app.number, m.name, self.state.label()),
+            ),
+        )?;
+        Ok(load(cx.tx, &id)?.app)
+    }
+}
+
+/// 全部已收: every material not yet checked is received, in one step — the applicant brought
+/// everything, and the clerk confirms it with one key. A material already marked missing or not
+/// applicable keeps its mark; on a supplement visit only the missing ones are checked again, so
+/// they are the ones marked received.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct MarkAllReceived {
+    pub id: String,
+}
+
+impl Operation for MarkAllReceived {
+    const NAME: &'static str = "application.mark_all_received";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = true;
+    type Response = Application;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Application> {
+        let id = validate::id("id", "申请", &self.id)?;
+        let r = load(cx.tx, &id)?;
+        ensure_status(&r.app, &[ApplicationStatus::Checking], "核对材料")?;
+        let supplementing = r.app.visits > 1;
+        let todo: Vec<&AppMaterial> = r
+            .app
+            .materials
+            .iter()
+            .filter(|m| {
+                m.state == MaterialState::Pending
+                    || (supplementing && m.state == MaterialState::Missing)
+            })
+            .collect();
+        if todo.is_empty() {
+            return Err(CoreError::new(
+                ErrorCode::InvalidTransition,
+                "没有待核对的材料（已标记的材料请逐项修改）",
+            )
+            .param("event", "mark_all_received"));
+        }
+        for m in &todo {
+            check_mark(m, MaterialState::Received, supplementing)?;
+            cx.tx.execute(
+                "UPDATE application_materials SET state = 'received' WHERE application_id = ?1 AND position = ?2",
+                params![id, m.position],
+            )?;
+        }
+        cx.tx.execute(
+            "UPDATE applications SET updated_at = ?1 WHERE id = ?2",
+            params![cx.ms(), id],
+        )?;
+        cx.record(
+            Topic::Case,
+            AuditDraft::new(
+                "application",
+                Some(&id),
+                format!(
+                    "{}：全部已收（{} 项：{}）",
+                    r.app.number,
+                    todo.len(),
+                    todo.iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
             ),
         )?;
         Ok(load(cx.tx, &id)?.app)

@@ -149,6 +149,22 @@ pub struct ServiceItem {
     pub fields: ItemFields,
     pub active: bool,
     pub updated_at: Timestamp,
+    /// The name's pinyin initials, lower case ("不动产登记" → "bdcdj"): a clerk finds the item by
+    /// typing them, as Chinese clerks do.
+    pub initials: String,
+}
+
+/// Lower-case pinyin initials of a name: one letter per Chinese character (its most common
+/// reading), letters and digits kept, everything else dropped.
+pub fn initials(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars()
+        .filter_map(|c| match c.to_pinyin() {
+            Some(p) => p.plain().chars().next(),
+            None if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
+            None => None,
+        })
+        .collect()
 }
 
 impl ServiceItem {
@@ -268,11 +284,13 @@ fn item_row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreRes
     let reminder: Option<u32> = r.get(14)?;
     let yellow: Option<u32> = r.get(15)?;
     let red: Option<u32> = r.get(16)?;
+    let name: String = r.get(2)?;
     Ok(ServiceItem {
         id: r.get(0)?,
+        initials: initials(&name),
         fields: ItemFields {
             code: r.get(1)?,
-            name: r.get(2)?,
+            name,
             department: r.get(3)?,
             kind: r.get(4)?,
             legal_basis: r.get(5)?,
@@ -571,5 +589,16 @@ impl Operation for SetItemActive {
             .after(after.active),
         )?;
         Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn initials_of_item_names() {
+        assert_eq!(super::initials("不动产登记"), "bdcdj");
+        assert_eq!(super::initials("社保医保"), "sbyb");
+        assert_eq!(super::initials("户口迁入（投靠）"), "hkqrtk");
+        assert_eq!(super::initials("ICP 备案 2"), "icpba2");
     }
 }

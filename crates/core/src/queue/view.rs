@@ -41,6 +41,9 @@ pub struct CallRecord {
     pub at: Timestamp,
     /// Masked (张*).
     pub applicant: Option<String>,
+    /// A green-channel ticket (绿色通道: elderly, disabled, military, pregnant): the display
+    /// marks it, so others in the hall see why it came first.
+    pub green: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -106,7 +109,8 @@ fn start_of_day_ms(now: Timestamp) -> Result<i64> {
 pub(crate) fn recent_calls(cx: &Cx<'_>, limit: u32) -> Result<Vec<CallRecord>> {
     let since = start_of_day_ms(cx.now)?;
     let mut stmt = cx.tx.prepare_cached(
-        "SELECT e.seq, e.ticket_id, t.number, w.number, w.name, e.kind, e.at, t.applicant_name
+        "SELECT e.seq, e.ticket_id, t.number, w.number, w.name, e.kind, e.at, t.applicant_name,
+                t.priority IS NOT NULL
          FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id JOIN windows w ON w.id = e.window_id
          WHERE e.kind IN ('call', 'recall', 'call_back', 'call_specific') AND e.at >= ?1
          ORDER BY e.seq DESC LIMIT ?2",
@@ -128,6 +132,7 @@ pub(crate) fn recent_calls(cx: &Cx<'_>, limit: u32) -> Result<Vec<CallRecord>> {
             applicant: r
                 .get::<_, Option<String>>(7)?
                 .map(|n| validate::mask_name(&n)),
+            green: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)

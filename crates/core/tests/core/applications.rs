@@ -522,3 +522,62 @@ fn a_broken_template_is_refused_and_the_previous_one_stays() {
     assert_eq!(d.application.outcome.as_deref(), Some("direct"));
     assert!(pdftext(&h, &d.document.archive_path).contains("行政许可受理通知书"));
 }
+
+/// 全部已收 marks every material not yet checked received, leaves a material already marked
+/// as it is, and on a supplement visit marks the missing ones; with nothing to mark it says so.
+#[test]
+fn all_received_in_one_step() {
+    let h = demo_hall();
+    let c = h.as_token(&h.sign_in("zhangwei", Some(1)));
+    let now = bj(date(2026, 11, 23), 10, 0);
+    let a = open(&h, &c, "HJ-001", now);
+    assert!(a.materials.len() >= 2, "an item with several materials");
+    let first = a.materials[0].position;
+    mark(&h, &c, &a.id, now, first, MaterialState::Missing, "").unwrap();
+    let all = |h: &Hall| {
+        h.store.execute(
+            &c,
+            now,
+            onetrip_core::applications::MarkAllReceived { id: a.id.clone() },
+        )
+    };
+    let after = all(&h).unwrap().response;
+    assert_eq!(
+        after.materials[0].state,
+        MaterialState::Missing,
+        "kept its mark"
+    );
+    assert!(
+        after.materials[1..]
+            .iter()
+            .all(|m| m.state == MaterialState::Received),
+        "the rest received"
+    );
+    let audit = h.raw_text("SELECT summary FROM audit_log ORDER BY seq DESC LIMIT 1");
+    assert!(audit.contains("全部已收"), "{audit}");
+    let e = all(&h).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidTransition, "nothing left to mark");
+    // The one-time notice for the missing one, then the applicant comes back with it.
+    decide(
+        &h,
+        &c,
+        &a.id,
+        now,
+        Decision::Supplement {
+            pending_checks: vec![],
+            supplement_days: None,
+        },
+    )
+    .unwrap();
+    h.store
+        .execute(&c, now, ReturnWithSupplement { id: a.id.clone() })
+        .unwrap();
+    let back = all(&h).unwrap().response;
+    assert!(
+        back.materials
+            .iter()
+            .all(|m| m.state == MaterialState::Received),
+        "the supplement completes it"
+    );
+    assert_eq!(completeness(&back.materials), Completeness::Complete);
+}

@@ -337,6 +337,11 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     );
     run(&c, did("catalog.service_card"), json!({"item_id": item_id}));
     run(&c, did("application.return"), json!({"id": app_id}));
+    run(
+        &c,
+        did("application.mark_all_received"),
+        json!({"id": app_id}),
+    );
     run(&c, did("application.get"), json!({"id": app_id}));
     run(&c, did("application.list"), json!({}));
     let ns = run(&a, did("notice.settings"), json!({}));

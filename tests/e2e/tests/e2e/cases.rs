@@ -4,7 +4,7 @@
 //! an extension → a supervisor approves it in the admin window → the counter shows the longer
 //! limit. Screenshots under target/e2e-shots/. `#[ignore]`d; `make e2e` runs it under Xvfb.
 
-use onetrip_e2e::{App, select_option, sign_in_at_window, type_into};
+use onetrip_e2e::{App, choose_item, sign_in_at_window, type_into};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver and the built app: run `make e2e`"]
@@ -16,8 +16,7 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
 
     // Accept through the checklist: 户口迁入 (promised 7, statutory 20, extension up to 10).
     app.click("[data-testid=area-cases]").await;
-    app.wait_text("[data-testid=app-item]", "HJ-001").await;
-    select_option(&app, "[data-testid=app-item]", "HJ-001").await;
+    choose_item(&app, "HJ-001", "HJ-001").await;
     type_into(&app, "[data-testid=app-name]", "王小明").await;
     type_into(&app, "[data-testid=app-id]", "11010519491231002X").await;
     type_into(&app, "[data-testid=app-phone]", "13800000000").await;

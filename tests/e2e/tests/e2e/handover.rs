@@ -5,7 +5,7 @@
 //! reports back → 张伟 returns, reads the pre-filled hand-back report and acknowledges it.
 //! Screenshots under target/e2e-shots/. `#[ignore]`d; `make e2e` runs it under Xvfb.
 
-use onetrip_e2e::{App, select_option, sign_in_at_window, type_into};
+use onetrip_e2e::{App, choose_item, sign_in_at_window, type_into};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver and the built app: run `make e2e`"]
@@ -15,8 +15,7 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     // 张伟 accepts a case at window 1 (户口迁入, all materials there).
     sign_in_at_window(&app, "zhangwei", 1).await;
     app.click("[data-testid=area-cases]").await;
-    app.wait_text("[data-testid=app-item]", "HJ-001").await;
-    select_option(&app, "[data-testid=app-item]", "HJ-001").await;
+    choose_item(&app, "HJ-001", "HJ-001").await;
     type_into(&app, "[data-testid=app-name]", "王小明").await;
     type_into(&app, "[data-testid=app-id]", "11010519491231002X").await;
     type_into(&app, "[data-testid=app-phone]", "13800000000").await;

@@ -12,4 +12,9 @@ seq: number, ticket_id: string, number: string, window_number: number, window_na
 /**
  * Masked (张*).
  */
-applicant: string | null, };
+applicant: string | null, 
+/**
+ * A green-channel ticket (绿色通道: elderly, disabled, military, pregnant): the display
+ * marks it, so others in the hall see why it came first.
+ */
+green: boolean, };

@@ -2,7 +2,12 @@
 import type { Material } from "./Material";
 import type { Thresholds } from "./Thresholds";
 
-export type ServiceItem = { id: string, active: boolean, updated_at: string, code: string, name: string, department: string, 
+export type ServiceItem = { id: string, active: boolean, updated_at: string, 
+/**
+ * The name's pinyin initials, lower case ("不动产登记" → "bdcdj"): a clerk finds the item by
+ * typing them, as Chinese clerks do.
+ */
+initials: string, code: string, name: string, department: string, 
 /**
  * 行政许可 / 行政确认 / 行政给付 / 公共服务 / 其他行政权力 …
  */

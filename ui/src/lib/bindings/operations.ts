@@ -113,6 +113,7 @@ import type { ListPosts } from "./ListPosts";
 import type { ListStaff } from "./ListStaff";
 import type { ListTemplates } from "./ListTemplates";
 import type { ListWindows } from "./ListWindows";
+import type { MarkAllReceived } from "./MarkAllReceived";
 import type { MarkMaterial } from "./MarkMaterial";
 import type { MarkNoticesRead } from "./MarkNoticesRead";
 import type { Material } from "./Material";
@@ -271,6 +272,7 @@ export type Operations = {
   "case.dismiss_alert": { request: DismissAlert; response: null };
   "application.open": { request: OpenApplication; response: Application };
   "application.mark": { request: MarkMaterial; response: Application };
+  "application.mark_all_received": { request: MarkAllReceived; response: Application };
   "application.decide": { request: DecideApplication; response: Decided };
   "application.return": { request: ReturnWithSupplement; response: Application };
   "application.get": { request: GetApplication; response: Application };
@@ -399,6 +401,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "case.dismiss_alert": { command: "case_dismiss_alert", access: "staff", writes: true },
   "application.open": { command: "application_open", access: "staff", writes: true },
   "application.mark": { command: "application_mark", access: "staff", writes: true },
+  "application.mark_all_received": { command: "application_mark_all_received", access: "staff", writes: true },
   "application.decide": { command: "application_decide", access: "staff", writes: true },
   "application.return": { command: "application_return", access: "staff", writes: true },
   "application.get": { command: "application_get", access: "staff", writes: false },
