@@ -14,8 +14,8 @@ use onetrip_voice::{Announcement, Announcer, ClipSet};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State, WebviewWindow};
 
-use crate::printing::TicketPrinter;
 use crate::windows::show_window;
+use onetrip_print::TicketPrinter;
 
 pub struct Desk {
     pub(crate) store: Arc<Store>,
@@ -181,7 +181,7 @@ pub fn run() {
             f.one_time_password
         );
     }
-    let printer = match TicketPrinter::from_env() {
+    let printer = match crate::printing::ticket_printer_from_env() {
         Ok(p) => p,
         Err(e) => fail(format!("错误：号票打印机设置无效：{e}")),
     };

@@ -6,7 +6,7 @@ use onetrip_core::notices::Printable;
 use onetrip_core::queue::TicketSlip;
 use onetrip_core::queue::ticket::GetTicketSlip;
 use onetrip_core::{Clock, CoreError, ErrorCode};
-use onetrip_print::{Paper, PrintError, PrinterProfile, PrinterTarget};
+use onetrip_print::{Paper, PrinterTarget, TicketPrinter};
 use serde::Serialize;
 use tauri::{AppHandle, State, WebviewWindow};
 
@@ -16,56 +16,20 @@ use crate::desk::Desk;
 /// to the PC, not to the hall database):
 /// - `ONETRIP_TICKET_PRINTER`: `tcp://HOST:9100`, `file:/dev/usb/lp0`, or `cups:QUEUE` (PDF);
 /// - `ONETRIP_TICKET_PAPER`: `58` or `80` (default 80);
-/// - `ONETRIP_PRINTER_RASTER=1` for printers without a hanzi font or QR command.
-pub struct TicketPrinter {
-    target: PrinterTarget,
-    profile: PrinterProfile,
-    font: Option<(Vec<u8>, u32)>,
-}
-
-impl TicketPrinter {
-    pub fn from_env() -> Result<Option<TicketPrinter>, String> {
-        let Ok(target) = std::env::var("ONETRIP_TICKET_PRINTER") else {
-            return Ok(None);
-        };
-        let target = PrinterTarget::parse(&target).map_err(|e| e.to_string())?;
-        let paper = match std::env::var("ONETRIP_TICKET_PAPER") {
-            Ok(p) => Paper::parse(&p)
-                .ok_or_else(|| format!("ONETRIP_TICKET_PAPER 应为 58 或 80，实际为 {p}"))?,
-            Err(_) => Paper::Mm80,
-        };
-        let raster = std::env::var("ONETRIP_PRINTER_RASTER").is_ok_and(|v| v == "1");
-        let profile = if raster {
-            PrinterProfile::raster_only(paper)
-        } else {
-            PrinterProfile::full(paper)
-        };
-        let font = if raster {
-            onetrip_print::system_cjk_font()
-        } else {
-            None
-        };
-        Ok(Some(TicketPrinter {
-            target,
-            profile,
-            font,
-        }))
-    }
-
-    fn print(&self, slip: &TicketSlip) -> Result<(), PrintError> {
-        let font = match &self.font {
-            Some((bytes, index)) => Some(onetrip_print::font_ref(bytes, *index)?),
-            None => None,
-        };
-        let bytes = match (&self.target, &font) {
-            (PrinterTarget::Cups(_), Some(f)) => {
-                onetrip_print::pdf::ticket_pdf(slip, self.profile.paper, f)?.0
-            }
-            (PrinterTarget::Cups(_), None) => return Err(PrintError::NoFont),
-            _ => onetrip_print::escpos::ticket(slip, &self.profile, font.as_ref())?,
-        };
-        self.target.send(&bytes)
-    }
+/// - `ONETRIP_PRINTER_RASTER=1` for ESC/POS printers without a hanzi font or QR command (a CUPS
+///   queue always gets the slip drawn as a PDF page).
+pub fn ticket_printer_from_env() -> Result<Option<TicketPrinter>, String> {
+    let Ok(target) = std::env::var("ONETRIP_TICKET_PRINTER") else {
+        return Ok(None);
+    };
+    let target = PrinterTarget::parse(&target).map_err(|e| e.to_string())?;
+    let paper = match std::env::var("ONETRIP_TICKET_PAPER") {
+        Ok(p) => Paper::parse(&p)
+            .ok_or_else(|| format!("ONETRIP_TICKET_PAPER 应为 58 或 80，实际为 {p}"))?,
+        Err(_) => Paper::Mm80,
+    };
+    let raster = std::env::var("ONETRIP_PRINTER_RASTER").is_ok_and(|v| v == "1");
+    Ok(Some(TicketPrinter::new(target, paper, raster)))
 }
 
 #[derive(Serialize)]
@@ -106,7 +70,7 @@ pub async fn print_slip(desk: State<'_, Desk>, slip: TicketSlip) -> Result<Print
     })?;
     Ok(PrintResult {
         printed: true,
-        target: Some(format!("{:?}", p.target)),
+        target: Some(format!("{:?}", p.target())),
     })
 }
 

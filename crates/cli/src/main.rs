@@ -529,6 +529,7 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
                 "windows: {}, categories: {}",
                 report.windows, report.categories
             );
+            println!("取号时间：全天（演示大厅，任何时候都能试；真实大厅在 管理 › 业务类别 设置）");
             println!("accounts (password {}):", report.password);
             for (login, name, role) in report.accounts {
                 println!("  {login:<10} {name}  {role}");

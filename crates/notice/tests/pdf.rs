@@ -212,3 +212,63 @@ fn a_broken_template_is_refused_with_its_line_and_message() {
 fn warm_up_renders_the_shipped_acceptance_notice() {
     onetrip_notice::warm_up().expect("the warm-up renders the sample notice");
 }
+
+#[test]
+fn the_supplement_notice_sets_its_sections_flush_and_each_requirement_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "sections.pdf",
+        &render(NoticeKind::SupplementNotice, Paper::A4),
+    );
+    let xml = tool("pdftotext", &["-bbox", p.to_str().unwrap(), "-"]);
+    // (xMin, yMin, text) of every word poppler found.
+    let words: Vec<(f64, f64, String)> = xml
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let attr = |name: &str| -> Option<f64> {
+                let at = l.find(&format!("{name}=\""))? + name.len() + 2;
+                l[at..].split('"').next()?.parse().ok()
+            };
+            let text = l
+                .strip_prefix("<word ")?
+                .split('>')
+                .nth(1)?
+                .split('<')
+                .next()?;
+            Some((attr("xMin")?, attr("yMin")?, text.to_owned()))
+        })
+        .collect();
+    let x_of = |start: &str| {
+        words
+            .iter()
+            .find(|w| w.2.starts_with(start))
+            .unwrap_or_else(|| panic!("{start} on the page: {words:?}"))
+            .0
+    };
+    let xs: Vec<f64> = ["一、", "二、", "三、", "四、"]
+        .iter()
+        .map(|h| x_of(h))
+        .collect();
+    for x in &xs {
+        assert!(
+            (x - xs[0]).abs() < 0.5,
+            "every section heading starts at the same margin: {xs:?}"
+        );
+    }
+    // A requirement and the clerk's note on it are on separate lines, not run together.
+    let note = words
+        .iter()
+        .find(|w| w.2.starts_with("本次问题"))
+        .expect("the sample has a note on a missing material");
+    let same_line = words
+        .iter()
+        .filter(|w| (w.1 - note.1).abs() < 1.0 && w.0 < note.0)
+        .filter(|w| w.0 > xs[0] + 150.0)
+        .count();
+    assert_eq!(
+        same_line, 0,
+        "the note starts its own line in the requirement cell"
+    );
+}

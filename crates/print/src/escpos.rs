@@ -68,29 +68,27 @@ pub const ESC: u8 = 0x1B;
 pub const GS: u8 = 0x1D;
 pub const FS: u8 = 0x1C;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Align {
-    Left = 0,
-    Center = 1,
-}
+/// `ESC a 1`: every line of a slip is centred (a slip read at a glance has one axis).
+const CENTRE: u8 = 1;
 
 /// One line of the slip.
 struct Line {
     text: String,
-    align: Align,
     /// Magnification 1–4 (width and height).
     mag: u8,
     bold: bool,
 }
 
-fn line(text: impl Into<String>, align: Align, mag: u8, bold: bool) -> Line {
+fn line(text: impl Into<String>, mag: u8, bold: bool) -> Line {
     Line {
         text: text.into(),
-        align,
         mag,
         bold,
     }
 }
+
+/// Printed on every slip: where the call will show, and that the number is for today only.
+pub const SLIP_REMINDER: &str = "请留意叫号屏 · 当日有效";
 
 /// The lines of a ticket slip, top to bottom; the QR code goes before the last (the note).
 fn slip_lines(slip: &TicketSlip, paper: Paper) -> Vec<Line> {
@@ -104,26 +102,17 @@ fn slip_lines(slip: &TicketSlip, paper: Paper) -> Vec<Line> {
     }
     let wait = match slip.estimated_minutes {
         Some(m) => format!("预计等候约 {m} 分钟"),
-        None => "暂无窗口办理，请留意叫号".to_owned(),
+        None => "窗口暂未开放".to_owned(),
     };
     vec![
-        line(&slip.hall_name, Align::Center, 1, true),
-        line(category, Align::Center, 1, false),
-        line(&slip.number, Align::Center, big, true),
-        line(
-            format!("前面还有 {} 人等候", slip.ahead),
-            Align::Center,
-            1,
-            false,
-        ),
-        line(wait, Align::Center, 1, false),
-        line(
-            format!("取号时间：{}", slip.issued_at),
-            Align::Left,
-            1,
-            false,
-        ),
-        line(&slip.note, Align::Center, 1, false),
+        line(&slip.hall_name, 1, true),
+        line(category, 1, false),
+        line(&slip.number, big, true),
+        line(format!("前面还有 {} 人等候", slip.ahead), 1, false),
+        line(wait, 1, false),
+        line(format!("取号时间：{}", slip.issued_at), 1, false),
+        line(SLIP_REMINDER, 1, false),
+        line(&slip.note, 1, false),
     ]
 }
 
@@ -157,7 +146,7 @@ pub fn ticket(
     for l in body {
         emit(&mut out, l)?;
     }
-    out.extend([ESC, b'a', Align::Center as u8]);
+    out.extend([ESC, b'a', CENTRE]);
     if profile.native_qr {
         native_qr(&mut out, &slip.qr)?;
     } else {
@@ -181,7 +170,7 @@ fn text_line(out: &mut Vec<u8>, l: &Line) -> Result<(), PrintError> {
     out.extend([
         ESC,
         b'a',
-        l.align as u8,
+        CENTRE,
         GS,
         b'!',
         size,
@@ -312,10 +301,7 @@ fn text_bitmap(l: &Line, font: &FontRef<'_>, paper: Paper) -> Bitmap {
         .sum();
     let height = (scaled.ascent() - scaled.descent()).ceil() as u32 + 4;
     let mut bmp = Bitmap::new(paper.dots(), height);
-    let mut x = match l.align {
-        Align::Left => 0.0,
-        Align::Center => ((paper.dots() as f32 - width) / 2.0).max(0.0),
-    };
+    let mut x = ((paper.dots() as f32 - width) / 2.0).max(0.0);
     let baseline = scaled.ascent() + 2.0;
     for c in l.text.chars() {
         let id = font.glyph_id(c);
@@ -323,12 +309,20 @@ fn text_bitmap(l: &Line, font: &FontRef<'_>, paper: Paper) -> Bitmap {
         x += scaled.h_advance(id);
         if let Some(outline) = font.outline_glyph(glyph) {
             let b = outline.px_bounds();
+            // Bold text is the outline drawn again one dot further right and down per size
+            // step: a thermal head's dots are coarse, and a number read from a metre away
+            // needs strokes several dots wide, not a lower coverage threshold.
+            let spread = if l.bold { i32::from(l.mag.max(1)) } else { 0 };
             outline.draw(|gx, gy, cov| {
-                // Bold text thickens by drawing at a lower coverage threshold.
-                if cov > if l.bold { 0.3 } else { 0.5 } {
+                if cov > 0.5 {
                     let (px_, py) = (b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32);
-                    if px_ >= 0 && py >= 0 {
-                        bmp.set(px_ as u32, py as u32);
+                    for dx in 0..=spread {
+                        for dy in 0..=spread / 2 {
+                            let (x, y) = (px_ + dx, py + dy);
+                            if x >= 0 && y >= 0 {
+                                bmp.set(x as u32, y as u32);
+                            }
+                        }
                     }
                 }
             });

@@ -130,6 +130,55 @@ impl PrinterTarget {
     }
 }
 
+/// A kiosk's ticket printer: where it is, its paper and what it can do, and the CJK font when
+/// the slip has to be drawn (a printer without a hanzi font, or any CUPS queue, which takes
+/// the slip as a PDF page and so always needs the font, whatever the raster setting says).
+pub struct TicketPrinter {
+    target: PrinterTarget,
+    profile: PrinterProfile,
+    font: Option<(Vec<u8>, u32)>,
+}
+
+impl TicketPrinter {
+    /// `raster`: the printer has no hanzi font or QR command (ESC/POS targets only).
+    pub fn new(target: PrinterTarget, paper: Paper, raster: bool) -> TicketPrinter {
+        let profile = if raster {
+            PrinterProfile::raster_only(paper)
+        } else {
+            PrinterProfile::full(paper)
+        };
+        let draws = raster || matches!(target, PrinterTarget::Cups(_));
+        TicketPrinter {
+            target,
+            profile,
+            font: if draws { system_cjk_font() } else { None },
+        }
+    }
+
+    /// The bytes for this printer: ESC/POS, or a PDF page for CUPS.
+    pub fn render(&self, slip: &onetrip_core::queue::TicketSlip) -> Result<Vec<u8>, PrintError> {
+        let font = match &self.font {
+            Some((bytes, index)) => Some(font_ref(bytes, *index)?),
+            None => None,
+        };
+        match (&self.target, &font) {
+            (PrinterTarget::Cups(_), Some(f)) => {
+                Ok(pdf::ticket_pdf(slip, self.profile.paper, f)?.0)
+            }
+            (PrinterTarget::Cups(_), None) => Err(PrintError::NoFont),
+            _ => escpos::ticket(slip, &self.profile, font.as_ref()),
+        }
+    }
+
+    pub fn print(&self, slip: &onetrip_core::queue::TicketSlip) -> Result<(), PrintError> {
+        self.target.send(&self.render(slip)?)
+    }
+
+    pub fn target(&self) -> &PrinterTarget {
+        &self.target
+    }
+}
+
 /// Where Debian (fonts-noto-cjk) keeps the CJK font; face 2 of the collection is Simplified
 /// Chinese.
 pub const CJK_FONT_PATHS: &[(&str, u32)] = &[

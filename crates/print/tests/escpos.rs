@@ -132,6 +132,7 @@ fn a_full_printer_gets_gb18030_text_and_the_native_qr_over_tcp_9100_style_raw_po
             "前面还有 2 人等候",
             "预计等候约 12 分钟",
             "取号时间：2026-11-23 10:22:00",
+            "请留意叫号屏 · 当日有效",
             "过号请重新取号",
         ]
     );
@@ -176,8 +177,8 @@ fn a_printer_without_hanzi_or_qr_gets_rasters_that_read_back() {
     assert!(d.qr.is_empty(), "no native QR command");
     assert_eq!(
         d.rasters.len(),
-        8,
-        "seven text lines and the QR code as images"
+        9,
+        "eight text lines and the QR code as images"
     );
     for (w, _, _) in &d.rasters {
         assert_eq!(*w, 576, "80 mm paper is 576 dots wide");
@@ -185,7 +186,34 @@ fn a_printer_without_hanzi_or_qr_gets_rasters_that_read_back() {
     // The number's line is drawn (ink present), and the QR raster decodes to the ticket id.
     let ink = |data: &Vec<u8>| data.iter().map(|b| b.count_ones()).sum::<u32>();
     assert!(ink(&d.rasters[2].2) > 500, "A001 in large type has ink");
-    let (w, h, data) = &d.rasters[6];
+    // Every line is centred on the paper, the issuing time included: as much paper left of the
+    // ink as right of it (within 12 dots, 1.5 mm: a full-width bracket sits off-centre in its box).
+    let columns = |(w, h, data): &(usize, usize, Vec<u8>)| {
+        let inked = |x: usize| (0..*h).any(|y| data[y * (w / 8) + x / 8] & (0x80 >> (x % 8)) != 0);
+        let left = (0..*w).find(|x| inked(*x)).expect("the line has ink");
+        let right = (0..*w).rev().find(|x| inked(*x)).unwrap();
+        (left, w - 1 - right)
+    };
+    for (i, r) in d.rasters.iter().enumerate().filter(|(i, _)| *i != 7) {
+        let (left, right) = columns(r);
+        assert!(
+            left.abs_diff(right) <= 12,
+            "line {i} is centred: {left} dots left of it, {right} right"
+        );
+    }
+    // The number is bold: its strokes fill far more of its box than the hall name's at 1×.
+    let fill = |(w, h, data): &(usize, usize, Vec<u8>)| {
+        let (left, right) = columns(&(*w, *h, data.clone()));
+        let ink = data.iter().map(|b| b.count_ones()).sum::<u32>() as f64;
+        ink / ((w - left - right) * h) as f64
+    };
+    let number = fill(&d.rasters[2]);
+    let time = fill(&d.rasters[5]);
+    assert!(
+        number > 0.22 && number > time * 1.8,
+        "the number is printed bold: {number:.2} of its box inked (time line {time:.2})"
+    );
+    let (w, h, data) = &d.rasters[7];
     let mut img = rqrr::PreparedImage::prepare_from_bitmap(*w, *h, |x, y| {
         data[y * (w / 8) + x / 8] & (0x80 >> (x % 8)) != 0
     });

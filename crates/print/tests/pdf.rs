@@ -87,6 +87,17 @@ fn the_pdf_slip_is_paper_wide_and_its_qr_reads_back() {
             .status()
             .unwrap();
         assert!(st.success());
+        // Kept for looking at: target/print-shots/ticket-slip-58mm.png and -80mm.png.
+        let shots =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/print-shots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let st = Command::new("pdftoppm")
+            .args(["-r", "203", "-png", "-singlefile"])
+            .arg(&path)
+            .arg(shots.join(format!("ticket-slip-{mm}mm")))
+            .status()
+            .unwrap();
+        assert!(st.success());
         let (w, h, px) = pbm(&std::fs::read(out.with_extension("pbm")).unwrap());
         let ink = px.iter().filter(|b| **b).count();
         assert!(ink > w * h / 50, "the page carries the slip's ink");
@@ -95,4 +106,26 @@ fn the_pdf_slip_is_paper_wide_and_its_qr_reads_back() {
         assert_eq!(grids.len(), 1, "one QR code on the {mm} mm page");
         assert_eq!(grids[0].decode().unwrap().1, slip().ticket_id);
     }
+}
+
+#[test]
+fn a_cups_ticket_printer_draws_the_slip_without_being_told_to() {
+    // `cups:QUEUE` alone, as the README documents it: no raster setting, yet CUPS takes a PDF
+    // page, which needs the CJK font.
+    let p = onetrip_print::TicketPrinter::new(
+        onetrip_print::PrinterTarget::parse("cups:kiosk").unwrap(),
+        Paper::Mm80,
+        false,
+    );
+    let bytes = p.render(&slip()).expect("a PDF for CUPS");
+    assert!(bytes.starts_with(b"%PDF"), "CUPS gets a PDF page");
+    let escpos = onetrip_print::TicketPrinter::new(
+        onetrip_print::PrinterTarget::parse("tcp://127.0.0.1:9100").unwrap(),
+        Paper::Mm80,
+        false,
+    );
+    assert!(
+        escpos.render(&slip()).unwrap().starts_with(&[0x1B, b'@']),
+        "a thermal printer gets ESC/POS"
+    );
 }

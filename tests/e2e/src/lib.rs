@@ -52,8 +52,8 @@ pub fn cli() -> Command {
     Command::new(bin("ONETRIP_CLI_BIN", "target/debug/onetrip"))
 }
 
-/// Create the demo hall at `db`, with every category open for issuing all day (the suites run
-/// at any hour), through the same operations the admin screens use.
+/// Create the demo hall at `db` (its categories issue at any hour, so the suites run at any
+/// hour too), as `make run` does.
 pub fn demo_db(db: &std::path::Path) {
     let out = cli().arg("--db").arg(db).arg("demo").output().unwrap();
     assert!(
@@ -61,29 +61,6 @@ pub fn demo_db(db: &std::path::Path) {
         "demo hall: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cats = cli()
-        .arg("--db")
-        .arg(db)
-        .args(["op", "category.list"])
-        .output()
-        .unwrap();
-    let cats: serde_json::Value = serde_json::from_slice(&cats.stdout).expect("category list");
-    for c in cats.as_array().expect("categories") {
-        let mut req = c.clone();
-        req["issue_from"] = "00:00".into();
-        req["issue_until"] = "23:59".into();
-        let out = cli()
-            .arg("--db")
-            .arg(db)
-            .args(["op", "category.update", &req.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "open category all day: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
 }
 
 /// Run an operation on `db` as the local administrator and return its JSON answer.

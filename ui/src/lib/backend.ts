@@ -16,6 +16,8 @@ import { connection } from './connection.svelte';
 export const HALL_SERVER_KEY = 'onetrip.hallServer';
 /** A browser kiosk's or display's device token (given once as `?device=…`). */
 const DEVICE_KEY = 'onetrip.deviceToken';
+/** The pages a device token opens (the `source` of their requests). */
+const DEVICE_PAGES = new Set(['kiosk', 'display']);
 
 const inTauri = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 
@@ -109,6 +111,9 @@ async function callHttp(base: string, name: string, req: unknown): Promise<unkno
     throw new ApiError({ code: 'server_unreachable', message: '无法连接大厅服务器，操作未完成', params: {} });
   }
   connection.reachable = true;
+  // A browser device page (kiosk, display) holds no session: a 401 there means the server does
+  // not know this screen.
+  connection.unpaired = resp.status === 401 && !token && !inTauri && DEVICE_PAGES.has(source());
   const body = await resp.json().catch(() => null);
   if (resp.ok) return body;
   if (body && typeof body === 'object' && 'code' in body) throw new ApiError(body as CoreError);

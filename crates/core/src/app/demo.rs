@@ -49,12 +49,14 @@ const POSTS: &[(u32, &str, &str)] = &[
     (6, "yangqiang", "chenjing"),
 ];
 
-/// (prefix, name, daily cap, issue from, issue until)
-const CATEGORIES: &[(&str, &str, u32, &str, &str)] = &[
-    ("A", "不动产登记", 300, "08:30", "16:30"),
-    ("B", "社保医保", 300, "08:30", "16:30"),
-    ("C", "户籍", 200, "08:30", "16:00"),
-    ("D", "综合受理", 400, "08:30", "16:45"),
+/// (prefix, name, daily cap, issue from, issue until). The demo issues tickets at any hour, so
+/// that whoever starts it in the evening can still take a ticket and call it; a real hall sets
+/// its own issuing hours (管理 › 业务类别), which the kiosk then keeps.
+pub const CATEGORIES: &[(&str, &str, u32, &str, &str)] = &[
+    ("A", "不动产登记", 300, "00:00", "23:59"),
+    ("B", "社保医保", 300, "00:00", "23:59"),
+    ("C", "户籍", 200, "00:00", "23:59"),
+    ("D", "综合受理", 400, "00:00", "23:59"),
 ];
 
 /// (number, name, category prefixes in order of preference)

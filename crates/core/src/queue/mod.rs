@@ -33,7 +33,7 @@ pub mod window_ops;
 pub use hall_board::{BoardWindow, GetHallBoard, HallBoard};
 pub use rating::{CloseFollowup, Followup, ListFollowups, RateTicket, RatingLevel};
 pub use ticket::{IssueTicket, IssuedTicket, PriorityReason, Ticket, TicketSlip, TicketStatus};
-pub use view::{CounterView, GetCounter, GetQueueBoard, QueueBoard};
+pub use view::{CounterView, GetCounter, GetQueueBoard, IssueClosed, QueueBoard};
 pub use window_ops::{
     CallBack, CallNext, CallSpecific, FinishTicket, HoldTicket, NoShow, PauseWindow, Recall,
     ResumeWindow, StartService, TransferTicket,

@@ -58,9 +58,23 @@ pub struct CategoryQueue {
     pub issue_until: String,
     /// Whether the kiosk can issue now (inside issuing hours and under the cap).
     pub issuing_now: bool,
+    /// Why not, when it cannot: the kiosk says "08:30 开始取号", "今日已停止取号" or
+    /// "今日号源已取完" by the hall's clock, not the browser's.
+    pub closed: Option<IssueClosed>,
     pub windows_open: u32,
     /// For a ticket taken now.
     pub estimated_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueClosed {
+    /// Before today's issuing hours.
+    NotYet,
+    /// After them: 今日已停止取号.
+    Stopped,
+    /// The daily cap is reached (号源已取完).
+    SoldOut,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -153,8 +167,17 @@ impl Operation for GetQueueBoard {
             let (waiting, priority_waiting) = store::waiting_counts(cx.tx, &c.id, &day)?;
             let issued = store::issued_count(cx.tx, &c.id, &day)?;
             let remaining = c.daily_cap.saturating_sub(issued);
-            let in_hours = validate::hhmm("", &c.issue_from).is_ok_and(|f| f <= minute)
-                && validate::hhmm("", &c.issue_until).is_ok_and(|u| minute < u);
+            let before = validate::hhmm("", &c.issue_from).is_ok_and(|f| minute < f);
+            let after = validate::hhmm("", &c.issue_until).is_ok_and(|u| u <= minute);
+            let closed = if remaining == 0 {
+                Some(IssueClosed::SoldOut)
+            } else if before {
+                Some(IssueClosed::NotYet)
+            } else if after {
+                Some(IssueClosed::Stopped)
+            } else {
+                None
+            };
             let windows_open = store::windows_open_for(cx.tx, &c.id, cx.now)?;
             let mean = store::recent_service_ms(cx.tx, &c.id, wait::SAMPLE)?;
             categories.push(CategoryQueue {
@@ -169,7 +192,8 @@ impl Operation for GetQueueBoard {
                 remaining,
                 issue_from: c.issue_from,
                 issue_until: c.issue_until,
-                issuing_now: in_hours && remaining > 0,
+                issuing_now: closed.is_none(),
+                closed,
                 windows_open,
                 estimated_minutes: wait::estimate_minutes(waiting, windows_open, mean),
             });

@@ -182,7 +182,23 @@ fn the_sequence_resets_at_midnight_beijing_time_and_yesterdays_tickets_are_not_c
 #[test]
 fn issuing_hours_and_the_daily_cap_are_enforced_without_consuming_numbers() {
     let q = queue_hall();
-    // A issues 08:30–16:30 Beijing.
+    // A issues 08:30–16:30 Beijing (the demo issues all day).
+    let a = q.cat("A");
+    q.run(
+        &q.admin,
+        t0(),
+        UpdateCategory {
+            id: a,
+            fields: CategoryFields {
+                prefix: "A".into(),
+                name: "不动产登记".into(),
+                daily_cap: 300,
+                issue_from: "08:30".into(),
+                issue_until: "16:30".into(),
+            },
+        },
+    )
+    .unwrap();
     let early: Timestamp = "2026-11-23T00:29:00Z".parse().unwrap();
     let e = q.issue_with(early, q.req("A")).unwrap_err();
     assert_eq!(e.code, ErrorCode::OutsideIssuingHours);
@@ -193,6 +209,17 @@ fn issuing_hours_and_the_daily_cap_are_enforced_without_consuming_numbers() {
         ErrorCode::OutsideIssuingHours,
         "the end of issuing hours is exclusive"
     );
+    let closed_a = |at: Timestamp| {
+        q.board(at)
+            .categories
+            .into_iter()
+            .find(|c| c.category.prefix == "A")
+            .unwrap()
+            .closed
+    };
+    assert_eq!(closed_a(early), Some(IssueClosed::NotYet));
+    assert_eq!(closed_a(closing), Some(IssueClosed::Stopped));
+    assert_eq!(closed_a(at(0)), None);
     let cat = q.cat("C");
     q.run(
         &q.admin,
@@ -221,6 +248,7 @@ fn issuing_hours_and_the_daily_cap_are_enforced_without_consuming_numbers() {
         .find(|c| c.category.prefix == "C")
         .unwrap();
     assert_eq!((c.issued_today, c.remaining, c.issuing_now), (2, 0, false));
+    assert_eq!(c.closed, Some(IssueClosed::SoldOut));
     assert_eq!(q.issue("B", at(1)).number, "B001", "other categories go on");
 }
 
