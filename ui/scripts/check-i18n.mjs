@@ -32,6 +32,9 @@ for (const k of keys) {
 }
 const codes = readFileSync(join(root, 'lib/bindings/ErrorCode.ts'), 'utf8');
 for (const m of codes.matchAll(/"(\w+)"/g)) if (!keySet.has(`error.${m[1]}`)) problems.push(`error code without text: ${m[1]}`);
+// Every operation reads as words in the audit log.
+const operations = JSON.parse(readFileSync(join(root, 'lib/bindings/operations.json'), 'utf8'));
+for (const o of operations) if (!keySet.has(`op.${o.name}`)) problems.push(`operation without a label: ${o.name} (add op.${o.name})`);
 const roles = readFileSync(join(root, 'lib/bindings/Role.ts'), 'utf8');
 for (const m of roles.matchAll(/"(\w+)"/g)) if (!keySet.has(`role.${m[1]}`)) problems.push(`role without text: ${m[1]}`);
 

@@ -101,13 +101,26 @@ enum Command {
     },
 }
 
+/// The built UI when `--ui` is not given: `ui/dist` under the working directory (a checkout),
+/// else `ui/` beside the executable (an installed server).
+fn default_ui_dir() -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("ui")));
+    [Some(PathBuf::from("ui/dist")), beside]
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("index.html").exists())
+}
+
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on. The default serves the hall's LAN on port 8720.
     #[arg(long, default_value = "0.0.0.0:8720", env = "ONETRIP_BIND")]
     bind: std::net::SocketAddr,
-    /// The built UI (ui/dist) served to browser kiosks and displays; default `ui/dist` when
-    /// it exists.
+    /// The built UI (ui/dist) served to browser kiosks and displays; default `ui/dist` under
+    /// the working directory, else `ui/` beside the executable. Without one the server warns
+    /// and its pages say that the UI is missing.
     #[arg(long, env = "ONETRIP_UI")]
     ui: Option<PathBuf>,
     /// Logs as JSON lines (for a log collector) instead of key=value text.
@@ -286,9 +299,25 @@ fn serve(target: &Target, clock: &dyn Clock, args: ServeArgs) -> Result<(), Core
         println!("first admin: {}", first.login);
         println!("one-time password: {}", first.one_time_password);
     }
-    let ui = args
-        .ui
-        .or_else(|| Some(PathBuf::from("ui/dist")).filter(|d| d.join("index.html").exists()));
+    let ui = match args.ui {
+        Some(dir) if !dir.join("index.html").exists() => {
+            return Err(CoreError::new(
+                onetrip_core::ErrorCode::InvalidFormat,
+                format!(
+                    "--ui {}：该目录中没有 index.html（应为构建好的界面，make ui-build 生成 ui/dist）",
+                    dir.display()
+                ),
+            )
+            .field("ui"));
+        }
+        Some(dir) => Some(dir),
+        None => default_ui_dir(),
+    };
+    if ui.is_none() {
+        let warning = "未找到界面文件（ui/dist 或程序旁的 ui/）：接口照常服务，但取号机、叫号屏等浏览器页面无法打开。请先运行 make ui-build，或用 --ui 目录 指定";
+        eprintln!("警告：{warning}");
+        tracing::warn!("{warning}");
+    }
     let hall = onetrip_server::Hall::new(
         std::sync::Arc::new(store),
         std::sync::Arc::new(SystemClock),

@@ -386,9 +386,26 @@ pub fn router(hall: Arc<Hall>) -> Router {
             );
         }
         app = app.fallback_service(ServeDir::new(&dir).append_index_html_on_directories(true));
+    } else {
+        // Started without the built UI: a page opened in a browser says so instead of a blank
+        // 404 (the API above is unaffected).
+        app = app.fallback(no_ui);
     }
     app.layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(hall)
+}
+
+async fn no_ui() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!doctype html><meta charset=utf-8><title>OneTrip 一次办</title>\
+         <body style=\"font:20px sans-serif;padding:2em\"><h1>界面文件缺失</h1>\
+         <p>大厅服务器在运行，但启动时没有找到界面文件，取号机、叫号屏等页面无法显示。\
+         请信息管理员用 <code>onetrip serve --ui 界面目录</code> 重新启动（界面目录由 make ui-build 生成，为 ui/dist）。</p>\
+         <p lang=en>The hall server is running without its UI files: restart it with --ui.</p></body>",
+    )
+        .into_response()
 }
 
 /// The hall's periodic jobs (`onetrip_core::app::jobs`), the same the desktop runs: their

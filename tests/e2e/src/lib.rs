@@ -326,8 +326,6 @@ pub async fn sign_in_at_window(app: &App, login: &str, window: u32) {
         .await;
 }
 
-/// Choose the option of a `<select>` whose text starts with `starts_with` (as a clerk does) and
-/// return the label of its option group.
 /// Find a service item in the picker by typing (its code, name or pinyin initials) and choose
 /// the option with `code`. Returns whether the picker marked it as the ticket's own business.
 pub async fn choose_item(app: &App, typed: &str, code: &str) -> bool {

@@ -230,3 +230,17 @@ fn a_response_that_breaks_the_document_is_caught() {
         &json!({"ticket": {"number": 1}, "ahead": -1}),
     );
 }
+
+#[test]
+fn a_server_without_its_ui_says_so_on_every_page() {
+    let s = start();
+    for page in ["/display", "/kiosk", "/counter"] {
+        let r = s.http.get(format!("{}{page}", s.base)).send().unwrap();
+        assert_eq!(r.status(), 404, "{page}");
+        let html = r.text().unwrap();
+        assert!(html.contains("界面文件缺失"), "{page}: {html}");
+    }
+    // The API itself is unaffected.
+    let health = s.http.get(format!("{}/api/health", s.base)).send().unwrap();
+    assert_eq!(health.status(), 200);
+}

@@ -35,3 +35,8 @@ export function translate(locale: Locale, key: string, params: Record<string, st
 export function t(key: string, params: Record<string, string | number> = {}): string {
   return translate(i18n.locale, key, params);
 }
+
+/** Whether the catalog has `key` (for families with a raw fallback, such as operation names). */
+export function has(key: string): boolean {
+  return key in catalogs['zh-CN'];
+}
