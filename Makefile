@@ -17,7 +17,7 @@ DESK_BIN := target/debug/onetrip-desk
 CLI_BIN := target/debug/onetrip
 DATA := .data
 DEMO_DB := $(DATA)/demo.sqlite
-XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+XVFB := xvfb-run -a -s "-screen 0 1920x1080x24"
 # One feature set for every build of the suite: the desktop with its UI embedded (tauri://), so
 # that the app, the test binaries, clippy's and the e2e runs never build a crate twice.
 FEATURES := --workspace --features onetrip-desk/custom-protocol

@@ -6,6 +6,12 @@
 //   expect-call <number> <win>  the display shows <number> at window <win>; answers `shown`
 //   expect-banner on|off        the display's connection banner is shown / gone; answers `banner`
 //   shot <page> <name>          screenshot of `kiosk` or `display` to $SHOTS/<name>.png
+//   done                        the kiosk's 完成 after a ticket: back to the categories
+//   resize <page> <w> <h>       the page's viewport becomes a <w>×<h> screen; answers `resized`
+//   measure <page>              answers `measure {json}`: viewport, overflow, the smallest
+//                               visible text's font size and the newest call's (display)
+//   unpaired <name>             a display opened without its device token says so; screenshot
+//                               to $SHOTS/<name>.png; answers `unpaired`
 //   quit
 //
 // Every step fails (prints `error …` and exits 1) after 20 s.
@@ -72,6 +78,52 @@ for await (const line of commands) {
       await pages[which].waitForTimeout(400);
       await pages[which].screenshot({ path: join(shots, `${name}.png`) });
       console.log('shot');
+    } else if (cmd === 'done') {
+      await kiosk.getByTestId('kiosk-done').click();
+      await kiosk.getByTestId('kiosk-take-A').waitFor();
+      console.log('done');
+    } else if (cmd === 'resize') {
+      const [which, w, h] = args;
+      await pages[which].setViewportSize({ width: Number(w), height: Number(h) });
+      await pages[which].waitForTimeout(300);
+      console.log('resized');
+    } else if (cmd === 'measure') {
+      const m = await pages[args[0]].evaluate(() => {
+        const visible = (e) => {
+          const r = e.getBoundingClientRect();
+          const cs = getComputedStyle(e);
+          return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+        };
+        let minFont = Infinity;
+        let minText = '';
+        for (const e of document.querySelectorAll('body *')) {
+          if (![...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+          if (!visible(e)) continue;
+          const f = parseFloat(getComputedStyle(e).fontSize);
+          if (f < minFont) {
+            minFont = f;
+            minText = e.textContent.trim().slice(0, 24);
+          }
+        }
+        const n = document.querySelector('[data-testid=display-newest-number]');
+        const d = document.documentElement;
+        return {
+          width: innerWidth, height: innerHeight,
+          overflowX: d.scrollWidth > innerWidth + 1, overflowY: d.scrollHeight > innerHeight + 1,
+          minFont, minText, numberFont: n ? parseFloat(getComputedStyle(n).fontSize) : 0,
+        };
+      });
+      console.log(`measure ${JSON.stringify(m)}`);
+    } else if (cmd === 'unpaired') {
+      const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(TIMEOUT);
+      await page.goto(`${base}/display`);
+      await page.getByTestId('device-unpaired').waitFor();
+      if (await page.getByTestId('connection-lost').count()) throw new Error('the reconnecting banner shows on an unpaired screen');
+      await page.screenshot({ path: join(shots, `${args[0]}.png`) });
+      await ctx.close();
+      console.log('unpaired');
     } else if (cmd === 'quit') {
       break;
     } else {

@@ -63,6 +63,24 @@ pub fn demo_db(db: &std::path::Path) {
     );
 }
 
+/// The hall `make run` opens: the demo hall and 90 days of history before today (thousands of
+/// tickets, a thousand cases in every state, alerts, handovers). Every flow runs on it: a hall
+/// that has lived a while, not a fresh one.
+pub fn lived_in_db(db: &std::path::Path) {
+    demo_db(db);
+    let out = cli()
+        .arg("--db")
+        .arg(db)
+        .args(["history", "--days", "90"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "history: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Run an operation on `db` as the local administrator and return its JSON answer.
 pub fn op(db: &std::path::Path, name: &str, req: serde_json::Value) -> serde_json::Value {
     let out = cli()
@@ -91,7 +109,8 @@ pub struct App {
 }
 
 impl App {
-    /// A fresh demo hall and the real app opened on it (first window: `window`).
+    /// The lived-in demo hall ([`lived_in_db`], as `make run` builds it) and the real app
+    /// opened on it (first window: `window`).
     pub async fn start(window: &str) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
@@ -99,7 +118,7 @@ impl App {
         );
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hall.sqlite");
-        demo_db(&db);
+        lived_in_db(&db);
 
         let (port, native) = (free_port(), free_port());
         let driver =
@@ -179,7 +198,19 @@ impl App {
             {
                 return text;
             }
-            assert!(Instant::now() < deadline, "{css} never showed {want:?}");
+            if Instant::now() >= deadline {
+                // What the screen showed instead, for whoever reads the failure.
+                if let Ok(png) = self.client.screenshot().await {
+                    let _ = std::fs::write(shots_dir().join("failed-wait.png"), png);
+                }
+                let shown = match self.client.find(Locator::Css(css)).await {
+                    Ok(el) => el.text().await.unwrap_or_default(),
+                    Err(_) => "(not on the page)".into(),
+                };
+                panic!(
+                    "{css} never showed {want:?}; it shows {shown:?} (target/e2e-shots/failed-wait.png)"
+                );
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -249,6 +280,56 @@ impl App {
             .unwrap();
     }
 
+    /// Press keys together, as a person does (`&[Key::Alt.into(), '2']` is Alt+2): each goes
+    /// down in order and up in reverse, on whatever has the focus.
+    pub async fn chord(&self, keys: &[char]) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut seq = KeyActions::new("keyboard".into());
+        for k in keys {
+            seq = seq.then(KeyAction::Down { value: *k });
+        }
+        for k in keys.iter().rev() {
+            seq = seq.then(KeyAction::Up { value: *k });
+        }
+        self.client.perform_actions(seq).await.unwrap();
+    }
+
+    /// Type text key by key into whatever has the focus.
+    pub async fn keys(&self, text: &str) {
+        for c in text.chars() {
+            self.chord(&[c]).await;
+        }
+    }
+
+    /// The text of every visible error on the page (`.error`, alerts); empty when none.
+    pub async fn visible_errors(&self) -> Vec<String> {
+        let v = self
+            .client
+            .execute(
+                "return [...document.querySelectorAll('.error, [role=alert]')]
+                   .filter(e => e.offsetParent !== null && e.textContent.trim() !== '')
+                   .map(e => e.textContent.trim());",
+                vec![],
+            )
+            .await
+            .unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Size this window as a screen of `width`×`height` would show it (the window filling the
+    /// screen, the app's menu bar inside it), for a screenshot named by flow and size.
+    pub async fn size(&self, width: u32, height: u32) {
+        self.client
+            .set_window_rect(0, 0, width, height)
+            .await
+            .unwrap_or_else(|e| panic!("resize to {width}×{height}: {e}"));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+
     pub async fn click(&self, css: &str) {
         self.wait_for(css).await.click().await.unwrap();
     }
@@ -311,6 +392,22 @@ pub async fn mark_material(app: &App, position: u32, state: &str) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The number of the case open on screen (`330106-2026-001201`: the lived-in hall's cases
+/// came first).
+pub async fn case_number(app: &App) -> String {
+    let text = app.wait_text("[data-testid=case-number]", "330106-").await;
+    let number = text
+        .split_whitespace()
+        .find(|w| w.starts_with("330106-"))
+        .unwrap_or_else(|| panic!("a case number in {text:?}"))
+        .to_owned();
+    assert!(
+        number.len() == "330106-2026-000001".len(),
+        "a case number: {number}"
+    );
+    number
 }
 
 /// Sign in at the counter's sign-in form.

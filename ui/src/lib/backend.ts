@@ -112,8 +112,9 @@ async function callHttp(base: string, name: string, req: unknown): Promise<unkno
   }
   connection.reachable = true;
   // A browser device page (kiosk, display) holds no session: a 401 there means the server does
-  // not know this screen.
-  connection.unpaired = resp.status === 401 && !token && !inTauri && DEVICE_PAGES.has(source());
+  // not know this screen. It stays so until the page is opened again with its token (public
+  // reads such as the hall's name still succeed meanwhile).
+  if (resp.status === 401 && !token && !inTauri && DEVICE_PAGES.has(source().replace(/\/$/, ''))) connection.unpaired = true;
   const body = await resp.json().catch(() => null);
   if (resp.ok) return body;
   if (body && typeof body === 'object' && 'code' in body) throw new ApiError(body as CoreError);

@@ -4,7 +4,7 @@
 //! an extension → a supervisor approves it in the admin window → the counter shows the longer
 //! limit. Screenshots under target/e2e-shots/. `#[ignore]`d; `make e2e` runs it under Xvfb.
 
-use onetrip_e2e::{App, choose_item, sign_in_at_window, type_into};
+use onetrip_e2e::{App, case_number, choose_item, sign_in_at_window, type_into};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver and the built app: run `make e2e`"]
@@ -34,8 +34,8 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
     app.click("[data-testid=app-accept]").await;
     app.wait_text("[data-testid=doc-title]", "受理通知书").await;
     app.click("[data-testid=app-case]").await;
-    app.wait_text("[data-testid=case-number]", "330106-2026-000001")
-        .await;
+    // The hall has 90 days of cases: this one's number comes after theirs.
+    let number = case_number(&app).await;
     app.wait_text("[data-testid=case-status]", "已受理").await;
     let promised = app
         .wait_text("[data-testid=clock-promised]", "7 个工作日")
@@ -45,13 +45,11 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
         "{promised}"
     );
     // "My cases" lists it with its countdown.
-    let row = app
-        .wait_text("[data-testid=my-cases]", "330106-2026-000001")
-        .await;
-    assert!(row.contains("户口迁入"), "{row}");
-    let countdown = app
-        .wait_text("[data-testid=case-countdown]", "个工作日")
-        .await;
+    let row_css = format!("[data-testid=case-row][data-number='{number}']");
+    let row = app.wait_text(&row_css, "户口迁入").await;
+    assert!(row.contains(&number), "{row}");
+    let countdown_css = format!("{row_css} [data-testid=case-countdown]");
+    let countdown = app.wait_text(&countdown_css, "个工作日").await;
     assert!(
         countdown.starts_with('剩'),
         "a fresh case counts down: {countdown}"
@@ -66,8 +64,7 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
         .await;
     app.wait_text("[data-testid=clock-promised]", "已暂停")
         .await;
-    app.wait_text("[data-testid=case-countdown]", "已暂停")
-        .await;
+    app.wait_text(&countdown_css, "已暂停").await;
     app.wait_text("[data-testid=case-timeline]", "暂停计时")
         .await;
     app.shot("cases-suspended").await;
@@ -75,9 +72,7 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
     // Resume: it counts down again.
     app.click("[data-testid=case-resume]").await;
     app.wait_text("[data-testid=case-status]", "审查中").await;
-    let resumed = app
-        .wait_text("[data-testid=case-countdown]", "个工作日")
-        .await;
+    let resumed = app.wait_text(&countdown_css, "个工作日").await;
     assert!(!resumed.contains("已暂停"), "{resumed}");
     app.wait_text("[data-testid=case-timeline]", "恢复计时")
         .await;
@@ -97,11 +92,14 @@ async fn accept_suspend_resume_and_extend_with_supervisor_approval() {
     type_into(&app, "[data-testid=signin-login]", "zhouhong").await;
     type_into(&app, "[data-testid=signin-password]", "demo1234").await;
     app.click("[data-testid=signin-submit]").await;
-    app.wait_text("[data-testid=pending-extensions]", "330106-2026-000001")
+    app.wait_text("[data-testid=pending-extensions]", &number)
         .await;
     app.wait_text("[data-testid=board-cases]", "户口迁入").await;
     app.shot("deadlines-board").await;
-    app.click("[data-testid=review-extension]").await;
+    app.click(&format!(
+        "[data-testid=pending-extensions] tr[data-number='{number}'] [data-testid=review-extension]"
+    ))
+    .await;
     app.click("[data-testid=extension-told]").await;
     app.click("[data-testid=extension-approve]").await;
     app.wait_text("[data-testid=case-timeline]", "批准延期")

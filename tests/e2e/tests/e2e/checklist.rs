@@ -7,6 +7,13 @@ use std::process::Command;
 
 use onetrip_e2e::{App, choose_item, sign_in_at_window, type_into};
 
+fn first_word(text: &str) -> String {
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn mark(app: &App, position: u32, state: &str) {
     onetrip_e2e::mark_material(app, position, state).await;
 }
@@ -60,8 +67,11 @@ async fn call_check_notify_return_accept() {
     type_into(&app, "[data-testid=app-id]", "11010519491231002X").await;
     type_into(&app, "[data-testid=app-phone]", "13800000000").await;
     app.click("[data-testid=app-open]").await;
-    app.wait_text("[data-testid=app-number]", "330106-SQ-2026-000001")
-        .await;
+    // Numbered after the lived-in hall's 90 days of applications.
+    let application = first_word(
+        &app.wait_text("[data-testid=app-number]", "330106-SQ-2026-")
+            .await,
+    );
     app.wait_text("[data-testid=app-visits]", "第 1 次到窗")
         .await;
 
@@ -87,8 +97,14 @@ async fn call_check_notify_return_accept() {
     app.click("[data-testid=app-supplement-issue]").await;
     app.wait_text("[data-testid=doc-title]", "补正材料通知书")
         .await;
-    app.wait_text("[data-testid=doc-title]", "330106-WS-2026-000001")
+    let notice = app
+        .wait_text("[data-testid=doc-title]", "330106-WS-2026-")
         .await;
+    let notice = notice
+        .split_whitespace()
+        .find(|w| w.starts_with("330106-WS-"))
+        .unwrap()
+        .to_owned();
     app.wait_text("[data-testid=app-status]", "待补正").await;
     let archived = app
         .db
@@ -102,7 +118,10 @@ async fn call_check_notify_return_accept() {
         .flat_map(|m| std::fs::read_dir(m.path()).unwrap().flatten())
         .map(|f| f.file_name().to_string_lossy().into_owned())
         .collect::<Vec<_>>();
-    assert_eq!(archived, vec!["330106-WS-2026-000001.pdf"]);
+    assert!(
+        archived.contains(&format!("{notice}.pdf")),
+        "{notice} archived: {archived:?}"
+    );
     app.click("[data-testid=doc-print]").await;
     app.wait_text("[data-testid=doc-print-state]", "未设置文书打印机")
         .await;
@@ -124,7 +143,9 @@ async fn call_check_notify_return_accept() {
     app.click("[data-testid=app-accept]").await;
     app.wait_text("[data-testid=doc-title]", "受理通知书").await;
     app.wait_text("[data-testid=app-status]", "已受理").await;
-    app.wait_text("[data-testid=app-case]", "330106-2026-000001")
+    app.wait_text("[data-testid=app-case]", "330106-2026-")
+        .await;
+    app.wait_text("[data-testid=app-number]", &application)
         .await;
     app.shot("checklist-accepted").await;
     app.close().await;

@@ -14,7 +14,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use onetrip_e2e::{App, cli, demo_db, free_tcp_port, op, shots_dir, sign_in_at_window};
+use onetrip_e2e::{App, cli, free_tcp_port, lived_in_db, op, shots_dir, sign_in_at_window};
 
 struct HallServer {
     child: Child,
@@ -128,6 +128,77 @@ impl Browsers {
     }
 }
 
+/// What `measure` answers.
+#[derive(Debug)]
+struct Measure {
+    height: f64,
+    width: f64,
+    overflow: bool,
+    min_font: f64,
+    min_text: String,
+    number_font: f64,
+}
+
+impl Browsers {
+    fn measure(&mut self, page: &str) -> Measure {
+        let line = self.ask(&format!("measure {page}"));
+        let v: serde_json::Value =
+            serde_json::from_str(line.strip_prefix("measure ").expect("a measure")).unwrap();
+        Measure {
+            height: v["height"].as_f64().unwrap(),
+            width: v["width"].as_f64().unwrap(),
+            overflow: v["overflowX"] == true || v["overflowY"] == true,
+            min_font: v["minFont"].as_f64().unwrap(),
+            min_text: v["minText"].as_str().unwrap().to_owned(),
+            number_font: v["numberFont"].as_f64().unwrap(),
+        }
+    }
+}
+
+/// The display on a 1080p and a 4K television and the kiosk upright and on its side: each
+/// fills its screen without scrolling, the newest call is large (an eighth of the screen's
+/// height) and no text is smaller than a viewer at 5 m (display) or an elderly applicant at
+/// arm's length (kiosk) can read. A display without its device token says it is not paired.
+/// Screenshots named by screen and size.
+fn public_screens_at_real_sizes(b: &mut Browsers) {
+    for (w, h) in [(1920, 1080), (3840, 2160)] {
+        assert_eq!(b.ask(&format!("resize display {w} {h}")), "resized");
+        assert_eq!(b.ask(&format!("shot display display-call-{w}x{h}")), "shot");
+        let m = b.measure("display");
+        assert_eq!((m.width, m.height), (f64::from(w), f64::from(h)));
+        assert!(!m.overflow, "the display fits {w}×{h}: {m:?}");
+        assert!(
+            m.number_font >= m.height / 8.0,
+            "the newest call is large on {w}×{h}: {m:?}"
+        );
+        assert!(
+            m.min_font >= m.height * 0.018,
+            "no text on the {w}×{h} display is smaller than 1.8% of its height ({:?} is {} px)",
+            m.min_text,
+            m.min_font
+        );
+    }
+    assert_eq!(b.ask("resize kiosk 1080 1920"), "resized");
+    assert_eq!(b.ask("shot kiosk kiosk-ticket-1080x1920"), "shot");
+    assert_eq!(b.ask("done"), "done");
+    for (w, h) in [(1080, 1920), (1920, 1080)] {
+        assert_eq!(b.ask(&format!("resize kiosk {w} {h}")), "resized");
+        assert_eq!(b.ask(&format!("shot kiosk kiosk-home-{w}x{h}")), "shot");
+        let m = b.measure("kiosk");
+        assert!(!m.overflow, "the kiosk fits {w}×{h}: {m:?}");
+        assert!(
+            m.min_font >= m.width.max(m.height) * 0.011,
+            "no text on the {w}×{h} kiosk is smaller than 1.1% of its long side ({:?} is {} px)",
+            m.min_text,
+            m.min_font
+        );
+    }
+    assert_eq!(b.ask("unpaired display-unpaired-1920x1080"), "unpaired");
+    // Back to the sizes the rest of the flow screenshots at.
+    assert_eq!(b.ask("resize display 1600 900"), "resized");
+    assert_eq!(b.ask("resize kiosk 1080 1400"), "resized");
+}
+
 impl Drop for Browsers {
     fn drop(&mut self) {
         let _ = writeln!(self.stdin, "quit");
@@ -147,7 +218,7 @@ impl Drop for Browsers {
 async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hall.sqlite");
-    demo_db(&db);
+    lived_in_db(&db);
     let kiosk = op(
         &db,
         "device.register",
@@ -190,6 +261,7 @@ async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_res
     // The browser display shows the call.
     assert_eq!(browsers.ask("expect-call A001 1"), "shown");
     assert_eq!(browsers.ask("shot display hall-display-call"), "shot");
+    public_screens_at_real_sizes(&mut browsers);
 
     // The server dies. Both clients say so; the counter's action fails out loud.
     server.kill();

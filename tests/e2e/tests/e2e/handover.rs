@@ -32,21 +32,27 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     }
     app.click("[data-testid=app-accept]").await;
     app.wait_text("[data-testid=doc-title]", "受理通知书").await;
+    // The new case's number (after the lived-in hall's 90 days of cases).
+    let number = app
+        .wait_text("[data-testid=app-case]", "330106-")
+        .await
+        .trim()
+        .to_owned();
 
     // 1. A prepares the handover with a note on the case.
     app.click("[data-testid=area-handover]").await;
-    app.wait_text("[data-testid=handover-prepare]", "330106-2026-000001")
+    app.wait_text("[data-testid=handover-prepare]", &number)
         .await;
     type_into(&app, "[data-testid=handover-reason]", "参加全市业务培训").await;
     type_into(
         &app,
-        "[data-testid=handover-prepare-case][data-number='330106-2026-000001'] [data-testid=handover-case-note-input]",
+        &format!("[data-testid=handover-prepare-case][data-number='{number}'] [data-testid=handover-case-note-input]"),
         "已电话核实亲属关系，可出具决定",
     )
     .await;
     type_into(
         &app,
-        "[data-testid=handover-prepare-case][data-number='330106-2026-000001'] [data-testid=handover-case-place-input]",
+        &format!("[data-testid=handover-prepare-case][data-number='{number}'] [data-testid=handover-case-place-input]"),
         "1号柜二层蓝色档案盒",
     )
     .await;
@@ -54,8 +60,13 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     app.click("[data-testid=handover-submit]").await;
     app.wait_text("[data-testid=handover-status]", "待 B 岗确认")
         .await;
-    app.wait_text("[data-testid=handover-case-note]", "已电话核实亲属关系")
-        .await;
+    app.wait_text(
+        &format!(
+            "[data-testid=handover-case][data-number='{number}'] [data-testid=handover-case-note]"
+        ),
+        "已电话核实亲属关系",
+    )
+    .await;
     app.click("[data-testid=handover-pdf]").await;
     app.wait_for("[data-testid=handover-preview]").await;
     app.shot("handover-sheet").await;
@@ -82,18 +93,19 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     app.shot("handover-display-routed").await;
     app.client.switch_to_window(counter).await.unwrap();
     app.click("[data-testid=area-cases]").await;
-    let row = app
-        .wait_text("[data-testid=my-cases]", "330106-2026-000001")
-        .await;
-    assert!(row.contains("代办（张伟）"), "{row}");
+    let row_css = format!("[data-testid=case-row][data-number='{number}']");
+    let row = app.wait_text(&row_css, "代办（张伟）").await;
+    assert!(row.contains(&number), "{row}");
     let countdown = app
-        .wait_text("[data-testid=case-countdown]", "个工作日")
+        .wait_text(
+            &format!("{row_css} [data-testid=case-countdown]"),
+            "个工作日",
+        )
         .await;
     assert!(countdown.starts_with('剩'), "{countdown}");
-    app.scroll_to("[data-testid=my-cases]").await;
+    app.scroll_to(&row_css).await;
     app.shot("handover-behalf-case").await;
-    app.click("[data-testid=case-row][data-number='330106-2026-000001'] td")
-        .await;
+    app.click(&format!("{row_css} td")).await;
     app.wait_text("[data-testid=case-view-behalf]", "代办（张伟）")
         .await;
     app.click("[data-testid=case-start]").await;
@@ -112,9 +124,19 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     app.click("[data-testid=area-handover]").await;
     app.click("[data-testid=handover-row][data-role=b] td")
         .await;
-    app.wait_text("[data-testid=handover-during]", "办结送达")
-        .await;
-    type_into(&app, "[data-testid=handover-back-note]", "已准予并送达").await;
+    // The sheet lists every open case of the post (the lived-in hall has many): this one's row.
+    let sheet_row = format!("[data-testid=handover-case][data-number='{number}']");
+    app.wait_text(
+        &format!("{sheet_row} [data-testid=handover-during]"),
+        "办结送达",
+    )
+    .await;
+    type_into(
+        &app,
+        &format!("{sheet_row} [data-testid=handover-back-note]"),
+        "已准予并送达",
+    )
+    .await;
     type_into(&app, "[data-testid=handover-report-note]", "期间无投诉").await;
     app.click("[data-testid=handover-report]").await;
     app.wait_text("[data-testid=handover-status]", "待 A 岗确认交回")
@@ -129,7 +151,10 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     app.wait_text("[data-testid=handover-number]", "交回报告")
         .await;
     let during = app
-        .wait_text("[data-testid=handover-during]", "开始审查")
+        .wait_text(
+            &format!("{sheet_row} [data-testid=handover-during]"),
+            "开始审查",
+        )
         .await;
     assert!(
         during.contains("作出决定")
@@ -157,9 +182,29 @@ async fn a_prepares_b_takes_over_and_completes_and_a_reads_the_hand_back() {
     let row = app
         .wait_text("[data-testid=figure-row][data-name='刘洋']", "刘洋")
         .await;
-    // Cells: name, took over, emergencies, covered for, cases on behalf, actions, late.
+    // Cells: name, took over, emergencies, covered for, cases on behalf, actions, late (the
+    // post's overdue cases from the history count as late during the takeover: the figure the
+    // core gives).
     let cells: String = row.split_whitespace().collect();
-    assert_eq!(cells, "刘洋100130", "{row}");
+    // The figures of the period the screen shows (its date fields).
+    let mut period = Vec::new();
+    for css in ["[data-testid=figures-from]", "[data-testid=figures-to]"] {
+        let el = app.wait_for(css).await;
+        period.push(el.prop("value").await.unwrap().unwrap());
+    }
+    let (from, to) = (&period[0], &period[1]);
+    let figures = onetrip_e2e::op(
+        &app.db,
+        "handover.figures",
+        serde_json::json!({"from": from, "to": to}),
+    );
+    let liu = figures
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "刘洋")
+        .expect("刘洋 in the figures");
+    assert_eq!(cells, format!("刘洋10013{}", liu["late_during"]), "{row}");
     app.scroll_to("[data-testid=takeover-figures]").await;
     app.shot("handover-figures").await;
     app.close().await;

@@ -8,6 +8,7 @@ mod checklist;
 mod desktop;
 mod hall;
 mod handover;
+mod lived_in;
 mod queue;
 mod reports;
 mod staff;

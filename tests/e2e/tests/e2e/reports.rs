@@ -1,9 +1,9 @@
-//! The supervisor's reports on the real window: a hall with two months of history → the
+//! The supervisor's reports on the real window: the lived-in hall (90 days of history) → the
 //! dashboard's figures equal the core's for the same period → a figure drills down to its cases
 //! → a case opens with its record → a clerk filter narrows everything → the xlsx and the PDF
 //! are saved. Screenshots under target/e2e-shots/. `#[ignore]`d; `make e2e` runs it under Xvfb.
 
-use onetrip_e2e::{App, cli, op, select_option, type_into};
+use onetrip_e2e::{App, op, select_option, type_into};
 
 /// The first number in a tile's text ("取号1368" → 1368).
 fn number_in(text: &str) -> u32 {
@@ -21,34 +21,12 @@ fn number_in(text: &str) -> u32 {
 #[ignore = "needs Xvfb, tauri-driver and the built app: run `make e2e`"]
 async fn dashboard_figures_drill_down_to_a_case_and_export() {
     let app = App::start("admin").await;
-    let out = cli()
-        .arg("--db")
-        .arg(&app.db)
-        .args([
-            "history",
-            "--days",
-            "70",
-            "--tickets",
-            "3500",
-            "--cases",
-            "700",
-            "--seed",
-            "5",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "history: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    // The lived-in hall: 90 days of history, last month inside them.
     app.wait_for("[data-testid=signin-form]").await;
     type_into(&app, "[data-testid=signin-login]", "zhouhong").await;
     type_into(&app, "[data-testid=signin-password]", "demo1234").await;
     app.click("[data-testid=signin-submit]").await;
     app.click("[data-testid=tab-reports]").await;
-    // Last month is always inside the 70 days of history.
     app.click("[data-testid=report-quick-lastMonth]").await;
     app.wait_for("[data-testid=report-tiles]").await;
     let c = &app.client;
