@@ -244,16 +244,14 @@ async fn run_op(
     match joined {
         Ok(Ok((response, events))) => {
             hall.publish(&events);
-            tracing::info!(op = %name, %addr, elapsed_ms, status = 200, "op");
+            // The core logs the operation itself (its span, outcome and time); this is the
+            // HTTP side of it.
+            tracing::debug!(op = %name, %addr, elapsed_ms, status = 200, "http");
             axum::Json(response).into_response()
         }
         Ok(Err(e)) => {
             let status = status_of(e.code);
-            if status.is_server_error() {
-                tracing::error!(op = %name, %addr, elapsed_ms, code = %e.code, message = %e.message, "op failed");
-            } else {
-                tracing::info!(op = %name, %addr, elapsed_ms, status = status.as_u16(), code = %e.code, "op refused");
-            }
+            tracing::debug!(op = %name, %addr, elapsed_ms, status = status.as_u16(), code = %e.code, "http");
             ApiError(e).into_response()
         }
         Err(join) => {

@@ -437,6 +437,34 @@ impl Store {
         now: Timestamp,
         req: O,
     ) -> Result<Outcome<O::Response>> {
+        // One span per operation, whichever host runs it (desktop IPC, the hall server, the
+        // CLI): its name and where the call came from; the outcome is logged inside it.
+        let span = tracing::info_span!(
+            "op",
+            name = O::NAME,
+            source = caller.source.as_deref().unwrap_or("")
+        );
+        let _entered = span.enter();
+        let started = std::time::Instant::now();
+        let out = self.execute_in_span(caller, now, req);
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        match &out {
+            Ok(_) if O::WRITES => tracing::info!(elapsed_ms, "done"),
+            Ok(_) => tracing::debug!(elapsed_ms, "done"),
+            Err(e) if e.code == ErrorCode::Internal => {
+                tracing::error!(elapsed_ms, code = %e.code, error = %e.message, "failed");
+            }
+            Err(e) => tracing::info!(elapsed_ms, code = %e.code, "refused"),
+        }
+        out
+    }
+
+    fn execute_in_span<O: Operation>(
+        &self,
+        caller: &Caller,
+        now: Timestamp,
+        req: O,
+    ) -> Result<Outcome<O::Response>> {
         let refusal = std::cell::RefCell::new(None);
         let wiring = self.wiring()?;
         let body = |tx: &Tx<'_>| -> Result<Outcome<O::Response>> {

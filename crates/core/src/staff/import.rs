@@ -2,8 +2,11 @@
 //!
 //! Contract (issue 8, "every importer validates each row and reports every error with its row
 //! and field; a bad file changes nothing"):
-//! - The file is UTF-8 CSV (a spreadsheet's BOM is allowed) with a header row naming the
-//!   columns `登录名`, `姓名`, `角色` (or `login`, `name`, `role`) in any order. Roles are written
+//! - The file is CSV as a spreadsheet saves it, sent as its bytes (base64): UTF-8 with or
+//!   without a BOM, or GBK/GB18030 (what Excel on a Chinese Windows writes for "CSV"), read
+//!   with `encoding_rs`; cells by the `csv` crate (RFC 4180: quoted commas, quotes and line
+//!   breaks). A header row names the columns `登录名`, `姓名`, `角色` (or `login`, `name`,
+//!   `role`) in any order. Roles are written
 //!   as shown on screen (`窗口人员`, `分管领导`, `系统管理员`) or as `clerk`, `supervisor`, `admin`.
 //! - Every row is checked with the same rules as `staff.create` (login format, name length and
 //!   control characters), plus: a login used twice in the file or already taken, an unknown role,
@@ -32,9 +35,12 @@ pub const MAX_ROWS: usize = 2000;
 /// Create the accounts listed in a CSV roster.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ImportStaff {
-    /// The file's text.
-    pub csv: String,
+    /// The file's bytes in base64, as saved (UTF-8 or GBK).
+    pub file_base64: String,
 }
+
+/// The largest roster file accepted.
+pub const MAX_BYTES: usize = 1_000_000;
 
 /// One account created by an import, with its one-time password (shown once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -69,32 +75,23 @@ fn err(row: u32, field: &str, reason: impl Into<String>) -> RowError {
     }
 }
 
-/// Split one CSV line into cells (RFC 4180 quoting: `"a,b"`, `""` for a quote).
-fn cells(line: &str) -> std::result::Result<Vec<String>, &'static str> {
-    let mut out = vec![];
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cur.trim().is_empty() => {
-                cur.clear();
-                quoted = true;
-            }
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
+/// The file's text: UTF-8 (a BOM dropped) when it is valid UTF-8, else GB18030 (which reads
+/// GBK and GB2312); neither is an error naming the file, not a page of mojibake.
+fn decode(bytes: &[u8]) -> std::result::Result<String, RowError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_owned());
     }
-    if quoted {
-        return Err("引号未闭合");
-    }
-    out.push(cur);
-    Ok(out)
+    encoding_rs::GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|t| t.into_owned())
+        .ok_or_else(|| {
+            err(
+                1,
+                "文件",
+                "文件既不是 UTF-8 也不是 GBK 编码，请在表格软件中另存为“CSV UTF-8”或“CSV”",
+            )
+        })
 }
 
 fn role_of(s: &str) -> Option<Role> {
@@ -104,23 +101,35 @@ fn role_of(s: &str) -> Option<Role> {
 }
 
 /// Parse and check the roster without touching the database; every problem found.
-fn parse(csv: &str) -> (Vec<Row>, Vec<RowError>) {
-    let text = csv.strip_prefix('\u{feff}').unwrap_or(csv);
-    let mut lines = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .enumerate()
-        .map(|(i, l)| (i as u32 + 1, l));
-    let mut errors = vec![];
-    let Some((_, header)) = lines.next().filter(|(_, h)| !h.trim().is_empty()) else {
-        return (
-            vec![],
-            vec![err(1, "表头", "文件为空：第一行应为表头 登录名,姓名,角色")],
-        );
+fn parse(text: &str) -> (Vec<Row>, Vec<RowError>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    // The row number a spreadsheet shows: line breaks before the record's first cell, plus one.
+    // (The csv crate's line count skips blank lines, and its record position can point at the
+    // end of the previous line's CRLF: step over line breaks first.)
+    let line_at = |byte: u64| {
+        let bytes = text.as_bytes();
+        let mut at = usize::try_from(byte)
+            .unwrap_or(bytes.len())
+            .min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        u32::try_from(bytes[..at].iter().filter(|b| **b == b'\n').count() + 1).unwrap_or(u32::MAX)
     };
-    let header = match cells(header) {
-        Ok(h) => h,
-        Err(e) => return (vec![], vec![err(1, "表头", e)]),
+    let mut errors = vec![];
+    let header = match records.next() {
+        Some(Ok(h)) if h.iter().any(|c| !c.trim().is_empty()) => h,
+        Some(Err(e)) => return (vec![], vec![err(1, "表头", format!("无法读取：{e}"))]),
+        _ => {
+            return (
+                vec![],
+                vec![err(1, "表头", "文件为空：第一行应为表头 登录名,姓名,角色")],
+            );
+        }
     };
     let column = |names: [&str; 2]| {
         header
@@ -138,29 +147,35 @@ fn parse(csv: &str) -> (Vec<Row>, Vec<RowError>) {
         );
     };
     let mut rows = vec![];
-    for (line, text) in lines {
-        if text.trim().is_empty() {
+    let mut last_line = 1;
+    for record in records {
+        let cells = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(last_line + 1, |p| line_at(p.byte()));
+                errors.push(err(line, "行", format!("无法读取：{e}")));
+                break;
+            }
+        };
+        let line = cells
+            .position()
+            .map_or(last_line + 1, |p| line_at(p.byte()));
+        last_line = line;
+        if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         if rows.len() + errors.len() >= MAX_ROWS {
             errors.push(err(line, "行", format!("名单超过 {MAX_ROWS} 行")));
             break;
         }
-        let cells = match cells(text) {
-            Ok(c) if c.len() == header.len() => c,
-            Ok(c) => {
-                errors.push(err(
-                    line,
-                    "行",
-                    format!("有 {} 列，表头有 {} 列", c.len(), header.len()),
-                ));
-                continue;
-            }
-            Err(e) => {
-                errors.push(err(line, "行", e));
-                continue;
-            }
-        };
+        if cells.len() != header.len() {
+            errors.push(err(
+                line,
+                "行",
+                format!("有 {} 列，表头有 {} 列", cells.len(), header.len()),
+            ));
+            continue;
+        }
         let mut ok = true;
         let login = validate::login(&cells[c_login]).unwrap_or_else(|e| {
             errors.push(err(line, "登录名", e.message));
@@ -201,12 +216,26 @@ impl Operation for ImportStaff {
     const WRITES: bool = true;
     type Response = StaffImportReport;
     fn run(self, cx: &mut Cx<'_>) -> Result<StaffImportReport> {
-        if self.csv.len() > 1_000_000 {
+        use base64::Engine as _;
+        if self.file_base64.len() > MAX_BYTES * 4 / 3 + 4 {
             return Err(
-                CoreError::new(ErrorCode::TooLong, "名单文件过大（上限 1 MB）").field("csv"),
+                CoreError::new(ErrorCode::TooLong, "名单文件过大（上限 1 MB）")
+                    .field("file_base64"),
             );
         }
-        let (rows, mut errors) = parse(&self.csv);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.file_base64.trim())
+            .map_err(|e| {
+                CoreError::new(
+                    ErrorCode::InvalidFormat,
+                    format!("名单文件内容不是有效的 base64：{e}"),
+                )
+                .field("file_base64")
+            })?;
+        let (rows, mut errors) = match decode(&bytes) {
+            Ok(text) => parse(&text),
+            Err(e) => (vec![], vec![e]),
+        };
         let mut seen = std::collections::BTreeMap::new();
         for r in &rows {
             if let Some(first) = seen.insert(r.login.clone(), r.line) {
@@ -290,16 +319,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_cells_follow_rfc_4180_quoting() {
-        assert_eq!(cells("a,b,c").unwrap(), ["a", "b", "c"]);
-        assert_eq!(cells("\"张,伟\",x").unwrap(), ["张,伟", "x"]);
-        assert_eq!(cells("\"say \"\"hi\"\"\",").unwrap(), ["say \"hi\"", ""]);
-        assert!(cells("\"open,").is_err());
+    fn cells_follow_rfc_4180_quoting_line_breaks_included() {
+        let (rows, errors) =
+            parse("登录名,姓名,角色\n\"zhang\",\"张,伟\",clerk\nlisi,\"李\"\"四\"\"\",clerk\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows[0].name, "张,伟");
+        assert_eq!(rows[1].name, "李\"四\"");
+        // A quoted line break stays in its cell (a name cannot hold one: reported on its row).
+        let (rows, errors) = parse("登录名,姓名,角色\nwang,\"王\n五\",clerk\nzhao,赵六,clerk\n");
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
+        assert_eq!((errors[0].row, errors[0].field.as_str()), (2, "姓名"));
+    }
+
+    #[test]
+    fn a_gbk_file_from_excel_reads_as_its_chinese() {
+        let text = "登录名,姓名,角色\r\nzhangsan,张三,窗口人员\r\n";
+        let (gbk, _, bad) = encoding_rs::GBK.encode(text);
+        assert!(!bad);
+        assert!(std::str::from_utf8(&gbk).is_err(), "really not UTF-8");
+        let decoded = decode(&gbk).unwrap();
+        let (rows, errors) = parse(&decoded);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((rows[0].name.as_str(), rows[0].role), ("张三", Role::Clerk));
+        // UTF-8 with Excel's BOM.
+        let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+        assert_eq!(decode(&bom).unwrap(), text);
+        // Neither: said so, at the file.
+        let e = decode(&[0xff, 0xfe, 0x81, 0x20, 0x81]).unwrap_err();
+        assert_eq!(e.field, "文件");
     }
 
     #[test]
     fn every_bad_row_is_reported_with_its_row_and_column() {
-        let csv = "\u{feff}姓名,登录名,角色\r\n张三,zhangsan,窗口人员\r\n,lisi,clerk\r\n王五,wang wu,主任\r\n赵六,zhaoliu\r\n\r\n钱七,qianqi,supervisor\r\n";
+        let csv = "姓名,登录名,角色\r\n张三,zhangsan,窗口人员\r\n,lisi,clerk\r\n王五,wang wu,主任\r\n赵六,zhaoliu\r\n\r\n钱七,qianqi,supervisor\r\n";
         let (rows, errors) = parse(csv);
         assert_eq!(
             rows.iter()

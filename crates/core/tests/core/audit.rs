@@ -99,7 +99,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     run(
         &a,
         did("staff.import"),
-        json!({"csv":"登录名,姓名,角色\nimported,导入者,clerk\n"}),
+        json!({"file_base64": crate::common::b64("登录名,姓名,角色\nimported,导入者,clerk\n")}),
     );
     let anon = Caller::anonymous("t");
     let ns = run(

@@ -341,8 +341,14 @@ fn a_bad_staff_roster_reports_every_row_and_changes_nothing_a_good_one_creates_a
                xiaosun,\"小孙\u{7}\",clerk\n\
                xiaozhou,小周\n";
     let before = h.fingerprint();
-    let err =
-        execute_json(&h.store, &admin, t0(), "staff.import", json!({"csv": bad})).unwrap_err();
+    let err = execute_json(
+        &h.store,
+        &admin,
+        t0(),
+        "staff.import",
+        json!({"file_base64": crate::common::b64(bad)}),
+    )
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::ImportInvalid, "{err}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(err.params["errors"].as_str()).unwrap();
     let found: Vec<(u64, &str)> = rows
@@ -368,13 +374,25 @@ fn a_bad_staff_roster_reports_every_row_and_changes_nothing_a_good_one_creates_a
     // A clerk may not import (the file may create admins).
     let clerk = h.as_token(&h.sign_in("zhangwei", Some(1)));
     let good = "\u{feff}姓名,登录名,角色\r\n小李,xiaoli,窗口人员\r\n小赵,xiaozhao,supervisor\r\n";
-    let refused =
-        execute_json(&h.store, &clerk, t0(), "staff.import", json!({"csv": good})).unwrap_err();
+    let refused = execute_json(
+        &h.store,
+        &clerk,
+        t0(),
+        "staff.import",
+        json!({"file_base64": crate::common::b64(good)}),
+    )
+    .unwrap_err();
     assert_eq!(refused.code, ErrorCode::Forbidden);
 
     let audits = h.audit_count();
-    let (report, _) =
-        execute_json(&h.store, &admin, t0(), "staff.import", json!({"csv": good})).unwrap();
+    let (report, _) = execute_json(
+        &h.store,
+        &admin,
+        t0(),
+        "staff.import",
+        json!({"file_base64": crate::common::b64(good)}),
+    )
+    .unwrap();
     let created = report["created"].as_array().unwrap();
     assert_eq!(created.len(), 2);
     assert_eq!(created[0]["login"], "xiaoli");

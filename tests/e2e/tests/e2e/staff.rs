@@ -1,21 +1,22 @@
 //! The staff roster import on the real window (issue 8: every importer reports each bad row
 //! with its row and column and changes nothing): the admin picks a CSV with mistakes → the
 //! screen lists every bad row and no account appears → a corrected file creates the accounts
-//! and shows their one-time passwords once. Screenshots under target/e2e-shots/.
+//! (a GBK file, as Excel saves CSV) and shows their one-time passwords once. Screenshots under target/e2e-shots/.
 
 use onetrip_e2e::{App, op, type_into};
 
-/// Put a file into the `<input type=file>` at `css` as if the admin had picked it.
-async fn pick_file(app: &App, css: &str, name: &str, text: &str) {
+/// Put a file with these bytes into the `<input type=file>` at `css` as if the admin had
+/// picked it.
+async fn pick_file(app: &App, css: &str, name: &str, bytes: &[u8]) {
     app.client
         .execute(
-            "const [sel, name, text] = arguments;
+            "const [sel, name, bytes] = arguments;
              const input = document.querySelector(sel);
              const dt = new DataTransfer();
-             dt.items.add(new File([text], name, { type: 'text/csv' }));
+             dt.items.add(new File([new Uint8Array(bytes)], name, { type: 'text/csv' }));
              input.files = dt.files;
              input.dispatchEvent(new Event('change', { bubbles: true }));",
-            vec![css.into(), name.into(), text.into()],
+            vec![css.into(), name.into(), bytes.to_vec().into()],
         )
         .await
         .expect("set the file input");
@@ -33,7 +34,13 @@ async fn a_bad_roster_lists_every_bad_row_and_a_good_one_creates_accounts() {
     app.wait_for("[data-testid=staff-import]").await;
 
     let bad = "登录名,姓名,角色\nxiaoli,小李,窗口人员\nzhangwei,张伟二,窗口人员\nxiaozhao,,分管领导\nxiaoqian,小钱,主任\n";
-    pick_file(&app, "[data-testid=staff-import]", "名单.csv", bad).await;
+    pick_file(
+        &app,
+        "[data-testid=staff-import]",
+        "名单.csv",
+        bad.as_bytes(),
+    )
+    .await;
     let table = app
         .wait_text("[data-testid=staff-import-errors]", "主任")
         .await;
@@ -54,8 +61,10 @@ async fn a_bad_roster_lists_every_bad_row_and_a_good_one_creates_accounts() {
         "a bad roster created nobody"
     );
 
-    let good = "登录名,姓名,角色\nxiaoli,小李,窗口人员\nxiaozhao,小赵,分管领导\n";
-    pick_file(&app, "[data-testid=staff-import]", "名单.csv", good).await;
+    // The corrected file as Excel on a Chinese Windows saves "CSV": GBK, CRLF.
+    let good = "登录名,姓名,角色\r\nxiaoli,小李,窗口人员\r\nxiaozhao,小赵,分管领导\r\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(good);
+    pick_file(&app, "[data-testid=staff-import]", "名单.csv", &gbk).await;
     let shown = app
         .wait_text("[data-testid=staff-imported]", "xiaozhao")
         .await;

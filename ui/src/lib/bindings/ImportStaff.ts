@@ -5,6 +5,6 @@
  */
 export type ImportStaff = { 
 /**
- * The file's text.
+ * The file's bytes in base64, as saved (UTF-8 or GBK).
  */
-csv: string, };
+file_base64: string, };

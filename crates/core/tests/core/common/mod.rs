@@ -269,3 +269,9 @@ pub fn fresh_pg_database(url: &str) -> String {
     onetrip_core::store::postgres::create_scratch_database(url)
         .unwrap_or_else(|e| panic!("create a test database on {url}: {e}"))
 }
+
+/// A file's bytes as an operation takes them (base64).
+pub fn b64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
