@@ -24,7 +24,7 @@ FEATURES := --workspace --features onetrip-desk/custom-protocol
 
 .PHONY: help deps run-deps apt-run apt-test ui-deps cargo-tools run test stages package app cli \
         ui-build build bindings bindings-check fmt-check clippy rust-test pg-test ui-check e2e \
-        schemathesis icons clean bench load load-pg voice-clips fuzz
+        schemathesis icons clean bench load load-pg voice-clips fuzz docs-screenshots
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
@@ -53,6 +53,8 @@ deps: apt-test ui-deps cargo-tools
 
 ui-deps: ui/node_modules/.stamp
 ui/node_modules/.stamp: ui/package-lock.json ui/package.json
+	@command -v npm >/dev/null || { echo "installing: nodejs npm"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
 	cd ui && npm ci --no-audit --no-fund
 	touch $@
 
@@ -146,6 +148,16 @@ schemathesis:
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run.sh
+
+# The README's screenshots, from the last `make e2e` (lived-in hall, real screen sizes).
+DOC_SHOTS := counter-call keyboard-all-received-1280x800 kiosk-home-1080x1920 display-call-1920x1080 \
+             cases-extended lived-admin-deadlines-1280x800 checklist-notice service-card \
+             lived-admin-calendar-1280x800 lived-counter-cases-1920x1080 handover-behalf-case handover-handback \
+             hall-kiosk-issue hall-display-after-restart hall-counter-lost hall-display-lost \
+             reports-dashboard reports-drill-case display-unpaired-1920x1080 kiosk-ticket-1080x1920
+docs-screenshots:
+	rm -f docs/screenshots/*.png
+	for s in $(DOC_SHOTS); do cp target/e2e-shots/$$s.png docs/screenshots/; done
 
 ## ---- package ----
 package: run-deps
