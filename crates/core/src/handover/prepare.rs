@@ -11,7 +11,11 @@ pub(super) fn post_of(tx: &Tx<'_>, post_id: &str) -> Result<PostView> {
         .ok_or_else(|| CoreError::not_found("岗位", post_id))
 }
 
+/// One open handover per post (the partial unique index `handovers_one_open_per_post` backs
+/// it). Decided here, then written: on PostgreSQL two takeovers of one post would both see none
+/// open under READ COMMITTED, so the post's key is locked first and the check reads after it.
 fn ensure_no_open(tx: &Tx<'_>, post: &PostView) -> Result<()> {
+    tx.serialize(&format!("handover.post:{}", post.id))?;
     if let Some(open) = store::open_of_post(tx, &post.id)? {
         return Err(CoreError::new(
             ErrorCode::HandoverOpen,
