@@ -131,14 +131,21 @@ pub(crate) fn next_seq(
     cap: u32,
 ) -> Result<std::result::Result<u32, u32>> {
     // Increment first, then check: the counter's row lock makes the cap exact with many kiosks
-    // (a refused issue rolls the increment back with the rest of its transaction).
-    let seq: u32 = tx
+    // (a refused issue rolls the increment back with the rest of its transaction). A counter at
+    // the highest number a slip can show (999, the table's CHECK; every cap is at most that) is
+    // not incremented and returns no row: that day is sold out whatever the cap.
+    let seq: Option<u32> = tx
         .prepare_cached(
             "INSERT INTO ticket_counters (category_id, day, last_seq) VALUES (?1, ?2, 1)
              ON CONFLICT (category_id, day) DO UPDATE SET last_seq = ticket_counters.last_seq + 1
+             WHERE ticket_counters.last_seq < 999
              RETURNING last_seq",
         )?
-        .query_row(params![category_id, day], |r| r.get(0))?;
+        .query_row(params![category_id, day], |r| r.get(0))
+        .optional()?;
+    let Some(seq) = seq else {
+        return Ok(Err(999));
+    };
     if seq > cap {
         return Ok(Err(seq - 1));
     }

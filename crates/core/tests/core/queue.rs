@@ -252,6 +252,36 @@ fn issuing_hours_and_the_daily_cap_are_enforced_without_consuming_numbers() {
     assert_eq!(q.issue("B", at(1)).number, "B001", "other categories go on");
 }
 
+/// The highest cap (999, what a slip's three digits show) sells out like any other: the 1000th
+/// ticket is refused as 今日号源已取完, not failed by the counter's CHECK constraint.
+#[test]
+fn the_highest_daily_cap_sells_out_with_its_own_error() {
+    let q = queue_hall();
+    let cat = q.cat("C");
+    q.run(
+        &q.admin,
+        t0(),
+        UpdateCategory {
+            id: cat,
+            fields: CategoryFields {
+                prefix: "C".into(),
+                name: "户籍".into(),
+                daily_cap: 999,
+                issue_from: "00:00".into(),
+                issue_until: "23:59".into(),
+            },
+        },
+    )
+    .unwrap();
+    for _ in 0..999 {
+        q.issue("C", at(0));
+    }
+    let e = q.issue_with(at(1), q.req("C")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::DailyCapReached, "{e}");
+    assert_eq!(e.params["cap"], "999");
+    assert_eq!(q.issue("B", at(1)).number, "B001", "other categories go on");
+}
+
 #[test]
 fn green_channel_records_its_reason() {
     let q = queue_hall();
