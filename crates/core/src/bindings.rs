@@ -88,6 +88,9 @@ pub fn export(dir: &Path) -> Result<(), String> {
     export_with_deps::<CoreError>(&cfg, &mut extra).map_err(|e| e.to_string())?;
     export_with_deps::<ErrorCode>(&cfg, &mut extra).map_err(|e| e.to_string())?;
     export_with_deps::<HallEvent>(&cfg, &mut extra).map_err(|e| e.to_string())?;
+    // What a queue event carries to paint without a read (`HallEvent.paint`).
+    export_with_deps::<crate::queue::paint::QueuePaint>(&cfg, &mut extra)
+        .map_err(|e| e.to_string())?;
     // The rows of an `import_invalid` error (carried as JSON in its params).
     export_with_deps::<crate::catalog::RowError>(&cfg, &mut extra).map_err(|e| e.to_string())?;
     export_with_deps::<crate::staff::auth::FirstAdmin>(&cfg, &mut extra)

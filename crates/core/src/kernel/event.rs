@@ -2,6 +2,8 @@
 //! shell publishes it (Tauri event, later WebSocket) *after* the commit, so a window never sees a
 //! change that was rolled back. Events carry the source window so a window can tell its own
 //! writes from others' (Yaak's pattern), and a topic so each screen reloads only what it shows.
+//! A capability may add what a screen needs to paint the change without reading (`paint`): the
+//! public display shows a call from its event alone, so a hall's displays add no reads per call.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -40,6 +42,12 @@ pub struct HallEvent {
     /// The window label or host that made the change.
     pub source: Option<String>,
     pub at: Timestamp,
+    /// What a live screen needs to paint the change at once, without a read: its shape is the
+    /// capability's (the queue's is `QueuePaint`: the call to announce, the counts that moved,
+    /// the window's current ticket). Absent when the screen must re-read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "unknown", optional)]
+    pub paint: Option<serde_json::Value>,
 }
 
 /// The Tauri / WebSocket event name all windows subscribe to.

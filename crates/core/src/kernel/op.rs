@@ -344,7 +344,20 @@ impl<'a> Cx<'a> {
             subject_id,
             source: self.source.clone(),
             at: self.now,
+            paint: None,
         });
+        Ok(())
+    }
+
+    /// What live screens need to paint this operation's change without a read (see
+    /// [`HallEvent::paint`]): attached to the event of the last [`Cx::record`].
+    pub fn paint(&mut self, value: &impl serde::Serialize) -> Result<()> {
+        if let Some(e) = self.events.last_mut() {
+            e.paint = Some(
+                serde_json::to_value(value)
+                    .map_err(|e| CoreError::internal(format!("事件内容无法序列化：{e}")))?,
+            );
+        }
         Ok(())
     }
 
@@ -388,6 +401,7 @@ impl<'a> Cx<'a> {
             subject_id: None,
             source: self.source.clone(),
             at: self.now,
+            paint: None,
         });
     }
 

@@ -22,6 +22,7 @@
 
 pub mod hall_board;
 pub mod order;
+pub mod paint;
 pub mod past;
 pub mod rating;
 pub(crate) mod store;

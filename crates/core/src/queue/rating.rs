@@ -166,6 +166,8 @@ impl Operation for RateTicket {
             Topic::Queue,
             AuditDraft::new("rating", Some(&id), summary).after(&rating),
         )?;
+        // Nothing a board shows moved: screens need not re-read.
+        cx.paint(&super::paint::QueuePaint::default())?;
         Ok(rating)
     }
 }

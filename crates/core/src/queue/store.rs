@@ -271,18 +271,48 @@ pub(crate) fn open_pause(
 
 /// Tickets ahead of a waiting ticket in its queue: every waiting green-channel ticket of the
 /// category when it is normal, and those of its own class that arrived before it.
+///
+/// A live read (the kiosk's slip, the issue response): it costs the tickets *behind* a normal
+/// ticket, not the queue in front of it. A normal ticket has every other open ticket of its
+/// category ahead except the normal ones after it, and the open count is kept per category
+/// ([`waiting_counts`]); a new ticket is last, so its count costs nothing at 100,000 waiting.
+/// A green-channel ticket counts the green-channel tickets before it (few, by the rule that
+/// lets them go first).
 pub(crate) fn ahead_of(tx: &Tx<'_>, t: &TicketKey) -> Result<u32> {
-    Ok(tx
-        .prepare_cached(
+    if t.priority {
+        return Ok(tx
+            .prepare_cached(tx.pick(
+                "SELECT count(*) FROM tickets INDEXED BY tickets_waiting
+                 WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = 1
+                   AND status = 'waiting' AND target_window_id IS NULL AND id <> ?5
+                   AND (queue_key < ?3 OR (queue_key = ?3 AND seq < ?4))",
+                "SELECT count(*) FROM tickets
+                 WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = true
+                   AND status = 'waiting' AND target_window_id IS NULL AND id <> ?5
+                   AND (queue_key < ?3 OR (queue_key = ?3 AND seq < ?4))",
+            ))?
+            .query_row(
+                params![t.day, t.category_id, t.queue_key, t.seq, t.id],
+                |r| r.get(0),
+            )?);
+    }
+    let open = waiting_counts(tx, &t.category_id, &t.day)?.open;
+    let behind: u32 = tx
+        .prepare_cached(tx.pick(
+            "SELECT count(*) FROM tickets INDEXED BY tickets_waiting
+             WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = 0
+               AND status = 'waiting' AND target_window_id IS NULL AND id <> ?5
+               AND (queue_key > ?3 OR (queue_key = ?3 AND seq >= ?4))",
             "SELECT count(*) FROM tickets
-             WHERE day = ?1 AND category_id = ?2 AND status = 'waiting' AND target_window_id IS NULL AND id <> ?6
-               AND ((priority IS NOT NULL AND NOT ?3)
-                    OR ((priority IS NOT NULL) = ?3 AND (queue_key < ?4 OR (queue_key = ?4 AND seq < ?5))))",
-        )?
+             WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = false
+               AND status = 'waiting' AND target_window_id IS NULL AND id <> ?5
+               AND (queue_key > ?3 OR (queue_key = ?3 AND seq >= ?4))",
+        ))?
         .query_row(
-            params![t.day, t.category_id, t.priority, t.queue_key, t.seq, t.id],
+            params![t.day, t.category_id, t.queue_key, t.seq, t.id],
             |r| r.get(0),
-        )?)
+        )?;
+    Ok(open.saturating_sub(behind + u32::from(t.open)))
 }
 
 /// What places a waiting ticket in its queue.
@@ -294,12 +324,16 @@ pub(crate) struct TicketKey {
     pub priority: bool,
     pub queue_key: i64,
     pub seq: u32,
+    /// Waiting in the category's shared queue (not transferred to one window).
+    pub open: bool,
 }
 
 pub(crate) fn key_of(tx: &Tx<'_>, id: &str) -> Result<TicketKey> {
     Ok(tx
         .prepare_cached(
-            "SELECT id, day, category_id, priority IS NOT NULL, queue_key, seq FROM tickets WHERE id = ?1",
+            "SELECT id, day, category_id, priority IS NOT NULL, queue_key, seq,
+                    status = 'waiting' AND target_window_id IS NULL
+             FROM tickets WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok(TicketKey {
@@ -309,18 +343,100 @@ pub(crate) fn key_of(tx: &Tx<'_>, id: &str) -> Result<TicketKey> {
                 priority: r.get(3)?,
                 queue_key: r.get(4)?,
                 seq: r.get(5)?,
+                open: r.get(6)?,
             })
         })?)
 }
 
-/// Waiting tickets of a category today: (all, green channel).
-pub(crate) fn waiting_counts(tx: &Tx<'_>, category_id: &str, day: &str) -> Result<(u32, u32)> {
+/// Waiting tickets of one category on one day, as kept by the `queue_counts` triggers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct WaitingCounts {
+    /// Every waiting ticket of the category (transfers to one window included).
+    pub all: u32,
+    /// Green-channel tickets among them.
+    pub priority: u32,
+    /// The ones any window serving the category may call.
+    pub open: u32,
+}
+
+/// Waiting tickets of a category today: one row, kept by triggers in the transaction of every
+/// ticket change (migration 13), never a count of the queue.
+pub(crate) fn waiting_counts(tx: &Tx<'_>, category_id: &str, day: &str) -> Result<WaitingCounts> {
     Ok(tx
         .prepare_cached(
-            "SELECT count(*), count(priority) FROM tickets
-             WHERE day = ?1 AND category_id = ?2 AND status = 'waiting'",
+            "SELECT waiting, priority_waiting, open_waiting FROM queue_counts
+             WHERE day = ?1 AND category_id = ?2",
         )?
-        .query_row(params![day, category_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        .query_row(params![day, category_id], |r| {
+            Ok(WaitingCounts {
+                all: r.get(0)?,
+                priority: r.get(1)?,
+                open: r.get(2)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// The first `limit` tickets a window may call, in calling order as the console lists them:
+/// transfers to it (or to a window routed to it) first, then green channel, then by the
+/// window's category rank and arrival. A live read: it takes at most `limit` from the head of
+/// each of the window's queues (the waiting index is already in arrival order), never sorting
+/// the queue.
+pub(crate) fn waiting_at(
+    tx: &Tx<'_>,
+    window_id: &str,
+    day: &str,
+    limit: u32,
+) -> Result<(Vec<Ticket>, u32)> {
+    let categories: Vec<String> = tx
+        .prepare_cached(
+            "SELECT category_id FROM window_serving WHERE window_id = ?1 ORDER BY rank",
+        )?
+        .query_map([window_id], |r| r.get(0))?
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
+    // Transfers to this window or one routed to it: few, through their own index.
+    let targeted = select(
+        tx,
+        "t.target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
+           AND t.status = 'waiting' AND t.day = ?2
+         ORDER BY (t.priority IS NULL),
+                  (SELECT rank FROM window_serving WHERE window_id = ?1 AND category_id = t.category_id),
+                  t.queue_key, t.seq",
+        params![window_id, day],
+    )?;
+    let total = u32::try_from(targeted.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(
+            categories
+                .iter()
+                .map(|c| waiting_counts(tx, c, day).map(|n| n.open))
+                .sum::<Result<u32>>()?,
+        );
+    let mut out = targeted;
+    out.truncate(limit as usize);
+    let head = tx.pick(
+        "t.id IN (SELECT id FROM tickets INDEXED BY tickets_waiting
+                  WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = ?3
+                    AND status = 'waiting' AND target_window_id IS NULL
+                  ORDER BY queue_key, seq LIMIT ?4)
+         ORDER BY t.queue_key, t.seq",
+        "t.id IN (SELECT id FROM tickets
+                  WHERE day = ?1 AND category_id = ?2 AND (priority IS NOT NULL) = ?3
+                    AND status = 'waiting' AND target_window_id IS NULL
+                  ORDER BY queue_key, seq LIMIT ?4)
+         ORDER BY t.queue_key, t.seq",
+    );
+    for priority in [true, false] {
+        for category_id in &categories {
+            let room = limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
+            if room == 0 {
+                return Ok((out, total));
+            }
+            out.extend(select(tx, head, params![day, category_id, priority, room])?);
+        }
+    }
+    Ok((out, total))
 }
 
 /// The other windows whose queues this window calls during a takeover (AB岗: A's window routed

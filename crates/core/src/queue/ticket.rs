@@ -298,6 +298,7 @@ impl Operation for IssueTicket {
             Topic::Queue,
             AuditDraft::new("ticket", Some(&id), summary).after(&ticket),
         )?;
+        super::paint::ticket_step(cx, &id, &category_id, None, false)?;
         let ahead = store::ahead_of(cx.tx, &store::key_of(cx.tx, &id)?)?;
         let windows_open = store::windows_open_for(cx.tx, &category_id, cx.now)?;
         let mean = store::recent_service_ms(cx.tx, &category_id, wait::SAMPLE)?;

@@ -28,6 +28,18 @@ pub enum CallKind {
     CallSpecific,
 }
 
+impl CallKind {
+    /// From the ticket event's kind.
+    pub fn parse(kind: &str) -> CallKind {
+        match kind {
+            "recall" => CallKind::Recall,
+            "call_back" => CallKind::CallBack,
+            "call_specific" => CallKind::CallSpecific,
+            _ => CallKind::Call,
+        }
+    }
+}
+
 /// One announcement: "请A001号到3号窗口办理".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CallRecord {
@@ -122,13 +134,22 @@ fn start_of_day_ms(now: Timestamp) -> Result<i64> {
 
 pub(crate) fn recent_calls(cx: &Cx<'_>, limit: u32) -> Result<Vec<CallRecord>> {
     let since = start_of_day_ms(cx.now)?;
-    let mut stmt = cx.tx.prepare_cached(
+    // Today's calls through their index: SQLite's planner, blind to the bound day, would walk
+    // the event log backwards from its newest row, and before the day's first call that is the
+    // whole history.
+    let mut stmt = cx.tx.prepare_cached(cx.tx.pick(
+        "SELECT e.seq, e.ticket_id, t.number, w.number, w.name, e.kind, e.at, t.applicant_name,
+                t.priority IS NOT NULL
+         FROM ticket_events e INDEXED BY ticket_events_calls
+              JOIN tickets t ON t.id = e.ticket_id JOIN windows w ON w.id = e.window_id
+         WHERE e.kind IN ('call', 'recall', 'call_back', 'call_specific') AND e.at >= ?1
+         ORDER BY e.seq DESC LIMIT ?2",
         "SELECT e.seq, e.ticket_id, t.number, w.number, w.name, e.kind, e.at, t.applicant_name,
                 t.priority IS NOT NULL
          FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id JOIN windows w ON w.id = e.window_id
          WHERE e.kind IN ('call', 'recall', 'call_back', 'call_specific') AND e.at >= ?1
          ORDER BY e.seq DESC LIMIT ?2",
-    )?;
+    ))?;
     let rows = stmt.query_map(params![since, limit], |r| {
         Ok(CallRecord {
             seq: r.get(0)?,
@@ -136,12 +157,7 @@ pub(crate) fn recent_calls(cx: &Cx<'_>, limit: u32) -> Result<Vec<CallRecord>> {
             number: r.get(2)?,
             window_number: r.get(3)?,
             window_name: r.get(4)?,
-            kind: match r.get::<_, String>(5)?.as_str() {
-                "recall" => CallKind::Recall,
-                "call_back" => CallKind::CallBack,
-                "call_specific" => CallKind::CallSpecific,
-                _ => CallKind::Call,
-            },
+            kind: CallKind::parse(&r.get::<_, String>(5)?),
             at: from_ms(r.get(6)?),
             applicant: r
                 .get::<_, Option<String>>(7)?
@@ -164,7 +180,8 @@ impl Operation for GetQueueBoard {
         let minute = hall_minute(cx.now);
         let mut categories = Vec::new();
         for c in category::list(cx.tx, false)? {
-            let (waiting, priority_waiting) = store::waiting_counts(cx.tx, &c.id, &day)?;
+            let counts = store::waiting_counts(cx.tx, &c.id, &day)?;
+            let (waiting, priority_waiting) = (counts.all, counts.priority);
             let issued = store::issued_count(cx.tx, &c.id, &day)?;
             let remaining = c.daily_cap.saturating_sub(issued);
             let before = validate::hhmm("", &c.issue_from).is_ok_and(|f| minute < f);
@@ -319,35 +336,19 @@ impl Operation for GetCounter {
              AND t.status = 'held' AND t.day = ?2 ORDER BY t.issued_at",
             params![window_id, day],
         )?;
-        const SERVED_HERE: &str = "t.day = ?2 AND t.status = 'waiting'
-              AND (t.target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
-                   OR (t.target_window_id IS NULL
-                   AND t.category_id IN (SELECT category_id FROM window_serving WHERE window_id = ?1)))";
-        let waiting = store::select(
-            cx.tx,
-            &format!(
-                "{SERVED_HERE} ORDER BY (t.target_window_id IS NULL), (t.priority IS NULL),
-                 (SELECT rank FROM window_serving WHERE window_id = ?1 AND category_id = t.category_id),
-                 t.queue_key, t.seq LIMIT {COUNTER_WAITING}"
-            ),
-            params![window_id, day],
-        )?;
-        let waiting_total: u32 = cx.tx.query_row(
-            &format!("SELECT count(*) FROM tickets t WHERE {SERVED_HERE}"),
-            params![window_id, day],
-            |r| r.get(0),
-        )?;
+        let (waiting, waiting_total) = store::waiting_at(cx.tx, &window_id, &day, COUNTER_WAITING)?;
         let counts = cx.tx.query_row(
             "SELECT
                 (SELECT count(DISTINCT e.ticket_id) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
-                  WHERE e.window_id = ?1 AND e.kind IN ('call', 'call_specific') AND t.day = ?2),
+                  WHERE e.window_id = ?1 AND e.kind IN ('call', 'call_specific') AND e.at >= ?3
+                    AND t.day = ?2),
                 count(*) FILTER (WHERE status = 'done'),
                 count(*) FILTER (WHERE status = 'no_show'),
                 count(*) FILTER (WHERE status = 'held'),
                 CAST(avg(called_at - issued_at) FILTER (WHERE called_at IS NOT NULL) AS DOUBLE PRECISION),
                 CAST(avg(finished_at - started_at) FILTER (WHERE status = 'done') AS DOUBLE PRECISION)
              FROM tickets WHERE window_id = ?1 AND day = ?2",
-            params![window_id, day],
+            params![window_id, day, start_of_day_ms(cx.now)?],
             |r| {
                 Ok(WindowCounts {
                     called: r.get(0)?,
@@ -364,10 +365,10 @@ impl Operation for GetCounter {
         )?;
         let to_rate = store::select(
             cx.tx,
-            "t.window_id = ?1 AND t.status = 'done' AND t.finished_at >= ?2
+            "t.window_id = ?1 AND t.day = ?3 AND t.status = 'done' AND t.finished_at >= ?2
                AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = t.id)
              ORDER BY t.finished_at DESC LIMIT 1",
-            params![window_id, to_ms(cx.now) - 10 * 60_000],
+            params![window_id, to_ms(cx.now) - 10 * 60_000, day],
         )?
         .into_iter()
         .next();

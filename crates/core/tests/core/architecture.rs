@@ -129,6 +129,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("materials", "catalog"),
     ("queue_settings", "queue"),
     ("ticket_counters", "queue"),
+    ("queue_counts", "queue"),
     ("tickets", "queue"),
     ("ticket_events", "queue"),
     ("window_pauses", "queue"),

@@ -19,7 +19,7 @@ use crate::common::*;
 
 /// Like `make run`: `onetrip history --days 90` (6,000 tickets, 1,200 cases, seed 1) ending the
 /// day before `t0`.
-fn lived_in() -> Hall {
+pub(crate) fn lived_in() -> Hall {
     let h = demo_hall();
     let to = date(2026, 11, 22);
     onetrip_core::app::history::generate(

@@ -19,6 +19,7 @@ mod crash;
 mod deadlines;
 mod fuzz_replay;
 mod handover;
+mod live_reads;
 mod lived_in;
 mod posts;
 mod privacy;

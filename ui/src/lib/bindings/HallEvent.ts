@@ -13,4 +13,10 @@ subject_id: string | null,
 /**
  * The window label or host that made the change.
  */
-source: string | null, at: string, };
+source: string | null, at: string, 
+/**
+ * What a live screen needs to paint the change at once, without a read: its shape is the
+ * capability's (the queue's is `QueuePaint`: the call to announce, the counts that moved,
+ * the window's current ticket). Absent when the screen must re-read.
+ */
+paint?: unknown, };

@@ -4,9 +4,13 @@
 //! append-only migrations, one file per backend.
 //!
 //! Contract (SQLite):
-//! - `journal_mode=WAL` (readers never block the writer), `foreign_keys=ON`, a busy timeout, and
+//! - `journal_mode=WAL`, `foreign_keys=ON`, a busy timeout, and
 //!   `synchronous=FULL`: a number that was printed or a handover that was signed survives power
 //!   loss, because the transaction that allocated it is durable before the UI shows it.
+//! - One writer connection, and a pool of read connections beside it ([`ReadPool`]): a read
+//!   runs on its own connection in its own WAL snapshot, so a live screen's read never waits for
+//!   the writer and the writer never waits for a read (a board read held open while a ticket is
+//!   issued and called does not delay them). Only writes queue behind each other.
 //! - The schema version lives in `PRAGMA user_version`; the applied migrations and their
 //!   checksums in `schema_migrations`.
 //! - A database written by a newer build (`user_version` above ours) is refused with
@@ -28,7 +32,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::{Optional, StoreError, StoreResult};
-pub use sql::{Args, Row, Rows, Stmt, Tx};
+pub use sql::{Args, Row, Rows, Stmt, Tx, record_statements};
 
 use crate::kernel::error::{CoreError, ErrorCode, Result};
 
@@ -73,6 +77,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "retention", "0010_retention.sql"),
     migration!(11, "idle_sign_out", "0011_idle_sign_out.sql"),
     migration!(12, "layers", "0012_layers.sql"),
+    migration!(13, "live_reads", "0013_live_reads.sql"),
 ];
 
 /// The schema version this build writes.
@@ -164,7 +169,10 @@ impl Shared {
 /// database shared by several hall servers (a city centre). The operations are the same.
 #[derive(Debug)]
 enum Backend {
-    Sqlite(Mutex<Connection>),
+    Sqlite {
+        writer: Mutex<Connection>,
+        readers: ReadPool,
+    },
     #[cfg(feature = "postgres")]
     Postgres(Box<postgres::Pool>),
 }
@@ -206,7 +214,10 @@ impl Store {
         };
         Ok((
             Store {
-                backend: Backend::Sqlite(Mutex::new(conn)),
+                backend: Backend::Sqlite {
+                    writer: Mutex::new(conn),
+                    readers: ReadPool::new(&path),
+                },
                 path,
                 instance: crate::kernel::ids::new_id(),
                 shared: Shared::default(),
@@ -286,7 +297,7 @@ impl Store {
 
     pub fn is_postgres(&self) -> bool {
         match self.backend {
-            Backend::Sqlite(_) => false,
+            Backend::Sqlite { .. } => false,
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => true,
         }
@@ -297,7 +308,7 @@ impl Store {
     pub fn postgres(&self) -> Option<&postgres::Pool> {
         match &self.backend {
             Backend::Postgres(p) => Some(p),
-            Backend::Sqlite(_) => None,
+            Backend::Sqlite { .. } => None,
         }
     }
 
@@ -319,7 +330,7 @@ impl Store {
     /// — so `f` may run more than once, and must do nothing outside the transaction.
     pub fn write<T>(&self, mut f: impl FnMut(&Tx<'_>) -> Result<T>) -> Result<T> {
         match &self.backend {
-            Backend::Sqlite(_) => {
+            Backend::Sqlite { .. } => {
                 let mut conn = self.lock()?;
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -333,16 +344,21 @@ impl Store {
         }
     }
 
-    /// Run `f` in one read transaction (a consistent snapshot); never commits anything.
+    /// Run `f` in one read transaction (a consistent snapshot); never commits anything. On
+    /// SQLite it runs on a read connection of the pool, beside the writer (see the module docs).
     pub fn read<T>(&self, mut f: impl FnMut(&Tx<'_>) -> Result<T>) -> Result<T> {
         match &self.backend {
-            Backend::Sqlite(_) => {
-                let mut conn = self.lock()?;
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Deferred)
-                    .map_err(StoreError::from)?;
-                let out = f(&Tx::sqlite(&tx));
-                tx.rollback().map_err(StoreError::from)?;
+            Backend::Sqlite { readers, .. } => {
+                let mut conn = readers.take()?;
+                let out = (|| {
+                    let tx = conn
+                        .transaction_with_behavior(TransactionBehavior::Deferred)
+                        .map_err(StoreError::from)?;
+                    let out = f(&Tx::sqlite(&tx));
+                    tx.rollback().map_err(StoreError::from)?;
+                    out
+                })();
+                readers.give_back(conn);
                 out
             }
             #[cfg(feature = "postgres")]
@@ -360,7 +376,7 @@ impl Store {
     /// PostgreSQL hall backs up with its own tools, `pg_dump` or streaming replication).
     pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
         match &self.backend {
-            Backend::Sqlite(conn) => conn
+            Backend::Sqlite { writer, .. } => writer
                 .lock()
                 .map_err(|_| CoreError::internal("数据库连接锁已损坏（此前有操作异常中止）")),
             #[cfg(feature = "postgres")]
@@ -368,6 +384,56 @@ impl Store {
                 ErrorCode::SettingDisabled,
                 "PostgreSQL 数据库的备份与恢复由数据库自身完成（pg_dump / 流复制），本程序只备份 SQLite 文件",
             )),
+        }
+    }
+}
+
+/// The read connections of a SQLite store: opened on first need, kept for the next read (at
+/// most [`READERS_KEPT`] idle). Each is `query_only`: a read can never write, even by mistake.
+#[derive(Debug)]
+pub struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Idle read connections kept open: as many as reads that run at once in a busy hall server
+/// (its blocking threads rarely run more); more are opened when needed and closed after.
+pub const READERS_KEPT: usize = 8;
+
+impl ReadPool {
+    fn new(path: &Path) -> Self {
+        ReadPool {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take(&self) -> Result<Connection> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure_reader(&conn)?;
+                Ok(conn)
+            }
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < READERS_KEPT && conn.is_autocommit() {
+            idle.push(conn);
         }
     }
 }
@@ -450,6 +516,17 @@ fn configure(conn: &Connection) -> Result<()> {
         ));
     }
     conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")?;
+    Ok(())
+}
+
+fn configure_reader(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA query_only=1;")?;
     Ok(())
 }
 

@@ -20,6 +20,29 @@ use super::error::{StoreError, StoreResult};
 #[cfg(feature = "postgres")]
 use super::postgres::conn::PgConn;
 
+thread_local! {
+    /// The statements run on this thread while [`record_statements`] is recording.
+    static RECORDED: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` and return, beside its result, every SQL statement it ran on this thread, in order
+/// (the query-plan test reads the plans of what a live screen runs). Costs a thread-local check
+/// per statement when not recording.
+pub fn record_statements<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    RECORDED.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let sql = RECORDED.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    (out, sql)
+}
+
+fn note(sql: &str) {
+    RECORDED.with(|r| {
+        if let Some(v) = r.borrow_mut().as_mut() {
+            v.push(sql.to_owned());
+        }
+    });
+}
+
 /// A transaction on the hall database, SQLite or PostgreSQL.
 #[derive(Clone, Copy)]
 pub struct Tx<'a> {
@@ -111,6 +134,7 @@ impl<'a> Tx<'a> {
 
     /// Run one statement; the number of rows it changed.
     pub fn execute(&self, sql: &str, args: impl Args) -> StoreResult<usize> {
+        note(sql);
         match self.kind {
             TxKind::Sqlite(c) => Ok(c.prepare_cached(sql)?.execute(args.refs().as_slice())?),
             #[cfg(feature = "postgres")]
@@ -125,6 +149,7 @@ impl<'a> Tx<'a> {
         args: impl Args,
         f: impl FnOnce(&Row<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
+        note(sql);
         match self.kind {
             TxKind::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
@@ -144,6 +169,7 @@ impl<'a> Tx<'a> {
     }
 
     pub fn prepare_cached(&self, sql: &str) -> StoreResult<Stmt<'a>> {
+        note(sql);
         Ok(match self.kind {
             TxKind::Sqlite(c) => Stmt::Sqlite(c.prepare_cached(sql)?),
             #[cfg(feature = "postgres")]

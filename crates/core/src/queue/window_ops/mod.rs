@@ -167,6 +167,8 @@ fn finish_action(
         Topic::Queue,
         AuditDraft::new("ticket", Some(id), summary).after(&t),
     )?;
+    let announced = matches!(kind, "call" | "recall" | "call_back" | "call_specific");
+    super::paint::ticket_step(cx, id, &t.category.id, Some(window_id), announced)?;
     Ok(t)
 }
 
