@@ -24,7 +24,7 @@ FEATURES := --workspace --features onetrip-desk/custom-protocol
 
 .PHONY: help deps run-deps apt-run apt-test ui-deps cargo-tools run test stages package app cli \
         ui-build build bindings bindings-check fmt-check clippy rust-test pg-test ui-check e2e \
-        schemathesis icons clean bench load load-pg voice-clips fuzz docs-screenshots
+        schemathesis icons clean bench load load-history load-pg voice-clips fuzz docs-screenshots
 
 help:
 	@echo "make run      install what is missing, build, open the desktop app on a demo hall"
@@ -32,7 +32,8 @@ help:
 	@echo "make package  build the .deb"
 	@echo "make bindings regenerate ui/src/lib/bindings from the Rust types"
 	@echo "make bench    run the benchmarks (not part of make test)"
-	@echo "make load     the hall server under a busy day's load (not part of make test)"
+	@echo "make load     the hall server under a busy day's load, screens open (not part of make test)"
+	@echo "make load-history  the same on a hall with five years of history"
 	@echo "make fuzz     the fuzz targets with sanitizers, growing their corpus (not part of make test)"
 
 ## ---- installation (idempotent: skips what is present) ----
@@ -171,7 +172,9 @@ bench:
 	cargo bench -p onetrip-core --bench reports
 
 # Hall-server load: a busy day (50 windows, 10,000 tickets, 300 cases) against a release server on
-# a fresh demo hall (SQLite). Prints throughput and p50/p99 per operation.
+# a fresh demo hall (SQLite), with the screens a hall has open (50 consoles, 4 displays, the
+# kiosks, the six demo consoles). Prints p50/p99 per operation, the event-to-screen lag per
+# screen and the server's memory. `LOAD_ARGS="--no-screens --issue-rate 0 --serve-ms 0"`: saturation.
 LOAD_DIR := target/load
 LOAD_PORT := 18720
 load:
@@ -181,7 +184,26 @@ load:
 	target/release/onetrip --db $(LOAD_DIR)/hall.sqlite serve --bind 127.0.0.1:$(LOAD_PORT) >$(LOAD_DIR)/server.log 2>&1 & \
 	  server=$$!; trap 'kill $$server' EXIT; \
 	  for i in $$(seq 50); do curl -sf http://127.0.0.1:$(LOAD_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
-	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) $(LOAD_ARGS) | tee $(LOAD_DIR)/report.txt
+	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) --server-pid $$server $(LOAD_ARGS) | tee $(LOAD_DIR)/report.txt
+
+# The same day on a hall with five years of history (1,000,000 tickets, 500,000 cases: the
+# reports benchmark's), at 2 tickets a second with the same screens. The hall is generated once
+# into target/load-history (a few minutes) and copied for each run.
+HISTORY_DIR := target/load-history
+HISTORY_ARGS ?= --issue-rate 2 --tickets 600 --cases 20
+load-history:
+	cargo build --release -p onetrip-cli -p onetrip-loadgen
+	if [ ! -f $(HISTORY_DIR)/hall-5y.sqlite ]; then \
+	  rm -rf $(HISTORY_DIR) && mkdir -p $(HISTORY_DIR) && \
+	  target/release/onetrip --db $(HISTORY_DIR)/gen.sqlite demo >/dev/null && \
+	  target/release/onetrip --db $(HISTORY_DIR)/gen.sqlite history --days 1826 --tickets 1000000 --cases 500000 --seed 2026 && \
+	  mv $(HISTORY_DIR)/gen.sqlite $(HISTORY_DIR)/hall-5y.sqlite; fi
+	rm -rf $(LOAD_DIR) && mkdir -p $(LOAD_DIR)
+	cp $(HISTORY_DIR)/hall-5y.sqlite $(LOAD_DIR)/hall.sqlite
+	target/release/onetrip --db $(LOAD_DIR)/hall.sqlite serve --bind 127.0.0.1:$(LOAD_PORT) >$(LOAD_DIR)/server.log 2>&1 & \
+	  server=$$!; trap 'kill $$server' EXIT; \
+	  for i in $$(seq 100); do curl -sf http://127.0.0.1:$(LOAD_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
+	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) --server-pid $$server $(HISTORY_ARGS) $(LOAD_ARGS) | tee $(LOAD_DIR)/report-history.txt
 
 # The same load on PostgreSQL (a throwaway server, as in pg-test).
 load-pg:
@@ -194,7 +216,7 @@ load-pg:
 	  target/release/onetrip --database $$db --data-dir $(LOAD_DIR) serve --bind 127.0.0.1:$(LOAD_PORT) >$(LOAD_DIR)/server.log 2>&1 & \
 	  server=$$!; trap 'kill $$server; tests/pg/stop.sh '$$pg EXIT; \
 	  for i in $$(seq 50); do curl -sf http://127.0.0.1:$(LOAD_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
-	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) $(LOAD_ARGS) | tee $(LOAD_DIR)/report-pg.txt
+	  target/release/onetrip-load --url http://127.0.0.1:$(LOAD_PORT) --server-pid $$server $(LOAD_ARGS) | tee $(LOAD_DIR)/report-pg.txt
 
 # Regenerate the bundled voice clips (espeak-ng, sox); the WAVs are committed.
 voice-clips:

@@ -12,6 +12,13 @@
 //                               visible text's font size and the newest call's (display)
 //   unpaired <name>             a display opened without its device token says so; screenshot
 //                               to $SHOTS/<name>.png; answers `unpaired`
+//   arm                         start watching the display: its board reads (requests for
+//                               queue.board), the calls its events carry, when its newest
+//                               number changes; answers `armed`
+//   expect-call-timed <n> <win> like expect-call, then 500 ms more; answers
+//                               `shown <ms> <reads>`: from the call's event time (the server's
+//                               clock: when the operation ran) to the number on screen, and the
+//                               board reads since `arm`
 //   quit
 //
 // Every step fails (prints `error …` and exits 1) after 20 s.
@@ -45,9 +52,20 @@ async function open(path, token, viewport) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on('console', (m) => { if (m.type() === 'error') console.error(`[${path}] ${m.text()}`); });
+  // What `arm` watches: board reads, and the time of each call the events carry.
+  page.on('request', (r) => { if (armed && r.url().includes('/api/op/queue.board')) armed.reads++; });
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+    if (!armed) return;
+    try {
+      const m = JSON.parse(String(f.payload));
+      const call = m?.event?.paint?.call;
+      if (call) armed.calls[call.number] = Date.parse(m.event.at);
+    } catch { /* not ours */ }
+  }));
   await page.goto(`${base}${path}?device=${token}`);
   return page;
 }
+let armed = null;
 
 const kiosk = await open('/kiosk', process.env.KIOSK_TOKEN, { width: 1080, height: 1400 });
 const display = await open('/display', process.env.DISPLAY_TOKEN, { width: 1600, height: 900 });
@@ -69,6 +87,27 @@ for await (const line of commands) {
       await display.getByTestId('display-newest-number').filter({ hasText: number }).waitFor();
       await display.getByTestId('display-newest').filter({ hasText: `${win}` }).waitFor();
       console.log('shown');
+    } else if (cmd === 'arm') {
+      armed = { reads: 0, calls: {} };
+      await display.evaluate(() => {
+        window.__shown = {};
+        const observe = () => {
+          const n = document.querySelector('[data-testid=display-newest-number]');
+          if (n) window.__shown[n.textContent.trim()] ??= Date.now();
+        };
+        new MutationObserver(observe).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      console.log('armed');
+    } else if (cmd === 'expect-call-timed') {
+      const [number, win] = args;
+      await display.getByTestId('display-newest-number').filter({ hasText: number }).waitFor();
+      await display.getByTestId('display-newest').filter({ hasText: `${win}` }).waitFor();
+      await display.waitForTimeout(500);
+      const shown = await display.evaluate((n) => window.__shown[n], number);
+      const at = armed.calls[number];
+      if (!shown || !at) throw new Error(`no timing for ${number}: shown ${shown}, event ${at}`);
+      console.log(`shown ${shown - at} ${armed.reads}`);
+      armed = null;
     } else if (cmd === 'expect-banner') {
       const banner = display.getByTestId('connection-lost');
       await banner.waitFor({ state: args[0] === 'on' ? 'visible' : 'detached' });

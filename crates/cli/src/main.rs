@@ -323,8 +323,13 @@ fn serve(target: &Target, clock: &dyn Clock, args: ServeArgs) -> Result<(), Core
         std::sync::Arc::new(SystemClock),
         ui.clone(),
     );
+    // Each operation runs on a blocking thread (the store is synchronous). Unbounded (tokio's
+    // default is 512), a burst of requests grew hundreds of threads, each with its own stack
+    // and malloc arena; 64 keep both cores and every read connection busy with room for
+    // requests waiting on the writer.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(64)
         .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.bind).await?;

@@ -10,9 +10,18 @@
 //!   decide, complete), until `--cases` cases are done;
 //! - until every ticket is finished.
 //!
+//! Meanwhile the screens a hall has open run as the UI runs them ([`screens`]): every window's
+//! console (`--counters`), `--displays` public displays, the kiosks' own screens, and the six
+//! demo clerks' consoles at windows 1–6 (`--demo-consoles`; on a hall with years of history
+//! these are the windows that have it). `--no-screens` runs the day without them (saturation).
+//!
 //! Reported per operation: count, errors, throughput, p50, p99 and max latency as the client
-//! saw it (HTTP round trip on loopback included). A call-next that found nobody waiting is
-//! reported on its own line, `queue.call_next (empty)`. Speed targets live here, not in tests.
+//! saw it (HTTP round trip on loopback included); a screen's refresh is its read
+//! (`queue.counter`, `queue.board`). A call-next that found nobody waiting is reported on its
+//! own line, `queue.call_next (empty)`. Then the event-to-screen lag per screen kind, and the
+//! server's resident memory (`--server-pid`). Speed targets live here, not in tests.
+
+mod screens;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,6 +52,24 @@ struct Args {
     /// Milliseconds a window spends with each applicant between start and finish.
     #[arg(long, default_value_t = 50)]
     serve_ms: u64,
+    /// Consoles open at the load windows (at most one per window).
+    #[arg(long, default_value_t = 50)]
+    counters: usize,
+    /// Public displays open.
+    #[arg(long, default_value_t = 4)]
+    displays: usize,
+    /// Demo clerks signed in at windows 1–6 with their consoles open (0–6).
+    #[arg(long, default_value_t = 6)]
+    demo_consoles: usize,
+    /// No screens at all: the day's writes alone (saturation).
+    #[arg(long)]
+    no_screens: bool,
+    /// Screens as the UI ran them before they coalesced and painted: a read on every event.
+    #[arg(long)]
+    old_screens: bool,
+    /// The hall server's process id: its resident memory is sampled during the day.
+    #[arg(long)]
+    server_pid: Option<u32>,
     #[arg(long, default_value = "admin")]
     admin: String,
     #[arg(long, default_value = "demo1234")]
@@ -66,9 +93,9 @@ impl Samples {
 }
 
 #[derive(Clone)]
-struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
-    base: String,
+    pub(crate) base: String,
     samples: Arc<Mutex<Samples>>,
 }
 
@@ -78,7 +105,7 @@ struct Answer {
 }
 
 impl Client {
-    async fn op(&self, auth: &str, name: &'static str, req: Value) -> Answer {
+    pub(crate) async fn op(&self, auth: &str, name: &'static str, req: Value) -> Answer {
         let started = Instant::now();
         let mut rb = self
             .http
@@ -119,8 +146,27 @@ fn bearer(v: &Value) -> String {
     format!("Bearer {}", v["token"].as_str().expect("a session token"))
 }
 
-/// Returns (clerk credentials, kiosk credentials, a catalog item, load category ids).
-async fn setup(c: &Client, args: &Args) -> (Vec<String>, Vec<String>, Value, Vec<String>) {
+/// What the day runs with.
+struct Setup {
+    /// Per load window: the clerk's `Authorization` header.
+    clerks: Vec<String>,
+    kiosks: Vec<String>,
+    item: Value,
+    cats: Vec<String>,
+    /// Every screen: its kind, `Authorization` header and events query.
+    screens: Vec<(screens::Kind, String, String)>,
+}
+
+fn token_of(header: &str) -> String {
+    header
+        .split_once(' ')
+        .map(|(_, t)| t)
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Setup over HTTP as the admin: categories, windows and clerks, kiosks, displays, screens.
+async fn setup(c: &Client, args: &Args) -> Setup {
     let admin = bearer(
         &c.must(
             "",
@@ -195,6 +241,79 @@ async fn setup(c: &Client, args: &Args) -> (Vec<String>, Vec<String>, Value, Vec
             .await;
         kiosks.push(format!("Device {}", d["token"].as_str().unwrap()));
     }
+    let mut screens = Vec::new();
+    if !args.no_screens {
+        for clerk in clerks.iter().take(args.counters) {
+            screens.push((
+                screens::Kind::Counter,
+                clerk.clone(),
+                format!("token={}", token_of(clerk)),
+            ));
+        }
+        for k in &kiosks {
+            screens.push((
+                screens::Kind::Kiosk,
+                k.clone(),
+                format!("device={}", token_of(k)),
+            ));
+        }
+        for d in 0..args.displays {
+            let dev = c
+                .must(
+                    &admin,
+                    "device.register",
+                    json!({"kind": "display", "name": format!("压测叫号屏{run}-{d}")}),
+                )
+                .await;
+            let token = dev["token"].as_str().unwrap().to_owned();
+            screens.push((
+                screens::Kind::Display,
+                format!("Device {token}"),
+                format!("device={token}"),
+            ));
+        }
+        // The demo clerks at their windows (1–6): on a hall with history, the windows that
+        // have it.
+        let windows = c.must(&admin, "window.list", json!({})).await;
+        for (n, login) in [
+            "zhangwei",
+            "liuyang",
+            "wangfang",
+            "lina",
+            "chenjing",
+            "yangqiang",
+        ]
+        .iter()
+        .enumerate()
+        .take(args.demo_consoles)
+        {
+            let Some(w) = windows
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["number"] == n + 1)
+            else {
+                continue;
+            };
+            let s = c
+                .op(
+                    "",
+                    "auth.sign_in",
+                    json!({"login": login, "password": args.password, "window_id": w["id"]}),
+                )
+                .await;
+            if s.status == 200 {
+                let auth = bearer(&s.body);
+                screens.push((
+                    screens::Kind::Counter,
+                    auth.clone(),
+                    format!("token={}", token_of(&auth)),
+                ));
+            } else {
+                eprintln!("demo clerk {login} could not sign in: {}", s.body);
+            }
+        }
+    }
     let items = c.must(&admin, "catalog.list", json!({})).await;
     let item = items
         .as_array()
@@ -205,7 +324,31 @@ async fn setup(c: &Client, args: &Args) -> (Vec<String>, Vec<String>, Value, Vec
         .clone();
     // Clear the samples: setup is not the day.
     c.samples.lock().await.0.clear();
-    (clerks, kiosks, item, cats)
+    Setup {
+        clerks,
+        kiosks,
+        item,
+        cats,
+        screens,
+    }
+}
+
+/// CPU seconds `pid` used so far, user and system (Linux `/proc`, 100 ticks a second).
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) end with ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// The resident memory of `pid` in MB (Linux `/proc`).
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 async fn accept_and_work(c: &Client, clerk: &str, ticket_id: &str, item: &Value, n: usize) {
@@ -271,13 +414,56 @@ async fn main() {
         samples: Arc::new(Mutex::new(Samples::default())),
     };
     eprintln!("setup: {} windows, {} kiosks …", args.windows, args.kiosks);
-    let (clerks, kiosks, item, cats) = setup(&c, &args).await;
+    let Setup {
+        clerks,
+        kiosks,
+        item,
+        cats,
+        screens: screen_list,
+    } = setup(&c, &args).await;
     eprintln!(
-        "day: {} tickets, {} cases, {} clients",
+        "day: {} tickets, {} cases, {} clients, {} screens",
         args.tickets,
         args.cases,
-        clerks.len() + kiosks.len()
+        clerks.len() + kiosks.len(),
+        screen_list.len()
     );
+    let lags = Arc::new(std::sync::Mutex::new(screens::Lags::default()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut screen_tasks = Vec::new();
+    for (kind, header, query) in screen_list {
+        screen_tasks.push(tokio::spawn(screens::run(
+            c.clone(),
+            kind,
+            args.old_screens,
+            header,
+            query,
+            lags.clone(),
+            stopped.clone(),
+        )));
+    }
+    let rss = Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
+    if let Some(pid) = args.server_pid {
+        let (rss, mut stopped) = (rss.clone(), stopped.clone());
+        screen_tasks.push(tokio::spawn(async move {
+            loop {
+                if let Some(mb) = rss_mb(pid) {
+                    rss.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(mb);
+                }
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+            }
+        }));
+    }
+    // The screens have read once; now the day starts.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.samples.lock().await.0.clear();
+    let server_cpu0 = args.server_pid.and_then(|p| cpu_secs(&p.to_string()));
+    let own_cpu0 = cpu_secs("self");
     let started = Instant::now();
     let issued = Arc::new(AtomicUsize::new(0));
     let finished = Arc::new(AtomicUsize::new(0));
@@ -349,6 +535,18 @@ async fn main() {
         t.await.expect("a client task");
     }
     let secs = started.elapsed().as_secs_f64();
+    let server_cpu = args
+        .server_pid
+        .and_then(|p| cpu_secs(&p.to_string()))
+        .zip(server_cpu0)
+        .map(|(b, a)| (b - a) / secs);
+    let own_cpu = cpu_secs("self").zip(own_cpu0).map(|(b, a)| (b - a) / secs);
+    // The last events reach the screens.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = stop.send(true);
+    for t in screen_tasks {
+        t.await.expect("a screen task");
+    }
     let samples = c.samples.lock().await;
     println!(
         "busy day: {} tickets finished, {} cases, in {secs:.1} s",
@@ -372,5 +570,43 @@ async fn main() {
             pct(&sorted, 0.99),
             sorted.last().copied().unwrap_or(f64::NAN)
         );
+    }
+    let lags = lags
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !lags.0.is_empty() {
+        println!();
+        println!(
+            "{:<22} {:>7} {:>8} {:>8} {:>8}",
+            "event → screen lag", "events", "p50 ms", "p99 ms", "max ms"
+        );
+        for (kind, lat) in &lags.0 {
+            let mut sorted = lat.clone();
+            sorted.sort_by(f64::total_cmp);
+            println!(
+                "{:<22} {:>7} {:>8.2} {:>8.2} {:>8.2}",
+                kind,
+                sorted.len(),
+                pct(&sorted, 0.5),
+                pct(&sorted, 0.99),
+                sorted.last().copied().unwrap_or(f64::NAN)
+            );
+        }
+    }
+    let rss = rss
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
+        let peak = rss.iter().copied().fold(0.0, f64::max);
+        println!();
+        println!(
+            "server memory (RSS): {first:.0} MB at the start, peak {peak:.0} MB, {last:.0} MB at the end"
+        );
+    }
+    if let Some(cores) = server_cpu {
+        println!("server CPU: {cores:.2} cores over the day");
+    }
+    if let Some(cores) = own_cpu {
+        println!("load generator CPU (its clients and screens): {cores:.2} cores");
     }
 }

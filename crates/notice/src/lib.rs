@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Dict, Duration, Smart, Str, Value};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
-use typst::text::{Font, FontBook};
+use typst::text::{Font, FontBook, FontInfo};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
@@ -130,9 +130,33 @@ pub const FONT_FILES: &[&str] = &[
     "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
 ];
 
+/// The fonts Typst may use: their metadata (the book) read once, and each face loaded only
+/// when a document first uses it. The six CJK files hold about 140 MB; a hall's notices use
+/// the Noto Serif faces, the Hanazono ones only for rare characters in a name, so a server no
+/// longer keeps all of them in memory from the first print on.
 struct Fonts {
     book: LazyHash<FontBook>,
-    fonts: Vec<Font>,
+    /// Per face, in the book's order: its file and index in the file.
+    faces: Vec<(usize, u32)>,
+    /// Per file: its path, and its bytes once a face of it was used.
+    files: Vec<(std::path::PathBuf, OnceLock<Option<Bytes>>)>,
+    /// Per face: the loaded font.
+    loaded: Vec<OnceLock<Option<Font>>>,
+}
+
+impl Fonts {
+    fn font(&self, index: usize) -> Option<Font> {
+        let &(file, face) = self.faces.get(index)?;
+        self.loaded[index]
+            .get_or_init(|| {
+                let (path, bytes) = &self.files[file];
+                let bytes = bytes
+                    .get_or_init(|| std::fs::read(path).ok().map(Bytes::new))
+                    .clone()?;
+                Font::new(bytes, face)
+            })
+            .clone()
+    }
 }
 
 fn fonts() -> Result<&'static Fonts, NoticeError> {
@@ -154,18 +178,33 @@ fn fonts() -> Result<&'static Fonts, NoticeError> {
                         }),
                 );
             }
-            let mut fonts = vec![];
+            let mut book = FontBook::new();
+            let mut faces = vec![];
+            let mut files = vec![];
             for p in paths {
-                if let Ok(data) = std::fs::read(Path::new(&p)) {
-                    fonts.extend(Font::iter(Bytes::new(data)));
+                // Read to learn the faces, then let the bytes go: they are read again when a
+                // face is used.
+                let Ok(data) = std::fs::read(Path::new(&p)) else {
+                    continue;
+                };
+                let file = files.len();
+                // A collection's faces by their index in it (0, 1, … until there is none).
+                let mut index = 0;
+                while let Some(info) = FontInfo::new(&data, index) {
+                    book.push(info);
+                    faces.push((file, index));
+                    index += 1;
                 }
+                files.push((p, OnceLock::new()));
             }
-            if fonts.is_empty() {
+            if faces.is_empty() {
                 return None;
             }
             Some(Fonts {
-                book: LazyHash::new(FontBook::from_fonts(&fonts)),
-                fonts,
+                book: LazyHash::new(book),
+                loaded: faces.iter().map(|_| OnceLock::new()).collect(),
+                faces,
+                files,
             })
         })
         .as_ref()
@@ -203,7 +242,7 @@ impl World for NoticeWorld {
         }
     }
     fn font(&self, index: usize) -> Option<Font> {
-        self.fonts.fonts.get(index).cloned()
+        self.fonts.font(index)
     }
     fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
         // Notices print the dates they are given; "today" inside a template would make a
@@ -257,10 +296,19 @@ fn compile(
         main: Source::new(id, template.to_owned()),
         fonts,
     };
-    typst::compile::<PagedDocument>(&world)
+    let out = typst::compile::<PagedDocument>(&world)
         .output
-        .map_err(|errors| first_error(&world, errors.as_slice()))
+        .map_err(|errors| first_error(&world, errors.as_slice()));
+    // Typst memoises layout across compiles and keeps every entry until told otherwise: a hall
+    // server renders thousands of notices, each with its own data, and its memory grew by a
+    // few hundred MB a busy day. Entries unused for the last few compiles go (the template and
+    // fonts, used by every notice, stay warm).
+    comemo::evict(EVICT_AFTER);
+    out
 }
+
+/// Compiles a memoised result may go unused before it is dropped (typst-cli keeps 10).
+const EVICT_AFTER: usize = 10;
 
 fn first_error(world: &NoticeWorld, errors: &[SourceDiagnostic]) -> NoticeError {
     let Some(e) = errors.first() else {

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -64,7 +64,8 @@ pub enum LiveMessage {
 pub struct Hall {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
-    live: broadcast::Sender<Arc<str>>,
+    /// Serialized once per event; each client's copy shares the bytes.
+    live: broadcast::Sender<Utf8Bytes>,
     instance: String,
     ui_dir: Option<PathBuf>,
 }
@@ -93,7 +94,7 @@ impl Hall {
             };
             if let Ok(text) = serde_json::to_string(&msg) {
                 // No receiver is not an error: nobody is watching.
-                let _ = self.live.send(Arc::from(text));
+                let _ = self.live.send(Utf8Bytes::from(text));
             }
         }
     }
@@ -103,7 +104,7 @@ impl Hall {
     /// Tell every connected client to reload everything (events may have been missed).
     pub fn publish_resync(&self) {
         if let Ok(text) = serde_json::to_string(&LiveMessage::Resync) {
-            let _ = self.live.send(Arc::from(text));
+            let _ = self.live.send(Utf8Bytes::from(text));
         }
     }
 }
@@ -309,7 +310,7 @@ async fn live(
 async fn stream_events(
     socket: WebSocket,
     hello: LiveMessage,
-    mut rx: broadcast::Receiver<Arc<str>>,
+    mut rx: broadcast::Receiver<Utf8Bytes>,
 ) {
     let (mut tx, mut incoming) = socket.split();
     let Ok(hello) = serde_json::to_string(&hello) else {
@@ -318,12 +319,12 @@ async fn stream_events(
     if tx.send(Message::text(hello)).await.is_err() {
         return;
     }
-    let resync = serde_json::to_string(&LiveMessage::Resync).unwrap_or_default();
+    let resync = Utf8Bytes::from(serde_json::to_string(&LiveMessage::Resync).unwrap_or_default());
     loop {
         tokio::select! {
             msg = rx.recv() => {
-                let text: String = match msg {
-                    Ok(text) => text.to_string(),
+                let text = match msg {
+                    Ok(text) => text,
                     Err(broadcast::error::RecvError::Lagged(_)) => resync.clone(),
                     Err(broadcast::error::RecvError::Closed) => return,
                 };

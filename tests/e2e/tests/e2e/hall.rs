@@ -300,10 +300,31 @@ async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_res
     // Nothing committed was lost: numbering continues at A002.
     assert_eq!(browsers.ask("kiosk A"), "issued A002");
     app.wait_text("[data-testid=counter-waiting]", "A002").await;
+    // The display paints the call from its event alone: on screen within 100 ms of the call,
+    // and not one board read for it.
+    assert_eq!(browsers.ask("arm"), "armed");
     app.click("[data-testid=counter-call-next]").await;
     app.wait_text("[data-testid=counter-current-number]", "A002")
         .await;
-    assert_eq!(browsers.ask("expect-call A002 1"), "shown");
+    let timed = browsers.ask("expect-call-timed A002 1");
+    let mut parts = timed.split_whitespace().skip(1);
+    let lag: f64 = parts
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{timed}"));
+    let reads: u32 = parts
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{timed}"));
+    println!("display: A002 on screen {lag} ms after its call, {reads} board reads");
+    assert_eq!(
+        reads, 0,
+        "the display painted the call without reading the board"
+    );
+    assert!(
+        lag <= 100.0,
+        "the call is on the display within 100 ms: {lag} ms"
+    );
     assert_eq!(
         browsers.ask("shot display hall-display-after-restart"),
         "shot"

@@ -388,53 +388,85 @@ impl Store {
     }
 }
 
-/// The read connections of a SQLite store: opened on first need, kept for the next read (at
-/// most [`READERS_KEPT`] idle). Each is `query_only`: a read can never write, even by mistake.
+/// The read connections of a SQLite store: opened on first need and kept, at most [`READERS`]
+/// of them; a read that finds all of them busy waits for one rather than opening another (a
+/// connection costs its schema parse and its own page cache, and a burst of reads opening and
+/// closing connections spent a tenth of a busy server's CPU zeroing memory). Each is
+/// `query_only`: a read can never write, even by mistake.
 #[derive(Debug)]
 pub struct ReadPool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    /// Idle connections, and how many are open in all.
+    idle: Mutex<(Vec<Connection>, usize)>,
+    returned: std::sync::Condvar,
 }
 
-/// Idle read connections kept open: as many as reads that run at once in a busy hall server
-/// (its blocking threads rarely run more); more are opened when needed and closed after.
-pub const READERS_KEPT: usize = 8;
+/// Read connections per store: more reads than this at once wait for one. A hall server's
+/// reads are short (a board, a counter: a millisecond or two); a few connections keep both
+/// cores busy while a slow read (a year's report) holds one.
+pub const READERS: usize = 6;
 
 impl ReadPool {
     fn new(path: &Path) -> Self {
         ReadPool {
             path: path.to_owned(),
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new((Vec::new(), 0)),
+            returned: std::sync::Condvar::new(),
         }
     }
 
     fn take(&self) -> Result<Connection> {
-        let idle = self
+        let mut guard = self
             .idle
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        match idle {
-            Some(conn) => Ok(conn),
-            None => {
-                let conn = Connection::open_with_flags(
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(conn) = guard.0.pop() {
+                return Ok(conn);
+            }
+            if guard.1 < READERS {
+                guard.1 += 1;
+                drop(guard);
+                let opened = Connection::open_with_flags(
                     &self.path,
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                configure_reader(&conn)?;
-                Ok(conn)
+                )
+                .map_err(CoreError::from)
+                .and_then(|conn| configure_reader(&conn).map(|()| conn));
+                if opened.is_err() {
+                    self.forget();
+                }
+                return opened;
             }
+            guard = self
+                .returned
+                .wait(guard)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 
     fn give_back(&self, conn: Connection) {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if idle.len() < READERS_KEPT && conn.is_autocommit() {
-            idle.push(conn);
+        if !conn.is_autocommit() {
+            // Left inside a transaction by a failure: not reused.
+            drop(conn);
+            self.forget();
+            return;
         }
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0
+            .push(conn);
+        self.returned.notify_one();
+    }
+
+    /// A connection was closed: another may be opened in its place.
+    fn forget(&self) {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .1 -= 1;
+        self.returned.notify_one();
     }
 }
 
