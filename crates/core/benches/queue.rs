@@ -2,6 +2,12 @@
 //! targets: durable ticket issue (median ≤ 2 ms), call-next with 10,000 waiting tickets over 6
 //! windows (≤ 2 ms), and the estimated wait (the kiosk board and a ticket slip).
 //!
+//! Scale (issue: fast for years with every screen open): the live reads — a clerk's console,
+//! the board, a slip — and issuing, at 100 / 1,000 / 10,000 / 100,000 waiting and on the
+//! five-year hall (1,000,000 past tickets, 100 waiting); each should stay within 2× of its
+//! 100-waiting figure. The waiting tickets are inserted directly (100,000 in one day is past
+//! any category's daily cap; the kept counts follow through their triggers).
+//!
 //! `cargo bench -p onetrip-core --bench queue`
 
 use std::time::{Duration, Instant};
@@ -12,7 +18,7 @@ use onetrip_core::hall::{
     CategoryFields, CreateCategory, UpdateCategory, UpdateWindow, WindowFields,
 };
 use onetrip_core::queue::ticket::GetTicketSlip;
-use onetrip_core::queue::{CallNext, GetQueueBoard, IssueTicket, TransferTicket};
+use onetrip_core::queue::{CallNext, GetCounter, GetQueueBoard, IssueTicket, TransferTicket};
 use onetrip_core::staff::auth::SignIn;
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Store, demo};
 
@@ -43,6 +49,19 @@ fn hall() -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = onetrip_core::open_file(dir.path().join("bench.sqlite"), t0()).unwrap();
     demo::create(&store, t0()).unwrap();
+    set_up(dir, store)
+}
+
+/// [`hall`] on a copy of the five-year hall (its demo hall and history; today empty).
+fn five_year_hall() -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bench.sqlite");
+    std::fs::copy(five_years::five_year_file(), &db).unwrap();
+    let (store, _) = onetrip_core::open_file(&db, t0()).unwrap();
+    set_up(dir, store)
+}
+
+fn set_up(dir: tempfile::TempDir, store: Store) -> Bench {
     let admin = Caller::system("bench");
     // The demo's own categories get the full three-digit range too.
     let demo_cats: Vec<(String, String, String)> = store
@@ -260,9 +279,89 @@ fn bench_call_next(c: &mut Criterion) {
     });
 }
 
+/// `n` waiting tickets today, spread over the categories, inserted in one transaction.
+fn bulk_waiting(b: &Bench, n: usize) -> String {
+    let day = onetrip_core::clock::hall_date(t0()).to_string();
+    let base = onetrip_core::clock::to_ms(t0());
+    let mut last = String::new();
+    b.store
+        .write(|tx| {
+            for i in 0..n {
+                let cat = &b.categories[i % b.categories.len()];
+                // Above any number issued by the day's counter (which starts at 1).
+                let seq = (1000 + i / b.categories.len()) as i64;
+                let id = onetrip_core::ids::new_id();
+                tx.execute(
+                    "INSERT INTO tickets (id, day, issued_category, seq, number, category_id, status,
+                                          queue_key, issued_at, issued_by)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?3, 'waiting', ?6, ?6, 'kiosk')",
+                    rusqlite::params![id, day, cat, seq, format!("X{seq}"), base + i as i64],
+                )?;
+                last = id;
+            }
+            Ok(())
+        })
+        .unwrap();
+    last
+}
+
+fn bench_scale(c: &mut Criterion) {
+    let kiosk = Caller::device(DeviceKind::Kiosk, "kiosk");
+    let now = t0() + SignedDuration::from_mins(30);
+    let mut g = c.benchmark_group("scale");
+    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    let halls: Vec<(String, Box<dyn Fn() -> Bench>, usize)> = vec![
+        ("100 waiting".into(), Box::new(hall), 100),
+        ("1,000 waiting".into(), Box::new(hall), 1_000),
+        ("10,000 waiting".into(), Box::new(hall), 10_000),
+        ("100,000 waiting".into(), Box::new(hall), 100_000),
+        (
+            "5-year hall, 100 waiting".into(),
+            Box::new(five_year_hall),
+            100,
+        ),
+    ];
+    for (label, make, n) in halls {
+        let b = make();
+        let last = bulk_waiting(&b, n);
+        let clerk = &b.clerks[0];
+        g.bench_function(format!("queue.counter ({label})"), |bench| {
+            bench.iter(|| b.store.execute(clerk, now, GetCounter {}).unwrap())
+        });
+        g.bench_function(format!("queue.board ({label})"), |bench| {
+            bench.iter(|| b.store.execute(&kiosk, now, GetQueueBoard {}).unwrap())
+        });
+        g.bench_function(format!("ticket.slip ({label}, the last)"), |bench| {
+            bench.iter(|| {
+                b.store
+                    .execute(
+                        &kiosk,
+                        now,
+                        GetTicketSlip {
+                            ticket_id: last.clone(),
+                        },
+                    )
+                    .unwrap()
+            })
+        });
+        let mut i = 0usize;
+        g.bench_function(format!("ticket.issue ({label})"), |bench| {
+            bench.iter(|| {
+                let cat = &b.categories[i % b.categories.len()];
+                i += 1;
+                b.store.execute(&kiosk, now, req(cat)).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+#[path = "common/five_years.rs"]
+mod five_years;
+
 criterion_group! {
     name = queue;
     config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(8));
-    targets = bench_issue, bench_call_next
+    targets = bench_issue, bench_call_next, bench_scale
 }
 criterion_main!(queue);

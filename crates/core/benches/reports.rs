@@ -7,59 +7,14 @@
 //! `cargo bench -p onetrip-core --bench reports`
 
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use jiff::Timestamp;
-use jiff::civil::date;
-use onetrip_core::app::history::HistorySpec;
+use onetrip_core::Caller;
 use onetrip_core::reports::{ExportReport, GetFigures, ReportFilter, ReportFormat};
-use onetrip_core::{Caller, Store, demo};
 
-const SPEC: HistorySpec = HistorySpec {
-    from: date(2021, 11, 1),
-    to: date(2026, 10, 31),
-    tickets: 1_000_000,
-    cases: 500_000,
-    seed: 2026,
-    keep: false,
-};
-
-fn now() -> Timestamp {
-    "2026-11-02T02:00:00Z".parse().unwrap()
-}
-
-fn hall() -> Store {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-history");
-    let stamp = format!("{SPEC:?}-schema{}", onetrip_core::store::SCHEMA_VERSION);
-    let db = dir.join("hall-5y.sqlite");
-    let stamp_file = dir.join("stamp.txt");
-    if std::fs::read_to_string(&stamp_file).ok().as_deref() != Some(stamp.as_str()) {
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let (store, _) = onetrip_core::open_file(&db, now()).unwrap();
-        demo::create(&store, now()).unwrap();
-        let t = Instant::now();
-        let g = onetrip_core::app::history::generate(&store, SPEC, now()).unwrap();
-        let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0)
-            + std::fs::metadata(dir.join("hall-5y.sqlite-wal"))
-                .map(|m| m.len())
-                .unwrap_or(0);
-        println!(
-            "generated {} tickets and {} cases ({}..{}) in {:.1} s, database {} MB",
-            g.tickets,
-            g.cases,
-            SPEC.from,
-            SPEC.to,
-            t.elapsed().as_secs_f64(),
-            size / 1_000_000
-        );
-        drop(store);
-        std::fs::write(&stamp_file, &stamp).unwrap();
-    }
-    onetrip_core::open_file(&db, now()).unwrap().0
-}
+#[path = "common/five_years.rs"]
+mod five_years;
+use five_years::now;
 
 fn october() -> ReportFilter {
     ReportFilter {
@@ -70,7 +25,7 @@ fn october() -> ReportFilter {
 }
 
 fn bench(c: &mut Criterion) {
-    let store = hall();
+    let store = five_years::five_year_hall();
     let who = Caller::system("bench");
     let f = store
         .execute(&who, now(), GetFigures { filter: october() })

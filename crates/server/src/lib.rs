@@ -323,12 +323,27 @@ async fn stream_events(
     loop {
         tokio::select! {
             msg = rx.recv() => {
-                let text = match msg {
-                    Ok(text) => text,
-                    Err(broadcast::error::RecvError::Lagged(_)) => resync.clone(),
-                    Err(broadcast::error::RecvError::Closed) => return,
-                };
-                if tx.send(Message::text(text)).await.is_err() {
+                // A busy hall commits hundreds of changes a second: whatever else is already
+                // waiting goes out with this one, in one flush (one write to the socket).
+                let mut next = Some(msg);
+                while let Some(msg) = next {
+                    let text = match msg {
+                        Ok(text) => text,
+                        Err(broadcast::error::RecvError::Lagged(_)) => resync.clone(),
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    if tx.feed(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                    next = match rx.try_recv() {
+                        Ok(text) => Some(Ok(text)),
+                        Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                            Some(Err(broadcast::error::RecvError::Lagged(n)))
+                        }
+                        Err(_) => None,
+                    };
+                }
+                if tx.flush().await.is_err() {
                     return;
                 }
             }
