@@ -305,21 +305,20 @@ fn bulk_waiting(b: &Bench, n: usize) -> String {
     last
 }
 
+/// A scale point: its label, how its hall is made, and how many wait today.
+type Scale = (&'static str, fn() -> Bench, usize);
+
 fn bench_scale(c: &mut Criterion) {
     let kiosk = Caller::device(DeviceKind::Kiosk, "kiosk");
     let now = t0() + SignedDuration::from_mins(30);
     let mut g = c.benchmark_group("scale");
     g.sample_size(20).measurement_time(Duration::from_secs(3));
-    let halls: Vec<(String, Box<dyn Fn() -> Bench>, usize)> = vec![
-        ("100 waiting".into(), Box::new(hall), 100),
-        ("1,000 waiting".into(), Box::new(hall), 1_000),
-        ("10,000 waiting".into(), Box::new(hall), 10_000),
-        ("100,000 waiting".into(), Box::new(hall), 100_000),
-        (
-            "5-year hall, 100 waiting".into(),
-            Box::new(five_year_hall),
-            100,
-        ),
+    let halls: [Scale; 5] = [
+        ("100 waiting", hall, 100),
+        ("1,000 waiting", hall, 1_000),
+        ("10,000 waiting", hall, 10_000),
+        ("100,000 waiting", hall, 100_000),
+        ("5-year hall, 100 waiting", five_year_hall, 100),
     ];
     for (label, make, n) in halls {
         let b = make();

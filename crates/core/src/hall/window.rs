@@ -110,12 +110,70 @@ pub(crate) fn get(tx: &Tx<'_>, id: &str) -> Result<Window> {
     })
 }
 
+/// Every window with its categories, in two statements whatever the number of windows (the
+/// board and the admin screens read it on every change; one statement per window and another
+/// for its categories was 113 statements for a hall of 56 windows).
 pub(crate) fn list(tx: &Tx<'_>, include_inactive: bool) -> Result<Vec<Window>> {
-    let ids: Vec<String> = tx
-        .prepare("SELECT id FROM windows WHERE active = 1 OR ?1 ORDER BY number")?
-        .query_map([include_inactive], |r| r.get(0))?
+    let mut windows: Vec<Window> = tx
+        .prepare_cached(
+            "SELECT id, number, name, active, created_at, updated_at FROM windows
+             WHERE active = 1 OR ?1 ORDER BY number",
+        )?
+        .query_map([include_inactive], |r| {
+            Ok(Window {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                name: r.get(2)?,
+                active: r.get(3)?,
+                created_at: from_ms(r.get(4)?),
+                updated_at: from_ms(r.get(5)?),
+                categories: Vec::new(),
+            })
+        })?
         .collect::<crate::kernel::store::StoreResult<_>>()?;
-    ids.iter().map(|id| get(tx, id)).collect()
+    let pairs: Vec<(String, CategoryRef)> = tx
+        .prepare_cached(
+            "SELECT wc.window_id, c.id, c.prefix, c.name
+             FROM window_categories wc JOIN categories c ON c.id = wc.category_id
+             ORDER BY wc.window_id, wc.rank",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                CategoryRef {
+                    id: r.get(1)?,
+                    prefix: r.get(2)?,
+                    name: r.get(3)?,
+                },
+            ))
+        })?
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
+    let mut by_window: std::collections::HashMap<String, Vec<CategoryRef>> =
+        std::collections::HashMap::new();
+    for (w, c) in pairs {
+        by_window.entry(w).or_default().push(c);
+    }
+    for w in &mut windows {
+        w.categories = by_window.remove(&w.id).unwrap_or_default();
+    }
+    Ok(windows)
+}
+
+/// The active windows, number and name only (the console's transfer targets).
+pub(crate) fn refs(tx: &Tx<'_>) -> Result<Vec<WindowRef>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, number, name, active FROM windows WHERE active = 1 ORDER BY number",
+        )?
+        .query_map([], |r| {
+            Ok(WindowRef {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                name: r.get(2)?,
+                active: r.get(3)?,
+            })
+        })?
+        .collect::<crate::kernel::store::StoreResult<_>>()?)
 }
 
 struct Checked {

@@ -447,14 +447,15 @@ pub(crate) fn waiting_at(
                   t.queue_key, t.seq",
         params![window_id, day],
     )?;
+    let open: i64 = tx.query_row(
+        "SELECT coalesce(CAST(sum(open_waiting) AS BIGINT), 0) FROM queue_counts
+         WHERE day = ?2 AND category_id IN (SELECT category_id FROM window_serving WHERE window_id = ?1)",
+        params![window_id, day],
+        |r| r.get(0),
+    )?;
     let total = u32::try_from(targeted.len())
         .unwrap_or(u32::MAX)
-        .saturating_add(
-            categories
-                .iter()
-                .map(|c| waiting_counts(tx, c, day).map(|n| n.open))
-                .sum::<Result<u32>>()?,
-        );
+        .saturating_add(u32::try_from(open).unwrap_or(u32::MAX));
     let mut out = targeted;
     out.truncate(limit as usize);
     let head = tx.pick(
@@ -469,14 +470,36 @@ pub(crate) fn waiting_at(
                   ORDER BY queue_key, seq LIMIT ?4)
          ORDER BY t.queue_key, t.seq",
     );
-    for priority in [true, false] {
-        for category_id in &categories {
-            let room = limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
-            if room == 0 {
-                return Ok((out, total));
-            }
-            out.extend(select(tx, head, params![day, category_id, priority, room])?);
+    // Green channel first, across the window's categories in its order: few by the rule that
+    // lets them go first, so one statement sorts them all.
+    let room = limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
+    if room > 0 {
+        out.extend(select(
+            tx,
+            tx.pick(
+                "t.id IN (SELECT id FROM tickets INDEXED BY tickets_waiting
+                          WHERE day = ?1 AND category_id IN (SELECT category_id FROM window_serving WHERE window_id = ?2)
+                            AND (priority IS NOT NULL) = 1
+                            AND status = 'waiting' AND target_window_id IS NULL)
+                 ORDER BY (SELECT rank FROM window_serving WHERE window_id = ?2 AND category_id = t.category_id),
+                          t.queue_key, t.seq LIMIT ?3",
+                "t.id IN (SELECT id FROM tickets
+                          WHERE day = ?1 AND category_id IN (SELECT category_id FROM window_serving WHERE window_id = ?2)
+                            AND (priority IS NOT NULL) = true
+                            AND status = 'waiting' AND target_window_id IS NULL)
+                 ORDER BY (SELECT rank FROM window_serving WHERE window_id = ?2 AND category_id = t.category_id),
+                          t.queue_key, t.seq LIMIT ?3",
+            ),
+            params![day, window_id, room],
+        )?);
+    }
+    // Then each category's own queue in the window's order, until the list is full.
+    for category_id in &categories {
+        let room = limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
+        if room == 0 {
+            break;
         }
+        out.extend(select(tx, head, params![day, category_id, false, room])?);
     }
     Ok((out, total))
 }

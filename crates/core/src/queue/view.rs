@@ -372,7 +372,7 @@ impl Operation for GetCounter {
         )?
         .into_iter()
         .next();
-        let transfer_windows = crate::hall::window::list(cx.tx, false)?
+        let transfer_windows = crate::hall::window::refs(cx.tx)?
             .into_iter()
             .filter(|x| x.id != window_id)
             .map(|x| TicketWindow {
