@@ -355,6 +355,23 @@ pub fn render_pdf(
     ident: &str,
     issued: Issued,
 ) -> Result<Vec<u8>, NoticeError> {
+    let (template, data, qr, ident) = (
+        template.to_owned(),
+        data.clone(),
+        qr.to_owned(),
+        ident.to_owned(),
+    );
+    on_renderer(move || render_pdf_here(&template, &data, paper, &qr, &ident, issued))?
+}
+
+fn render_pdf_here(
+    template: &str,
+    data: &serde_json::Value,
+    paper: Paper,
+    qr: &str,
+    ident: &str,
+    issued: Issued,
+) -> Result<Vec<u8>, NoticeError> {
     let doc = compile(template, data, paper, qr)?;
     let at = Datetime::from_ymd_hms(
         issued.year,
@@ -390,6 +407,17 @@ pub fn render_png(
     qr: &str,
     pixels_per_pt: f32,
 ) -> Result<Vec<u8>, NoticeError> {
+    let (template, data, qr) = (template.to_owned(), data.clone(), qr.to_owned());
+    on_renderer(move || render_png_here(&template, &data, paper, &qr, pixels_per_pt))?
+}
+
+fn render_png_here(
+    template: &str,
+    data: &serde_json::Value,
+    paper: Paper,
+    qr: &str,
+    pixels_per_pt: f32,
+) -> Result<Vec<u8>, NoticeError> {
     let doc = compile(template, data, paper, qr)?;
     let page = doc
         .pages()
@@ -406,8 +434,50 @@ pub fn render_png(
 
 /// Refuse a template that does not render the sample data of its kind.
 pub fn check_template(kind: NoticeKind, template: &str) -> Result<(), NoticeError> {
-    compile(template, &kind.sample_data(), Paper::A4, "CHECK").map(|_| ())
+    let template = template.to_owned();
+    on_renderer(move || compile(&template, &kind.sample_data(), Paper::A4, "CHECK").map(|_| ()))?
 }
+
+/// Typst runs on one thread of its own, one document at a time. Layout recurses deeply: run on
+/// whichever server thread took the request, each of the hall server's threads that ever
+/// rendered kept a grown stack, and its memory rose with the day. Notices are a few a minute
+/// at a window; one renderer keeps up, and its memory (stack, memo cache, fonts) is one.
+fn on_renderer<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, NoticeError> {
+    type Job = Box<dyn FnOnce() + Send>;
+    static RENDERER: OnceLock<Option<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
+    let renderer = RENDERER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("notice-render".into())
+            .stack_size(RENDER_STACK)
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    let Some(renderer) = renderer else {
+        return Err(NoticeError::Pdf("无法启动文书渲染线程".into()));
+    };
+    let (answer, result) = std::sync::mpsc::sync_channel(1);
+    renderer
+        .send(Box::new(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            let _ = answer.send(out);
+        }))
+        .map_err(|_| NoticeError::Pdf("文书渲染线程已停止".into()))?;
+    match result.recv() {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(_)) | Err(_) => Err(NoticeError::Pdf("文书渲染异常中止".into())),
+    }
+}
+
+/// The renderer's stack: Typst's layout of a long notice recurses deeply.
+const RENDER_STACK: usize = 64 << 20;
 
 /// Read the fonts and render one sample notice, once, at startup. A notice is rendered inside
 /// the write transaction that numbers it (the PDF and its number are one record), so the cold
