@@ -289,6 +289,7 @@ fn run_calendar(target: &Target, clock: &dyn Clock, cmd: CalendarCommand) -> Res
 /// - a password hash (Argon2id, 19 MiB) is a large allocation glibc first maps and then, having
 ///   freed it, raises its mapping threshold above — every later one comes from the heap, which
 ///   does not shrink. A fixed threshold of 1 MiB maps (and returns) every large block.
+///
 /// glibc reads both only when a process starts, so the server starts itself again with them
 /// (same process id, same arguments) unless `MALLOC_ARENA_MAX` was given (by the service unit
 /// or the admin, who then sets what they want).
