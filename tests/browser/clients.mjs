@@ -15,7 +15,7 @@
 //   arm                         start watching the display: its board reads (requests for
 //                               queue.board), the calls its events carry, when its newest
 //                               number changes; answers `armed`
-//   expect-call-timed <n> <win> like expect-call, then 500 ms more; answers
+//   expect-call-timed <n> <win> like expect-call, then 300 ms more; answers
 //                               `shown <ms> <reads>`: from the call's event time (the server's
 //                               clock: when the operation ran) to the number on screen, and the
 //                               board reads since `arm`
@@ -102,7 +102,9 @@ for await (const line of commands) {
       const [number, win] = args;
       await display.getByTestId('display-newest-number').filter({ hasText: number }).waitFor();
       await display.getByTestId('display-newest').filter({ hasText: `${win}` }).waitFor();
-      await display.waitForTimeout(500);
+      // Long enough for a read the event would have caused (at once, or 200 ms after the
+      // previous one); short against the display's minute timer.
+      await display.waitForTimeout(300);
       const shown = await display.evaluate((n) => window.__shown[n], number);
       const at = armed.calls[number];
       if (!shown || !at) throw new Error(`no timing for ${number}: shown ${shown}, event ${at}`);
