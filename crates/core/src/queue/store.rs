@@ -438,13 +438,23 @@ pub(crate) fn waiting_at(
         .query_map([window_id], |r| r.get(0))?
         .collect::<crate::kernel::store::StoreResult<_>>()?;
     // Transfers to this window or one routed to it: few, through their own index.
+    // SQLite names the index: on its own it chose the day's index and walked every ticket of
+    // the day (158 ms at 100,000 waiting).
     let targeted = select(
         tx,
-        "t.target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
-           AND t.status = 'waiting' AND t.day = ?2
-         ORDER BY (t.priority IS NULL),
-                  (SELECT rank FROM window_serving WHERE window_id = ?1 AND category_id = t.category_id),
-                  t.queue_key, t.seq",
+        tx.pick(
+            "t.id IN (SELECT id FROM tickets INDEXED BY tickets_targeted
+                      WHERE target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
+                        AND status = 'waiting' AND day = ?2)
+             ORDER BY (t.priority IS NULL),
+                      (SELECT rank FROM window_serving WHERE window_id = ?1 AND category_id = t.category_id),
+                      t.queue_key, t.seq",
+            "t.target_window_id IN (SELECT from_window_id FROM window_routes WHERE window_id = ?1)
+               AND t.status = 'waiting' AND t.day = ?2
+             ORDER BY (t.priority IS NULL),
+                      (SELECT rank FROM window_serving WHERE window_id = ?1 AND category_id = t.category_id),
+                      t.queue_key, t.seq",
+        ),
         params![window_id, day],
     )?;
     let open: i64 = tx.query_row(
