@@ -11,7 +11,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::view::{CallKind, CallRecord, CurrentCall};
+use super::view::{CallRecord, CurrentCall};
 use super::{store, wait};
 use crate::hall::category;
 use crate::kernel::clock::{from_ms, hall_date};
@@ -102,21 +102,7 @@ fn last_call(cx: &Cx<'_>, ticket_id: &str) -> Result<Option<CallRecord>> {
              WHERE e.ticket_id = ?1 AND e.kind IN ('call', 'recall', 'call_back', 'call_specific')
              ORDER BY e.seq DESC LIMIT 1",
         )?
-        .query_row(params![ticket_id], |r| {
-            Ok(CallRecord {
-                seq: r.get(0)?,
-                ticket_id: r.get(1)?,
-                number: r.get(2)?,
-                window_number: r.get(3)?,
-                window_name: r.get(4)?,
-                kind: CallKind::parse(&r.get::<_, String>(5)?),
-                at: from_ms(r.get(6)?),
-                applicant: r
-                    .get::<_, Option<String>>(7)?
-                    .map(|n| validate::mask_name(&n)),
-                green: r.get(8)?,
-            })
-        })
+        .query_row(params![ticket_id], super::view::call_row)
         .optional()?)
 }
 

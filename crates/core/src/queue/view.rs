@@ -1,7 +1,7 @@
 //! What the public display, the kiosk and the clerk's console show. Read-only; each is one
 //! query round so a screen reloads it whole on every queue event.
 
-use crate::kernel::store::Optional;
+use crate::kernel::store::Row;
 use jiff::Timestamp;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -150,22 +150,26 @@ pub(crate) fn recent_calls(cx: &Cx<'_>, limit: u32) -> Result<Vec<CallRecord>> {
          WHERE e.kind IN ('call', 'recall', 'call_back', 'call_specific') AND e.at >= ?1
          ORDER BY e.seq DESC LIMIT ?2",
     ))?;
-    let rows = stmt.query_map(params![since, limit], |r| {
-        Ok(CallRecord {
-            seq: r.get(0)?,
-            ticket_id: r.get(1)?,
-            number: r.get(2)?,
-            window_number: r.get(3)?,
-            window_name: r.get(4)?,
-            kind: CallKind::parse(&r.get::<_, String>(5)?),
-            at: from_ms(r.get(6)?),
-            applicant: r
-                .get::<_, Option<String>>(7)?
-                .map(|n| validate::mask_name(&n)),
-            green: r.get(8)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![since, limit], call_row)?;
     Ok(rows.collect::<crate::kernel::store::StoreResult<Vec<_>>>()?)
+}
+
+/// A call as the display lists it, from `e.seq, e.ticket_id, t.number, w.number, w.name,
+/// e.kind, e.at, t.applicant_name, t.priority IS NOT NULL`.
+pub(crate) fn call_row(r: &Row<'_>) -> crate::kernel::store::StoreResult<CallRecord> {
+    Ok(CallRecord {
+        seq: r.get(0)?,
+        ticket_id: r.get(1)?,
+        number: r.get(2)?,
+        window_number: r.get(3)?,
+        window_name: r.get(4)?,
+        kind: CallKind::parse(&r.get::<_, String>(5)?),
+        at: from_ms(r.get(6)?),
+        applicant: r
+            .get::<_, Option<String>>(7)?
+            .map(|n| validate::mask_name(&n)),
+        green: r.get(8)?,
+    })
 }
 
 impl Operation for GetQueueBoard {
@@ -218,24 +222,7 @@ impl Operation for GetQueueBoard {
         let occupancy = crate::staff::auth::occupancy(cx.tx, cx.now)?;
         let mut windows = Vec::new();
         for w in crate::hall::window::list(cx.tx, false)? {
-            let current = cx
-                .tx
-                .prepare_cached(
-                    "SELECT id, number, status = 'serving', last_called_at, applicant_name FROM tickets
-                     WHERE window_id = ?1 AND status IN ('called', 'serving')",
-                )?
-                .query_row([&w.id], |r| {
-                    Ok(CurrentCall {
-                        ticket_id: r.get(0)?,
-                        number: r.get(1)?,
-                        serving: r.get(2)?,
-                        called_at: from_ms(r.get(3)?),
-                        applicant: r
-                            .get::<_, Option<String>>(4)?
-                            .map(|n| validate::mask_name(&n)),
-                    })
-                })
-                .optional()?;
+            let current = super::paint::current_at(cx, &w.id)?;
             windows.push(WindowQueue {
                 clerk: occupancy.iter().find(|o| o.0 == w.id).map(|o| o.2.clone()),
                 paused: store::open_pause(cx.tx, &w.id)?.map(|p| p.1),

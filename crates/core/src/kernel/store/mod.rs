@@ -545,10 +545,7 @@ fn group_write<T>(
         w.open = None;
         let why = "写入组被数据库中止".to_owned();
         batches.end(group, Some(why.clone()));
-        return Err(CoreError::new(
-            ErrorCode::Storage,
-            format!("数据写入失败：{why}"),
-        ));
+        return Err(write_failed(&why));
     }
     if let Some(g) = w.open.as_mut() {
         g.writes += 1;
@@ -560,19 +557,18 @@ fn group_write<T>(
         let value = out?; // refused: nothing of it to make durable
         return match batches.wait_for(group) {
             None => Ok(value),
-            Some(why) => Err(CoreError::new(
-                ErrorCode::Storage,
-                format!("数据写入失败：{why}"),
-            )),
+            Some(why) => Err(write_failed(&why)),
         };
     }
     match w.commit(batches) {
         None => out,
-        Some(why) => Err(CoreError::new(
-            ErrorCode::Storage,
-            format!("数据写入失败：{why}"),
-        )),
+        Some(why) => Err(write_failed(&why)),
     }
+}
+
+/// The error of every write of a group that did not commit.
+fn write_failed(why: &str) -> CoreError {
+    CoreError::new(ErrorCode::Storage, format!("数据写入失败：{why}"))
 }
 
 /// The read connections of a SQLite store: opened on first need and kept, at most [`READERS`]
@@ -714,7 +710,8 @@ pub(crate) fn inspect(path: &Path) -> Result<(u32, bool)> {
 /// operation mix touches a few hundred statements; a smaller cache re-prepares hot ones.
 const STATEMENT_CACHE: usize = 512;
 
-fn configure(conn: &Connection) -> Result<()> {
+/// What every connection of the store is opened with, the writer's and the readers'.
+fn configure_connection(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // Query planner stability guarantee: a statement's plan never depends on the values bound
@@ -727,6 +724,11 @@ fn configure(conn: &Connection) -> Result<()> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
+    Ok(())
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    configure_connection(conn)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(CoreError::new(
@@ -739,12 +741,7 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 fn configure_reader(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )?;
+    configure_connection(conn)?;
     conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA query_only=1;")?;
     Ok(())
 }
