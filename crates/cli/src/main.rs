@@ -523,8 +523,14 @@ fn run(cli: Cli, clock: &dyn Clock) -> Result<(), CoreError> {
             command: AuditCommand::Verify,
         } => {
             let (s, _) = target.open(clock.now())?;
+            // Rows a stopped server left unsealed (PostgreSQL) are sealed first.
+            onetrip_core::audit::seal_now(&s)?;
             let report = s.read(onetrip_core::audit::verify)?;
             match report.first_broken {
+                None if report.unsealed > 0 => println!(
+                    "audit: OK ({} rows; {} appended since, not sealed yet)",
+                    report.rows, report.unsealed
+                ),
                 None => println!("audit: OK ({} rows)", report.rows),
                 Some(b) => {
                     println!("audit: BROKEN at row {} ({}, {})", b.seq, b.id, b.at);

@@ -507,7 +507,10 @@ impl Store {
             Ok(Outcome { response, events })
         };
         let out = if O::WRITES {
-            self.write(body)
+            let out = self.write(body);
+            // PostgreSQL: chain the audit row after the commit (see `audit::seal`).
+            audit::seal_committed(self);
+            out
         } else {
             self.read(body)
         };
@@ -524,6 +527,7 @@ impl Store {
                 };
                 self.run_with_cx(tx, actor, caller, now, O::NAME, &unused, 1, r)
             })?;
+            audit::seal_committed(self);
         }
         out
     }
@@ -574,7 +578,9 @@ impl Store {
             Ok((out, cx.events))
         };
         if writes {
-            self.write(body)
+            let out = self.write(body);
+            audit::seal_committed(self);
+            out
         } else {
             self.read(body)
         }

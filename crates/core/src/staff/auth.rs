@@ -451,7 +451,7 @@ pub(crate) fn occupancy(
 /// password, which is returned once (to be shown to whoever installs the hall) and must be
 /// changed at first sign-in. Does nothing (returns `None`) when any staff account exists.
 pub fn bootstrap(s: &crate::Store, now: Timestamp) -> Result<Option<FirstAdmin>> {
-    s.write(|tx| {
+    let first = s.write(|tx| {
         if store::count(tx)? > 0 {
             return Ok(None);
         }
@@ -485,7 +485,9 @@ pub fn bootstrap(s: &crate::Store, now: Timestamp) -> Result<Option<FirstAdmin>>
             login: "admin".into(),
             one_time_password: password,
         }))
-    })
+    })?;
+    crate::kernel::audit::seal_committed(s);
+    Ok(first)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]

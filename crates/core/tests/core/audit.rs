@@ -590,6 +590,114 @@ fn the_database_refuses_to_update_or_delete_audit_rows_and_tampering_is_detected
     );
 }
 
+/// A row's seal is written once: the sealer's update of a sealed row is refused like any other.
+#[test]
+fn a_sealed_row_cannot_be_sealed_again() {
+    let h = demo_hall();
+    for sql in [
+        "UPDATE audit_log SET hash = 'x' WHERE seq = 1",
+        "UPDATE audit_log SET prev_hash = 'x' WHERE seq = 2",
+        "UPDATE audit_log SET link = 999999 WHERE seq = 3",
+    ] {
+        assert!(h.raw_batch(sql).is_err(), "{sql} was let through");
+    }
+    let report = h.store.read(audit::verify).unwrap();
+    assert_eq!((report.first_broken, report.unsealed), (None, 0));
+}
+
+/// A server that stopped between a commit and its seal leaves its row unsealed: the chain
+/// still verifies up to it, the row is counted apart, and the next seal chains it, in the order
+/// rows were appended.
+#[test]
+fn rows_left_unsealed_are_counted_and_chained_by_the_next_seal() {
+    let h = demo_hall();
+    let before = h.store.read(audit::verify).unwrap();
+    assert_eq!((before.first_broken.as_ref(), before.unsealed), (None, 0));
+    for n in 1..=2 {
+        h.raw_batch(&format!(
+            "INSERT INTO audit_log (id, at, actor_kind, actor_name, op, subject_kind, summary, prev_hash, hash)
+             VALUES ('stopped-{n}', 1, 'system', '测试', 'test.stopped', 'hall', '提交后、封链前停机 {n}', '', '')"
+        ))
+        .unwrap();
+    }
+    let report = h.store.read(audit::verify).unwrap();
+    assert_eq!(report.first_broken, None);
+    assert_eq!((report.rows, report.unsealed), (before.rows, 2));
+    // The next seal chains them (on PostgreSQL the sealer woken by the next write; here
+    // called directly, as `onetrip audit verify` does), and the next write chains onto them.
+    assert_eq!(audit::seal_now(&h.store).unwrap(), 2);
+    h.sign_in("zhangwei", Some(1));
+    audit::seal_now(&h.store).unwrap();
+    let after = h.store.read(audit::verify).unwrap();
+    assert_eq!(after.first_broken, None, "{after:?}");
+    assert_eq!((after.rows, after.unsealed), (before.rows + 3, 0));
+    let agg = if h.store.is_postgres() {
+        "string_agg(id, ',')"
+    } else {
+        "group_concat(id, ',')"
+    };
+    let order = h.raw_text(&format!(
+        "SELECT {agg} FROM (SELECT id FROM audit_log WHERE link > (SELECT max(link) - 3 FROM audit_log) ORDER BY link) AS t"
+    ));
+    assert!(order.starts_with("stopped-1,stopped-2,"), "{order}");
+    // A sealed row edited afterwards breaks the chain at that row.
+    let drop_trigger = if h.store.is_postgres() {
+        "DROP TRIGGER audit_log_no_update ON audit_log"
+    } else {
+        "DROP TRIGGER audit_log_no_update"
+    };
+    h.raw_batch(&format!(
+        "{drop_trigger}; UPDATE audit_log SET summary = '篡改' WHERE id = 'stopped-2';"
+    ))
+    .unwrap();
+    let broken = h.store.read(audit::verify).unwrap().first_broken.unwrap();
+    assert_eq!(broken.id, "stopped-2");
+}
+
+/// PostgreSQL: writes on many connections at once take no common lock for the audit row; the
+/// sealers chain every row exactly once, without a fork or a gap.
+#[test]
+fn concurrent_writes_are_each_sealed_once_into_one_chain() {
+    use onetrip_core::DeviceKind;
+    use onetrip_core::queue::IssueTicket;
+    let h = demo_hall();
+    let cats: Vec<String> = h.board().categories.into_iter().map(|c| c.id).collect();
+    let kiosk = Caller::device(DeviceKind::Kiosk, "kiosk");
+    let rows_before = h.audit_count();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (h, cats, kiosk) = (&h, &cats, &kiosk);
+            s.spawn(move || {
+                for i in 0..20 {
+                    h.store
+                        .execute(
+                            kiosk,
+                            t0(),
+                            IssueTicket {
+                                category_id: cats[(t + i) % cats.len()].clone(),
+                                priority: None,
+                                priority_note: String::new(),
+                                id_number: String::new(),
+                                applicant_name: String::new(),
+                            },
+                        )
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(h.audit_count(), rows_before + 160);
+    // The sealer runs beside the writes; what it has not reached yet is sealed now.
+    audit::seal_now(&h.store).unwrap();
+    let report = h.store.read(audit::verify).unwrap();
+    assert_eq!(report.first_broken, None, "{report:?}");
+    assert_eq!(
+        (report.rows, report.unsealed),
+        (rows_before + 160, 0),
+        "every row sealed once"
+    );
+}
+
 #[test]
 fn events_carry_topic_and_source() {
     let h = demo_hall();

@@ -3,14 +3,19 @@
 //! Contract:
 //! - Every write operation appends exactly one row, in the same transaction as the change
 //!   (enforced by [`crate::Store::execute`]); a rolled-back change leaves no row.
-//! - Rows are never updated or deleted: no code path does, and database triggers refuse it.
-//! - Rows form a hash chain (`hash = SHA-256(prev_hash ‖ fields)`), so an edit made outside the
-//!   program with a SQLite tool is detectable by [`verify`]. A hall's records are legal evidence
+//! - What a row says is never updated, and no row is deleted: no code path does, and database
+//!   triggers refuse it. The one update is the row's seal, written once.
+//! - Rows form a hash chain (`hash = SHA-256(prev_hash ‖ fields)`) in the order of their
+//!   `link`, so an edit made outside the program with a SQL tool is detectable by [`verify`].
+//!   SQLite seals a row as it is appended. PostgreSQL appends rows unsealed and [`seal`]s them
+//!   right after the commit, so that writes do not queue on one lock; a row is open to an
+//!   undetected edit only between its commit and its seal (milliseconds, or until the next
+//!   write when a server stopped in between), and [`verify`] counts such rows. A hall's records are legal evidence
 //!   (《政务服务电子文件归档和电子档案管理办法》 expects integrity of process records).
 
 pub mod export;
 
-use crate::kernel::store::Tx;
+use crate::kernel::store::{Optional, Tx};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -111,7 +116,27 @@ pub trait Who {
     fn display_name(&self) -> String;
 }
 
-/// Append one row to the chain, in the writing transaction.
+/// The newest sealed row: its place in the chain and its hash (0 and [`GENESIS`] before the
+/// first).
+fn head(tx: &Tx<'_>) -> Result<(i64, String)> {
+    // `max` of an indexed column is one index probe.
+    let head: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT link, hash FROM audit_log WHERE link = (SELECT max(link) FROM audit_log)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(head.unwrap_or_else(|| (0, GENESIS.to_owned())))
+}
+
+/// Append one row, in the writing transaction.
+///
+/// SQLite has one writer: the row is chained at once (its `link` the head's plus one). On
+/// PostgreSQL writes run side by side, and chaining in the write would mean holding one lock
+/// from the append to the commit in every write of every hall server; the row is appended
+/// unsealed instead (`link` NULL, hashes empty) and [`seal`] chains it after the commit (the
+/// operation runner calls it; so does any later write).
 pub fn append(
     tx: &Tx<'_>,
     actor: &dyn Who,
@@ -120,18 +145,6 @@ pub fn append(
     now: jiff::Timestamp,
     d: AuditDraft,
 ) -> Result<()> {
-    // The chain orders every write. SQLite's writers are serialised already; on PostgreSQL the
-    // append takes the audit lock (held to the commit; everything the write did before this ran
-    // side by side with other writes), and only then reads the head — in a statement of its own,
-    // whose snapshot is taken after the lock, so it sees the row of the writer before.
-    tx.serialize_audit()?;
-    let prev: Option<String> = tx.query_row(
-        // The newest row by its key (`max` of the primary key is one index probe).
-        "SELECT (SELECT hash FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log))",
-        [],
-        |r| r.get(0),
-    )?;
-    let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
     let id = new_id();
     let at = to_ms(now);
     let actor_id = actor.id();
@@ -141,25 +154,31 @@ pub fn append(
     };
     let before = d.before.map(|v| v.to_string());
     let after = d.after.map(|v| v.to_string());
-    let hash = row_hash(
-        &prev,
-        &id,
-        at,
-        actor.kind(),
-        actor_id.as_deref(),
-        &actor_name,
-        source,
-        op,
-        d.subject_kind,
-        d.subject_id.as_deref(),
-        &d.summary,
-        before.as_deref(),
-        after.as_deref(),
-    );
+    let (link, prev, hash) = if tx.is_postgres() {
+        (None, String::new(), String::new())
+    } else {
+        let (link, prev) = head(tx)?;
+        let hash = row_hash(
+            &prev,
+            &id,
+            at,
+            actor.kind(),
+            actor_id.as_deref(),
+            &actor_name,
+            source,
+            op,
+            d.subject_kind,
+            d.subject_id.as_deref(),
+            &d.summary,
+            before.as_deref(),
+            after.as_deref(),
+        );
+        (Some(link + 1), prev, hash)
+    };
     tx.execute(
         "INSERT INTO audit_log (id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, subject_id,
-                                summary, before_json, after_json, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                summary, before_json, after_json, prev_hash, hash, link)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             id,
             at,
@@ -174,10 +193,146 @@ pub fn append(
             before,
             after,
             prev,
-            hash
+            hash,
+            link
         ],
     )?;
     Ok(())
+}
+
+/// The row's fields as the hash covers them, at columns 0–12.
+const FIELDS: &str = "seq, id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, \
+                      subject_id, summary, before_json, after_json";
+
+/// The hash of the row read with [`FIELDS`] at column 0, chained onto `prev`.
+fn hash_of(r: &crate::kernel::store::Row<'_>, prev: &str) -> Result<String> {
+    let get = |i: usize| -> crate::kernel::store::StoreResult<Option<String>> { r.get(i) };
+    Ok(row_hash(
+        prev,
+        &r.get::<_, String>(1)?,
+        r.get(2)?,
+        &r.get::<_, String>(3)?,
+        get(4)?.as_deref(),
+        &r.get::<_, String>(5)?,
+        get(6)?.as_deref(),
+        &r.get::<_, String>(7)?,
+        &r.get::<_, String>(8)?,
+        get(9)?.as_deref(),
+        &r.get::<_, String>(10)?,
+        get(11)?.as_deref(),
+        get(12)?.as_deref(),
+    ))
+}
+
+/// How many unsealed rows one sealing statement chains at most.
+const SEAL_BATCH: i64 = 500;
+
+/// Chain every committed row that is not yet sealed, in the order they were appended (`seq`),
+/// onto the head; the number sealed. Sealers take the audit lock (PostgreSQL: a
+/// transaction-scoped advisory lock, held only by sealers, never by a write), so two servers'
+/// sealers never fork the chain; under READ COMMITTED each statement after the lock sees
+/// every row committed before it. A row appended after a sealer read the unsealed rows is
+/// sealed by the next one. On SQLite every row is sealed when appended: nothing to do.
+pub fn seal(tx: &Tx<'_>) -> Result<usize> {
+    tx.serialize_audit()?;
+    let (mut link, mut prev) = head(tx)?;
+    let mut sealed = 0;
+    loop {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {FIELDS} FROM audit_log WHERE link IS NULL ORDER BY seq LIMIT ?1"
+        ))?;
+        let mut rows = stmt.query([SEAL_BATCH])?;
+        let mut batch = Vec::new();
+        while let Some(r) = rows.next()? {
+            let hash = hash_of(&r, &prev)?;
+            link += 1;
+            let seq: i64 = r.get(0)?;
+            batch.push(serde_json::json!({ "seq": seq, "link": link, "prev": prev, "hash": hash }));
+            prev = hash;
+        }
+        drop(rows);
+        drop(stmt);
+        if batch.is_empty() {
+            return Ok(sealed);
+        }
+        let n = batch.len();
+        // One statement for the batch: one round trip, however many rows.
+        tx.execute(
+            tx.pick(
+                "UPDATE audit_log SET link = v.link, prev_hash = v.prev, hash = v.hash
+                 FROM (SELECT json_extract(value, '$.seq') AS seq, json_extract(value, '$.link') AS link,
+                              json_extract(value, '$.prev') AS prev, json_extract(value, '$.hash') AS hash
+                       FROM json_each(?1)) AS v
+                 WHERE audit_log.seq = v.seq",
+                "UPDATE audit_log AS a SET link = v.link, prev_hash = v.prev, hash = v.hash
+                 FROM json_to_recordset(CAST(?1 AS json)) AS v(seq bigint, link bigint, prev text, hash text)
+                 WHERE a.seq = v.seq",
+            ),
+            [serde_json::Value::Array(batch).to_string()],
+        )?;
+        sealed += n;
+        if (n as i64) < SEAL_BATCH {
+            return Ok(sealed);
+        }
+    }
+}
+
+/// Have what the writes before this call appended sealed, after their commit: on PostgreSQL
+/// this server's sealer (one thread per open store, started by the first call) is woken and the
+/// caller goes on at once — a write waits neither for the chain's lock nor for the seal's
+/// commit. The sealer seals everything committed when it wakes, so writes arriving together
+/// are sealed in one transaction. SQLite seals as it appends: nothing to do.
+pub fn seal_committed(store: &crate::kernel::store::Store) {
+    #[cfg(feature = "postgres")]
+    if let Some(pool) = store.postgres() {
+        store.shared().get_or_default::<Sealer>().wake(pool);
+    }
+    #[cfg(not(feature = "postgres"))]
+    let _ = store;
+}
+
+/// Seal now, in a write transaction of the caller's (before verifying the chain).
+pub fn seal_now(store: &crate::kernel::store::Store) -> Result<usize> {
+    store.write(seal)
+}
+
+/// One server's sealer thread, kept beside its store; it stops when the store is dropped (its
+/// channel closes).
+#[cfg(feature = "postgres")]
+#[derive(Default)]
+struct Sealer(std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>);
+
+#[cfg(feature = "postgres")]
+impl Sealer {
+    fn wake(&self, pool: &crate::kernel::store::postgres::Pool) {
+        let mut wake = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if wake.is_none() {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let pool = pool.clone();
+            let started = std::thread::Builder::new()
+                .name("audit-sealer".into())
+                .spawn(move || {
+                    while rx.recv().is_ok() {
+                        // Every wake-up so far is served by this one seal.
+                        while rx.try_recv().is_ok() {}
+                        if let Err(e) = pool.transaction(true, seal) {
+                            tracing::warn!(error = %e.message, "sealing the audit chain failed; trying again at the next write");
+                            std::thread::sleep(std::time::Duration::from_millis(200));
+                        }
+                    }
+                });
+            match started {
+                Ok(_) => *wake = Some(tx),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no sealer thread; the chain is sealed by the next verify");
+                    return;
+                }
+            }
+        }
+        if let Some(w) = wake.as_ref() {
+            let _ = w.send(());
+        }
+    }
 }
 
 /// One audit row as shown to a supervisor.
@@ -201,7 +356,10 @@ pub struct AuditEntry {
 /// The result of checking the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ChainReport {
+    /// Sealed rows checked.
     pub rows: i64,
+    /// Rows appended and not sealed yet (see [`seal`]).
+    pub unsealed: i64,
     /// The first row whose link does not verify, if any.
     pub first_broken: Option<BrokenLink>,
 }
@@ -213,38 +371,31 @@ pub struct BrokenLink {
     pub at: jiff::Timestamp,
 }
 
-/// Recompute the whole chain.
+/// Recompute the whole chain, in the order it was sealed. Rows not sealed yet (on PostgreSQL,
+/// the writes of the last moment, or of a server that stopped between a commit and its seal)
+/// are counted apart: they are not part of the chain until sealed.
 pub fn verify(tx: &Tx<'_>) -> Result<ChainReport> {
-    let mut stmt = tx.prepare(
-        "SELECT seq, id, at, actor_kind, actor_id, actor_name, source, op, subject_kind, subject_id,
-                summary, before_json, after_json, prev_hash, hash FROM audit_log ORDER BY seq",
+    let unsealed: i64 = tx.query_row(
+        "SELECT count(*) FROM audit_log WHERE link IS NULL",
+        [],
+        |r| r.get(0),
     )?;
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {FIELDS}, prev_hash, hash, link FROM audit_log WHERE link IS NOT NULL ORDER BY link"
+    ))?;
     let mut rows = stmt.query([])?;
     let mut prev = GENESIS.to_owned();
     let mut n = 0;
     while let Some(r) = rows.next()? {
         n += 1;
-        let (seq, id, at): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let get = |i: usize| -> crate::kernel::store::StoreResult<Option<String>> { r.get(i) };
-        let expected = row_hash(
-            &prev,
-            &id,
-            at,
-            &r.get::<_, String>(3)?,
-            get(4)?.as_deref(),
-            &r.get::<_, String>(5)?,
-            get(6)?.as_deref(),
-            &r.get::<_, String>(7)?,
-            &r.get::<_, String>(8)?,
-            get(9)?.as_deref(),
-            &r.get::<_, String>(10)?,
-            get(11)?.as_deref(),
-            get(12)?.as_deref(),
-        );
-        let (stored_prev, stored_hash): (String, String) = (r.get(13)?, r.get(14)?);
-        if stored_prev != prev || stored_hash != expected {
+        let expected = hash_of(&r, &prev)?;
+        let (stored_prev, stored_hash, link): (String, String, i64) =
+            (r.get(13)?, r.get(14)?, r.get(15)?);
+        if stored_prev != prev || stored_hash != expected || link != n {
+            let (seq, id, at): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
             return Ok(ChainReport {
                 rows: n,
+                unsealed,
                 first_broken: Some(BrokenLink {
                     seq,
                     id,
@@ -256,6 +407,7 @@ pub fn verify(tx: &Tx<'_>) -> Result<ChainReport> {
     }
     Ok(ChainReport {
         rows: n,
+        unsealed,
         first_broken: None,
     })
 }

@@ -83,6 +83,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "idle_sign_out", "0011_idle_sign_out.sql"),
     migration!(12, "layers", "0012_layers.sql"),
     migration!(13, "live_reads", "0013_live_reads.sql"),
+    migration!(14, "audit_seal", "0014_audit_seal.sql"),
 ];
 
 /// The schema version this build writes.

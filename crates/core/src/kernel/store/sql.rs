@@ -207,11 +207,16 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// The audit chain's lock (see `kernel::audit::append`): on PostgreSQL a transaction-scoped
-    /// advisory lock every write takes just before appending its audit row.
+    /// The audit chain's lock (see `kernel::audit::seal`): on PostgreSQL a transaction-scoped
+    /// advisory lock the sealers take (a write does not).
     pub fn serialize_audit(&self) -> StoreResult<()> {
+        #[cfg(feature = "postgres")]
         if self.pg_write() {
-            self.query_row("SELECT pg_advisory_xact_lock(1330926145)", [], |_| Ok(()))?;
+            self.query_row(
+                "SELECT pg_advisory_xact_lock(?1)",
+                [super::postgres::AUDIT_LOCK],
+                |_| Ok(()),
+            )?;
         }
         Ok(())
     }

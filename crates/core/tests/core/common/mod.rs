@@ -144,8 +144,11 @@ impl Hall {
             .read(|tx| Ok(tx.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?))
             .unwrap()
     }
-    /// Every row of every table, as text: a logical snapshot.
+    /// Every row of every table, as text: a logical snapshot. The audit rows of the writes
+    /// before are sealed first (PostgreSQL seals them after their commit, beside the next
+    /// write: a seal is not a change).
     pub fn dump(&self) -> String {
+        onetrip_core::audit::seal_now(&self.store).unwrap();
         self.store
             .read(|tx| {
                 let list = if tx.is_postgres() {

@@ -18,9 +18,9 @@
 //!   - a window claims a ticket with a conditional update (`… WHERE status = 'waiting'`); a
 //!     ticket another window holds is skipped (`FOR UPDATE SKIP LOCKED` in the head query);
 //!   - an operation on a case locks the case's row first (`FOR UPDATE`);
-//!   - the audit chain, which orders every write, is appended under one transaction-scoped
-//!     advisory lock ([`AUDIT_LOCK`]) taken at the moment of appending — the end of the write,
-//!     after its work — and held only to its commit.
+//!   - a write appends its audit row unsealed and takes no lock for it; the rows are chained
+//!     after the commit by `kernel::audit::seal`, whose sealers alone take one
+//!     transaction-scoped advisory lock ([`AUDIT_LOCK`]) — so writes never queue on the chain.
 //!
 //!   A write PostgreSQL aborts for a serialization failure or a deadlock runs again from the
 //!   start (a few times). Reads are `REPEATABLE READ READ ONLY` snapshots.
@@ -41,8 +41,7 @@ use super::{MIGRATIONS, OpenReport, SCHEMA_VERSION, Tx};
 use crate::kernel::error::{CoreError, ErrorCode, Result};
 use conn::{PgConn, pg_error};
 
-/// The advisory lock the audit chain is appended under ("OTRA"): the one serialisation every
-/// write passes through, held from the append to the commit.
+/// The advisory lock the audit chain is sealed under ("OTRA"): sealers take it, writes do not.
 pub const AUDIT_LOCK: i64 = 0x4F54_5241;
 
 /// The advisory lock migrations run under ("OTRM").
@@ -83,7 +82,8 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// The connections of one server (r2d2).
+/// The connections of one server (r2d2). A clone shares the connections.
+#[derive(Clone)]
 pub struct Pool {
     config: postgres::Config,
     pool: r2d2::Pool<Manager>,
