@@ -53,19 +53,30 @@ pub struct WindowNow {
 
 /// The counts of `category_id` today, as the board computes them.
 pub(crate) fn category_count(cx: &Cx<'_>, category_id: &str) -> Result<CategoryCount> {
+    let open = store::windows_open_for(cx.tx, category_id, cx.now)?;
+    let mean = store::recent_service_ms(cx.tx, category_id, wait::SAMPLE)?;
+    category_count_with(cx, category_id, open, mean)
+}
+
+/// [`category_count`] with the windows open and the mean service time already read (the
+/// issuing kiosk's slip needs them too).
+pub(crate) fn category_count_with(
+    cx: &Cx<'_>,
+    category_id: &str,
+    open: u32,
+    mean_service_ms: Option<i64>,
+) -> Result<CategoryCount> {
     let day = hall_date(cx.now).to_string();
     let counts = store::waiting_counts(cx.tx, category_id, &day)?;
     let issued = store::issued_count(cx.tx, category_id, &day)?;
     let cap = category::get(cx.tx, category_id)?.daily_cap;
-    let open = store::windows_open_for(cx.tx, category_id, cx.now)?;
-    let mean = store::recent_service_ms(cx.tx, category_id, wait::SAMPLE)?;
     Ok(CategoryCount {
         category_id: category_id.to_owned(),
         waiting: counts.all,
         priority_waiting: counts.priority,
         issued_today: issued,
         remaining: cap.saturating_sub(issued),
-        estimated_minutes: wait::estimate_minutes(counts.all, open, mean),
+        estimated_minutes: wait::estimate_minutes(counts.all, open, mean_service_ms),
     })
 }
 
@@ -106,12 +117,14 @@ fn last_call(cx: &Cx<'_>, ticket_id: &str) -> Result<Option<CallRecord>> {
         .optional()?)
 }
 
-/// Attach the paint of a ticket's step: its category's counts, the acting window's current
-/// ticket, and the call when the step announced one.
+/// Attach the paint of a ticket's step: its category's counts when the step moved them (`None`
+/// for a start, a recall or a finish: the board's counts stand, and its estimate moves at the
+/// category's next count change — four reads fewer per step, one of them over every window),
+/// the acting window's current ticket, and the call when the step announced one.
 pub(crate) fn ticket_step(
     cx: &mut Cx<'_>,
     ticket_id: &str,
-    category_id: &str,
+    counts: Option<CategoryCount>,
     window_id: Option<&str>,
     announced: bool,
 ) -> Result<()> {
@@ -121,7 +134,7 @@ pub(crate) fn ticket_step(
         } else {
             None
         },
-        counts: vec![category_count(cx, category_id)?],
+        counts: counts.into_iter().collect(),
         window: match window_id {
             Some(w) => Some(WindowNow {
                 window_id: w.to_owned(),

@@ -298,10 +298,12 @@ impl Operation for IssueTicket {
             Topic::Queue,
             AuditDraft::new("ticket", Some(&id), summary).after(&ticket),
         )?;
-        super::paint::ticket_step(cx, &id, &category_id, None, false)?;
-        let ahead = store::ahead_of(cx.tx, &store::key_of(cx.tx, &id)?)?;
+        // The board's estimate and the slip's read the same two figures.
         let windows_open = store::windows_open_for(cx.tx, &category_id, cx.now)?;
         let mean = store::recent_service_ms(cx.tx, &category_id, wait::SAMPLE)?;
+        let counts = super::paint::category_count_with(cx, &category_id, windows_open, mean)?;
+        super::paint::ticket_step(cx, &id, Some(counts), None, false)?;
+        let ahead = store::ahead_of(cx.tx, &store::key_of(cx.tx, &id)?)?;
         Ok(IssuedTicket {
             ticket,
             ahead,

@@ -417,3 +417,141 @@ fn a_read_held_open_does_not_hold_up_issuing_and_calling() {
         assert!(!issued.ticket.id.is_empty() && !called.id.is_empty());
     });
 }
+
+/// What a queue step paints is what a board read shows after it: the counts it carries equal
+/// the board's, the window's current ticket too, and a step that paints no counts (start,
+/// recall, finish) moved none. The display applies paints without reading
+/// (`ui/src/lib/features/queue/paint.ts`), so a wrong paint would stay on the screen.
+#[test]
+fn a_step_paints_what_a_board_read_shows_and_a_step_without_counts_moves_none() {
+    let day = busy_day();
+    let (h, kiosk) = (&day.h, &day.kiosk);
+    let (_, clerk) = &day.clerks[0];
+    let board = |m: i64| run(h, kiosk, at(m), GetQueueBoard {});
+    let counts_of = |b: &QueueBoard| -> Vec<(String, u32, u32, u32, u32)> {
+        b.categories
+            .iter()
+            .map(|c| {
+                (
+                    c.category.id.clone(),
+                    c.waiting,
+                    c.priority_waiting,
+                    c.issued_today,
+                    c.remaining,
+                )
+            })
+            .collect()
+    };
+    let paint_of = |events: &[onetrip_core::HallEvent]| -> onetrip_core::queue::paint::QueuePaint {
+        let e = events.last().expect("a queue step emits its event");
+        serde_json::from_value(e.paint.clone().expect("a queue step paints")).unwrap()
+    };
+    let check = |name: &str,
+                 before: &QueueBoard,
+                 events: &[onetrip_core::HallEvent],
+                 m: i64|
+     -> onetrip_core::queue::paint::QueuePaint {
+        let after = board(m);
+        let p = paint_of(events);
+        if p.counts.is_empty() {
+            assert_eq!(
+                counts_of(before),
+                counts_of(&after),
+                "{name} moved a count it did not paint"
+            );
+        }
+        for c in &p.counts {
+            let shown = after
+                .categories
+                .iter()
+                .find(|x| x.category.id == c.category_id)
+                .unwrap();
+            assert_eq!(
+                (
+                    c.waiting,
+                    c.priority_waiting,
+                    c.issued_today,
+                    c.remaining,
+                    c.estimated_minutes
+                ),
+                (
+                    shown.waiting,
+                    shown.priority_waiting,
+                    shown.issued_today,
+                    shown.remaining,
+                    shown.estimated_minutes
+                ),
+                "{name}: painted counts"
+            );
+        }
+        if let Some(w) = &p.window {
+            let shown = after
+                .windows
+                .iter()
+                .find(|x| x.window.id == w.window_id)
+                .unwrap();
+            assert_eq!(
+                w.current.as_ref().map(|c| &c.ticket_id),
+                shown.current.as_ref().map(|c| &c.ticket_id),
+                "{name}: the window's current ticket"
+            );
+        }
+        p
+    };
+    let cat = board(6).categories[0].category.id.clone();
+    let before = board(6);
+    let issued = h
+        .store
+        .execute(
+            kiosk,
+            at(6),
+            IssueTicket {
+                category_id: cat,
+                priority: None,
+                priority_note: String::new(),
+                id_number: String::new(),
+                applicant_name: String::new(),
+            },
+        )
+        .unwrap();
+    assert_eq!(check("issue", &before, &issued.events, 6).counts.len(), 1);
+    let before = board(7);
+    let called = h.store.execute(clerk, at(7), CallNext {}).unwrap();
+    let p = check("call", &before, &called.events, 7);
+    assert_eq!(
+        p.counts.len(),
+        1,
+        "a call moves its category's waiting count"
+    );
+    assert!(p.call.is_some(), "a call is announced");
+    let id = called.response.id.clone();
+    for (m, name) in [(8, "recall"), (9, "start"), (10, "finish")] {
+        let before = board(m);
+        let out = match name {
+            "recall" => h.store.execute(
+                clerk,
+                at(m),
+                Recall {
+                    ticket_id: id.clone(),
+                },
+            ),
+            "start" => h.store.execute(
+                clerk,
+                at(m),
+                StartService {
+                    ticket_id: id.clone(),
+                },
+            ),
+            _ => h.store.execute(
+                clerk,
+                at(m),
+                FinishTicket {
+                    ticket_id: id.clone(),
+                },
+            ),
+        }
+        .unwrap();
+        let p = check(name, &before, &out.events, m);
+        assert!(p.counts.is_empty(), "{name} paints no counts");
+    }
+}

@@ -168,7 +168,12 @@ fn finish_action(
         AuditDraft::new("ticket", Some(id), summary).after(&t),
     )?;
     let announced = matches!(kind, "call" | "recall" | "call_back" | "call_specific");
-    super::paint::ticket_step(cx, id, &t.category.id, Some(window_id), announced)?;
+    // Starting, recalling and finishing a called ticket move no waiting count.
+    let counts = match kind {
+        "start" | "recall" | "finish" => None,
+        _ => Some(super::paint::category_count(cx, &t.category.id)?),
+    };
+    super::paint::ticket_step(cx, id, counts, Some(window_id), announced)?;
     Ok(t)
 }
 
