@@ -262,16 +262,34 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
     }
     let queue = QueueFigures {
         total: total.finish(),
-        by_category: figures::queue_rows(&tickets, target, |t| {
-            Some((t.category_id.clone(), t.category_name.clone()))
-        }),
-        by_window: figures::queue_rows(&tickets, target, |t| {
-            Some((t.window_id.clone()?, format!("{}号窗口", t.window_number?)))
-        }),
-        by_clerk: figures::queue_rows(&tickets, target, |t| {
-            Some((t.staff_id.clone()?, t.staff_name.clone()?))
-        }),
-        by_day: figures::queue_rows(&tickets, target, |t| Some((t.day.clone(), t.day.clone()))),
+        by_category: figures::queue_rows(
+            &tickets,
+            target,
+            |t| Some(t.category_id.as_str()),
+            |t| t.category_name.clone(),
+        ),
+        by_window: figures::queue_rows(
+            &tickets,
+            target,
+            |t| t.window_id.as_deref(),
+            |t| {
+                t.window_number
+                    .map(|n| format!("{n}号窗口"))
+                    .unwrap_or_default()
+            },
+        ),
+        by_clerk: figures::queue_rows(
+            &tickets,
+            target,
+            |t| t.staff_id.as_deref(),
+            |t| t.staff_name.clone().unwrap_or_default(),
+        ),
+        by_day: figures::queue_rows(
+            &tickets,
+            target,
+            |t| Some(t.day.as_str()),
+            |t| t.day.clone(),
+        ),
     };
     let case_figures = case_figures(cx.tx, scope)?;
     let mut ab = crate::handover::GetHandoverFigures {
@@ -307,9 +325,9 @@ pub(crate) fn case_figures(tx: &Tx<'_>, scope: &Scope) -> Result<CaseFigures> {
     for c in &cases {
         total.add(c, p);
     }
-    let by_item = figures::case_rows(&cases, p, |c| (c.item_id.clone(), c.item_name.clone()));
+    let by_item = figures::case_rows(&cases, p, |c| c.item_id.as_str(), |c| c.item_name.clone());
     let mut by_clerk =
-        figures::case_rows(&cases, p, |c| (c.owner_id.clone(), c.owner_name.clone()));
+        figures::case_rows(&cases, p, |c| c.owner_id.as_str(), |c| c.owner_name.clone());
     for r in &mut by_clerk {
         r.visits_needed = None;
     }
