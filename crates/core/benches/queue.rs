@@ -17,7 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use onetrip_core::hall::{
     CategoryFields, CreateCategory, UpdateCategory, UpdateWindow, WindowFields,
 };
-use onetrip_core::queue::ticket::GetTicketSlip;
+use onetrip_core::queue::ticket::{GetTicketSlip, TicketSlip};
 use onetrip_core::queue::{CallNext, GetCounter, GetQueueBoard, IssueTicket, TransferTicket};
 use onetrip_core::staff::auth::SignIn;
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Store, demo};
@@ -258,19 +258,7 @@ fn bench_call_next(c: &mut Criterion) {
         .unwrap();
     c.bench_function(
         "ticket.slip (ahead count + estimate, last of 10,000)",
-        |bench| {
-            bench.iter(|| {
-                b.store
-                    .execute(
-                        &kiosk,
-                        now,
-                        GetTicketSlip {
-                            ticket_id: last.clone(),
-                        },
-                    )
-                    .unwrap()
-            })
-        },
+        |bench| bench.iter(|| slip(&b, &kiosk, now, &last)),
     );
     c.bench_function("wait::estimate_minutes (pure)", |bench| {
         bench.iter(|| {
@@ -305,6 +293,19 @@ fn bulk_waiting(b: &Bench, n: usize) -> String {
     last
 }
 
+/// The kiosk's slip of ticket `id` (its "ahead" count and estimate).
+fn slip(b: &Bench, kiosk: &Caller, now: Timestamp, id: &str) -> onetrip_core::Outcome<TicketSlip> {
+    b.store
+        .execute(
+            kiosk,
+            now,
+            GetTicketSlip {
+                ticket_id: id.to_owned(),
+            },
+        )
+        .unwrap()
+}
+
 /// A scale point: its label, how its hall is made, and how many wait today.
 type Scale = (&'static str, fn() -> Bench, usize);
 
@@ -331,17 +332,7 @@ fn bench_scale(c: &mut Criterion) {
             bench.iter(|| b.store.execute(&kiosk, now, GetQueueBoard {}).unwrap())
         });
         g.bench_function(format!("ticket.slip ({label}, the last)"), |bench| {
-            bench.iter(|| {
-                b.store
-                    .execute(
-                        &kiosk,
-                        now,
-                        GetTicketSlip {
-                            ticket_id: last.clone(),
-                        },
-                    )
-                    .unwrap()
-            })
+            bench.iter(|| slip(&b, &kiosk, now, &last))
         });
         let mut i = 0usize;
         g.bench_function(format!("ticket.issue ({label})"), |bench| {

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 
 use crate::kernel::error::Result;
 use crate::kernel::op::{Actor, Credential, Wiring};
-use crate::kernel::store::{OpenReport, Store, Tx};
+use crate::kernel::store::{AfterCommit, OpenReport, Store, Tx};
 
 /// Open the hall's database at `location` — a SQLite file, or a `postgres://` URL with
 /// `data_dir` for the archive — migrated, wired and synchronised with this build's bundled
@@ -45,12 +45,16 @@ pub fn open_file(path: impl AsRef<Path>, now: Timestamp) -> Result<(Store, OpenR
     open(&path, None, now)
 }
 
-/// Plug identity and reactions into an opened store (see [`Wiring`]).
+/// Plug identity and reactions into an opened store (see [`Wiring`]), and the audit chain's
+/// sealer after each commit (see [`AfterCommit`]).
 pub fn wire(store: &Store) {
     store.shared().provide(Wiring {
         identity,
         react: reactions::react,
     });
+    store
+        .shared()
+        .provide(AfterCommit(crate::kernel::audit::seal_committed));
 }
 
 /// Who a token is: a staff session (the staff capability) or a registered device (devices).

@@ -507,10 +507,7 @@ impl Store {
             Ok(Outcome { response, events })
         };
         let out = if O::WRITES {
-            let out = self.write(body);
-            // PostgreSQL: chain the audit row after the commit (see `audit::seal`).
-            audit::seal_committed(self);
-            out
+            self.write(body)
         } else {
             self.read(body)
         };
@@ -527,7 +524,6 @@ impl Store {
                 };
                 self.run_with_cx(tx, actor, caller, now, O::NAME, &unused, 1, r)
             })?;
-            audit::seal_committed(self);
         }
         out
     }
@@ -578,9 +574,7 @@ impl Store {
             Ok((out, cx.events))
         };
         if writes {
-            let out = self.write(body);
-            audit::seal_committed(self);
-            out
+            self.write(body)
         } else {
             self.read(body)
         }

@@ -8,9 +8,11 @@
 //! - Rows form a hash chain (`hash = SHA-256(prev_hash ‖ fields)`) in the order of their
 //!   `link`, so an edit made outside the program with a SQL tool is detectable by [`verify`].
 //!   SQLite seals a row as it is appended. PostgreSQL appends rows unsealed and [`seal`]s them
-//!   right after the commit, so that writes do not queue on one lock; a row is open to an
-//!   undetected edit only between its commit and its seal (milliseconds, or until the next
-//!   write when a server stopped in between), and [`verify`] counts such rows. A hall's records are legal evidence
+//!   right after the commit of every write (the store's
+//!   [`AfterCommit`](crate::kernel::store::AfterCommit) hook), so that writes do not queue on
+//!   one lock; a row is open to an undetected edit only between its commit and its seal
+//!   (milliseconds, or until the next write when a server stopped in between), and [`verify`]
+//!   counts such rows. A hall's records are legal evidence
 //!   (《政务服务电子文件归档和电子档案管理办法》 expects integrity of process records).
 
 pub mod export;
@@ -136,7 +138,7 @@ fn head(tx: &Tx<'_>) -> Result<(i64, String)> {
 /// PostgreSQL writes run side by side, and chaining in the write would mean holding one lock
 /// from the append to the commit in every write of every hall server; the row is appended
 /// unsealed instead (`link` NULL, hashes empty) and [`seal`] chains it after the commit (the
-/// operation runner calls it; so does any later write).
+/// sealer is woken after every committed write: [`seal_committed`]).
 pub fn append(
     tx: &Tx<'_>,
     actor: &dyn Who,

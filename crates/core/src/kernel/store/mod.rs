@@ -118,6 +118,12 @@ pub struct Store {
     shared: Shared,
 }
 
+/// What runs after every PostgreSQL write transaction committed, whoever wrote it: the audit
+/// chain's sealer (`kernel::audit::seal_committed`). The store sits below the audit module and
+/// cannot name it, so whoever opens the store plugs it in (`app::wire`).
+#[derive(Clone, Copy)]
+pub struct AfterCommit(pub fn(&Store));
+
 /// Values kept beside an open store, one per type: a capability's cache (the calendar index of
 /// the current version), the top layer's wiring. The kernel stores them without knowing them.
 #[derive(Default)]
@@ -343,7 +349,15 @@ impl Store {
                 writer, batches, ..
             } => group_write(writer, batches, f),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(pool) => pool.transaction(true, f),
+            Backend::Postgres(pool) => {
+                let out = pool.transaction(true, f);
+                if out.is_ok()
+                    && let Some(after) = self.shared.get::<AfterCommit>()
+                {
+                    (after.0)(self);
+                }
+                out
+            }
         }
     }
 
