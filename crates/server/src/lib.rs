@@ -506,9 +506,11 @@ pub async fn serve_with(
             ..Schedule::default()
         },
     );
-    let stop_listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Set when this future ends, returned or dropped: a listener left running would keep the
+    // hall, its store and every pooled connection open after the server is gone.
+    let stop_listening = StopOnDrop(Arc::new(std::sync::atomic::AtomicBool::new(false)));
     if hall.store.is_postgres() {
-        spawn_pg_listener(hall.clone(), stop_listening.clone());
+        spawn_pg_listener(hall.clone(), stop_listening.0.clone());
     }
     let app = router(hall).into_make_service_with_connect_info::<SocketAddr>();
     let out = axum::serve(listener, app)
@@ -517,8 +519,17 @@ pub async fn serve_with(
     tokio::task::spawn_blocking(move || jobs.stop())
         .await
         .map_err(std::io::Error::other)?;
-    stop_listening.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(stop_listening);
     out
+}
+
+/// Raises its flag when dropped.
+struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

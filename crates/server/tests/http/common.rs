@@ -24,6 +24,7 @@ pub struct Server {
     pub location: String,
     rt: tokio::runtime::Runtime,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     pub http: reqwest::blocking::Client,
 }
 
@@ -31,6 +32,14 @@ impl Drop for Server {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        // Wait for the server to wind down (its jobs and its PostgreSQL listener stopped), so
+        // a test leaves no connection open behind it.
+        if let Some(served) = self.served.take() {
+            // A client still holding a live socket would keep a graceful shutdown waiting.
+            let _ = self.rt.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(5), served).await
+            });
         }
     }
 }
@@ -77,7 +86,7 @@ fn serve_store(store: Store, dir: tempfile::TempDir, location: String) -> Server
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    rt.spawn(onetrip_server::serve(hall.clone(), listener, async move {
+    let served = rt.spawn(onetrip_server::serve(hall.clone(), listener, async move {
         let _ = stopped.await;
     }));
     Server {
@@ -88,6 +97,7 @@ fn serve_store(store: Store, dir: tempfile::TempDir, location: String) -> Server
         location,
         rt,
         stop: Some(stop),
+        served: Some(served),
         http: reqwest::blocking::Client::builder()
             .pool_max_idle_per_host(64)
             .build()
