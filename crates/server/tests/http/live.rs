@@ -200,3 +200,46 @@ fn a_server_that_lost_its_listening_connection_tells_its_clients_to_resync() {
     let m: Value = serde_json::from_str(&t).unwrap();
     assert_eq!(m["kind"], "resync", "{m}");
 }
+
+/// A server that stopped leaves no connection to its database open: neither its pool (kept by
+/// its listener or its audit sealer) nor its LISTEN connection. Left open, every restart of a
+/// hall server in one process would add a pool's worth until PostgreSQL refuses new clients.
+#[test]
+fn a_stopped_server_leaves_no_connection_open() {
+    let s = start();
+    if !s.hall.store().is_postgres() {
+        eprintln!("SQLite: no connections to count");
+        return;
+    }
+    let kiosk = s.device("kiosk", "取号机");
+    let cat = s.category_id("D");
+    for _ in 0..3 {
+        s.op(&kiosk, "ticket.issue", json!({"category_id": cat}))
+            .ok();
+    }
+    // The listener connects in the background.
+    std::thread::sleep(Duration::from_millis(800));
+    let location = s.location.clone();
+    let mut watcher = postgres::Client::connect(&location, postgres::NoTls).unwrap();
+    let open = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert!(
+        open(&mut watcher) >= 2,
+        "a running server holds its pool and its listener"
+    );
+    drop(s);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut left = open(&mut watcher);
+    while left > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        left = open(&mut watcher);
+    }
+    assert_eq!(left, 0, "connections left open by a stopped server");
+}
