@@ -125,7 +125,7 @@ endif
 # The same operation suites, the HTTP suite (two servers on one database included) and the crash
 # harness again on PostgreSQL 15: a throwaway server on 127.0.0.1 in a temporary data directory.
 PG_SUITES := applications:: audit:: auth:: bad_input:: calendar:: cases:: catalog_transfer:: \
-             deadlines:: handover:: live_reads:: lived_in:: store::both_backends posts:: privacy:: queue:: reactions:: reports:: roles::
+             deadlines:: handover:: live_reads:: lived_in:: store::both_backends posts:: privacy:: queue:: ratings:: reactions:: reports:: roles::
 pg-test:
 	pg=$$(mktemp -d /tmp/onetrip-pg.XXXXXX); url=$$(tests/pg/start.sh $$pg); \
 	  trap 'tests/pg/stop.sh '$$pg EXIT; echo "PostgreSQL: $$url"; \

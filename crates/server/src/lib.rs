@@ -19,7 +19,8 @@
 //!   client that falls behind gets `resync`; a client that reconnects reloads what it shows.
 //!   Events carry ids only; clients re-read through operations, which check access.
 //! - `GET /api/openapi.json` is generated from the operation list and the Rust types.
-//! - The built UI is served at `/`, `/kiosk`, `/display`, `/counter`, `/admin`: any browser
+//! - The built UI is served at `/`, `/kiosk`, `/display`, `/rater`, `/window`, `/counter`,
+//!   `/admin`: any browser
 //!   on the LAN can be a kiosk or a display.
 //! - `now` comes from the server's [`Clock`]; the core never reads the time itself.
 
@@ -289,7 +290,12 @@ async fn live(
             &caller,
             check_hall.clock.now(),
             Access::Device,
-            &[DeviceKind::Kiosk, DeviceKind::Display],
+            &[
+                DeviceKind::Kiosk,
+                DeviceKind::Display,
+                DeviceKind::Rater,
+                DeviceKind::WindowScreen,
+            ],
             "events",
         )
     })
@@ -393,7 +399,7 @@ pub fn router(hall: Arc<Hall>) -> Router {
         .layer(CorsLayer::permissive());
     let mut app = api;
     if let Some(dir) = hall.ui_dir.clone() {
-        for page in ["kiosk", "display", "counter", "admin"] {
+        for page in ["kiosk", "display", "rater", "window", "counter", "admin"] {
             app = app.route_service(
                 &format!("/{page}"),
                 ServeFile::new(dir.join(format!("{page}.html"))),

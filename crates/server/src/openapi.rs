@@ -14,13 +14,7 @@ fn access_text(access: Access, devices: &[DeviceKind]) -> String {
     match access {
         Access::Public => "公开：无需凭证".into(),
         Access::Device => {
-            let kinds: Vec<&str> = devices
-                .iter()
-                .map(|d| match d {
-                    DeviceKind::Kiosk => "取号机",
-                    DeviceKind::Display => "叫号屏",
-                })
-                .collect();
+            let kinds: Vec<&str> = devices.iter().map(|d| d.label()).collect();
             format!("设备（{}）或任一工作人员", kinds.join("、"))
         }
         Access::Staff => "工作人员".into(),

@@ -62,14 +62,14 @@ fn identity(tx: &Tx<'_>, credential: &Credential, now: Timestamp) -> Result<Acto
     match credential {
         Credential::Token(token) => crate::staff::auth::resolve_session(tx, token, now),
         Credential::DeviceToken(token) => match crate::devices::resolve(tx, token)? {
-            Some(kind) => Ok(Actor::Device(kind)),
+            Some((kind, window)) => Ok(Actor::Device(kind, window)),
             None => Err(crate::kernel::error::CoreError::new(
                 crate::kernel::error::ErrorCode::Unauthenticated,
                 "设备凭证无效或已注销，请管理员重新登记",
             )),
         },
         Credential::Anonymous => Ok(Actor::Anonymous),
-        Credential::Device(kind) => Ok(Actor::Device(*kind)),
+        Credential::Device(kind) => Ok(Actor::Device(*kind, None)),
         Credential::System(who) => Ok(Actor::System(who.clone())),
     }
 }

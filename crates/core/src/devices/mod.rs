@@ -10,6 +10,8 @@
 //!   ([`Operation::DEVICES`]: a display cannot issue tickets). Staff operations answer
 //!   `forbidden`, not `unauthenticated`: the device is known, the operation is not its.
 //! - Revoking a device ends its token at once: the next request is `unauthenticated`.
+//! - A rater (评价器) and a window screen (窗口屏) are registered **for one window**; the actor
+//!   carries that window, so a rater rates only the visits served at its own window.
 
 use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
@@ -35,12 +37,16 @@ pub struct Device {
     pub name: String,
     pub created_at: jiff::Timestamp,
     pub revoked_at: Option<jiff::Timestamp>,
+    /// The window a rater or window screen is bound to.
+    pub window_id: Option<String>,
 }
 
 fn kind_str(kind: DeviceKind) -> &'static str {
     match kind {
         DeviceKind::Kiosk => "kiosk",
         DeviceKind::Display => "display",
+        DeviceKind::Rater => "rater",
+        DeviceKind::WindowScreen => "window_screen",
     }
 }
 
@@ -48,31 +54,43 @@ fn parse_kind(s: &str) -> Result<DeviceKind> {
     match s {
         "kiosk" => Ok(DeviceKind::Kiosk),
         "display" => Ok(DeviceKind::Display),
+        "rater" => Ok(DeviceKind::Rater),
+        "window_screen" => Ok(DeviceKind::WindowScreen),
         other => Err(CoreError::internal(format!("未知的设备类型：{other}"))),
     }
 }
 
-fn row(
-    r: &crate::kernel::store::Row<'_>,
-) -> crate::kernel::store::StoreResult<(String, String, String, i64, Option<i64>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+type Raw = (String, String, String, i64, Option<i64>, Option<String>);
+
+const COLUMNS: &str = "id, kind, name, created_at, revoked_at, window_id";
+
+fn row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<Raw> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
-fn device(raw: (String, String, String, i64, Option<i64>)) -> Result<Device> {
-    let (id, kind, name, created, revoked) = raw;
+fn device(raw: Raw) -> Result<Device> {
+    let (id, kind, name, created, revoked, window_id) = raw;
     Ok(Device {
         id,
         kind: parse_kind(&kind)?,
         name,
         created_at: from_ms(created),
         revoked_at: revoked.map(from_ms),
+        window_id,
     })
 }
 
 fn get(tx: &Tx<'_>, id: &str) -> Result<Device> {
     let raw = tx
         .query_row(
-            "SELECT id, kind, name, created_at, revoked_at FROM devices WHERE id = ?1",
+            &format!("SELECT {COLUMNS} FROM devices WHERE id = ?1"),
             [id],
             row,
         )
@@ -81,22 +99,26 @@ fn get(tx: &Tx<'_>, id: &str) -> Result<Device> {
     device(raw)
 }
 
-/// The device a token names, if it is registered and not revoked.
-pub(crate) fn resolve(tx: &Tx<'_>, token: &str) -> Result<Option<DeviceKind>> {
-    let kind: Option<String> = tx
+/// The device a token names (its kind and the window it is bound to), if it is registered and
+/// not revoked.
+pub(crate) fn resolve(tx: &Tx<'_>, token: &str) -> Result<Option<(DeviceKind, Option<String>)>> {
+    let found: Option<(String, Option<String>)> = tx
         .query_row(
-            "SELECT kind FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",
+            "SELECT kind, window_id FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",
             [sha256_hex(token.as_bytes())],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    kind.map(|k| parse_kind(&k)).transpose()
+    found.map(|(k, w)| Ok((parse_kind(&k)?, w))).transpose()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RegisterDevice {
     pub kind: DeviceKind,
     pub name: String,
+    /// Required for a rater or a window screen (the window it serves); refused for the others.
+    #[serde(default)]
+    pub window_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -113,6 +135,40 @@ impl Operation for RegisterDevice {
     type Response = RegisteredDevice;
     fn run(self, cx: &mut Cx<'_>) -> Result<RegisteredDevice> {
         let name = validate::text("name", "设备名称", &self.name, NAME_MAX)?;
+        let window_id = match (self.kind.is_window_bound(), self.window_id.as_deref()) {
+            (true, None | Some("")) => {
+                return Err(CoreError::new(
+                    ErrorCode::Required,
+                    format!("{}须绑定一个窗口", self.kind.label()),
+                )
+                .field("window_id"));
+            }
+            (true, Some(w)) => {
+                let w = validate::id("window_id", "窗口", w)?;
+                let active: Option<bool> = cx
+                    .tx
+                    .query_row("SELECT active FROM windows WHERE id = ?1", [&w], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                match active {
+                    None => return Err(CoreError::not_found("窗口", &w).field("window_id")),
+                    Some(false) => {
+                        return Err(CoreError::new(ErrorCode::WindowInactive, "该窗口已停用")
+                            .field("window_id"));
+                    }
+                    Some(true) => Some(w),
+                }
+            }
+            (false, Some(w)) if !w.is_empty() => {
+                return Err(CoreError::new(
+                    ErrorCode::InvalidFormat,
+                    format!("{}服务整个大厅，不绑定窗口", self.kind.label()),
+                )
+                .field("window_id"));
+            }
+            (false, _) => None,
+        };
         let taken: Option<String> = cx
             .tx
             .query_row(
@@ -132,14 +188,19 @@ impl Operation for RegisterDevice {
         let id = new_id();
         let token = new_secret();
         cx.tx.execute(
-            "INSERT INTO devices (id, kind, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, kind_str(self.kind), name, sha256_hex(token.as_bytes()), cx.ms()],
+            "INSERT INTO devices (id, kind, name, token_hash, created_at, window_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                kind_str(self.kind),
+                name,
+                sha256_hex(token.as_bytes()),
+                cx.ms(),
+                window_id
+            ],
         )?;
         let device = get(cx.tx, &id)?;
-        let label = match self.kind {
-            DeviceKind::Kiosk => "取号机",
-            DeviceKind::Display => "叫号屏",
-        };
+        let label = self.kind.label();
         cx.record(
             Topic::Hall,
             AuditDraft::new("device", Some(&id), format!("登记{label}：{}", device.name))
@@ -161,10 +222,9 @@ impl Operation for ListDevices {
     const WRITES: bool = false;
     type Response = Vec<Device>;
     fn run(self, cx: &mut Cx<'_>) -> Result<Vec<Device>> {
-        let mut stmt = cx.tx.prepare(
-            "SELECT id, kind, name, created_at, revoked_at FROM devices
-             WHERE revoked_at IS NULL OR ?1 ORDER BY kind, name",
-        )?;
+        let mut stmt = cx.tx.prepare(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE revoked_at IS NULL OR ?1 ORDER BY kind, name"
+        ))?;
         let rows = stmt
             .query_map([self.include_revoked], row)?
             .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;

@@ -85,6 +85,7 @@ pub enum ErrorCode {
     SettingDisabled,
     /// This ticket has already been rated.
     AlreadyRated,
+    RatingClosed,
     /// A printer could not be reached or refused the job (the ticket itself is saved).
     PrintFailed,
     /// A date or count reaches a year whose holiday notice is not loaded; the answer would be provisional (`params.years`).
@@ -174,6 +175,7 @@ impl ErrorCode {
         Self::RecallLimit,
         Self::SettingDisabled,
         Self::AlreadyRated,
+        Self::RatingClosed,
         Self::PrintFailed,
         Self::CalendarProvisional,
         Self::OverrideExists,
@@ -235,6 +237,7 @@ impl ErrorCode {
             Self::RecallLimit => "recall_limit",
             Self::SettingDisabled => "setting_disabled",
             Self::AlreadyRated => "already_rated",
+            Self::RatingClosed => "rating_closed",
             Self::PrintFailed => "print_failed",
             Self::CalendarProvisional => "calendar_provisional",
             Self::OverrideExists => "override_exists",

@@ -106,6 +106,25 @@ pub enum Access {
 pub enum DeviceKind {
     Kiosk,
     Display,
+    /// 评价器: the screen of one window that faces the applicant; the only device that rates.
+    Rater,
+    /// 窗口屏: the small screen above one window.
+    WindowScreen,
+}
+
+impl DeviceKind {
+    /// Bound to one window (the rater and the window screen) rather than serving the hall.
+    pub fn is_window_bound(self) -> bool {
+        matches!(self, DeviceKind::Rater | DeviceKind::WindowScreen)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            DeviceKind::Kiosk => "取号机",
+            DeviceKind::Display => "叫号屏",
+            DeviceKind::Rater => "评价器",
+            DeviceKind::WindowScreen => "窗口屏",
+        }
+    }
 }
 
 /// How the caller identified itself to the transport.
@@ -167,7 +186,10 @@ impl Caller {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     Staff(StaffActor),
-    Device(DeviceKind),
+    /// A public device, and the window it is bound to (raters and window screens registered
+    /// for a window; `None` for the hall's kiosks and displays, and for the desktop app's own
+    /// device windows).
+    Device(DeviceKind, Option<String>),
     System(String),
     Anonymous,
 }
@@ -198,7 +220,7 @@ impl Actor {
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::Staff(_) => "staff",
-            Actor::Device(_) => "device",
+            Actor::Device(..) => "device",
             Actor::System(_) => "system",
             Actor::Anonymous => "anonymous",
         }
@@ -206,7 +228,7 @@ impl Actor {
     pub fn id(&self) -> Option<String> {
         match self {
             Actor::Staff(s) => Some(s.staff_id.clone()),
-            Actor::Device(d) => Some(format!("{d:?}").to_lowercase()),
+            Actor::Device(d, _) => Some(format!("{d:?}").to_lowercase()),
             Actor::System(who) => Some(who.clone()),
             Actor::Anonymous => None,
         }
@@ -214,8 +236,7 @@ impl Actor {
     pub fn display_name(&self) -> String {
         match self {
             Actor::Staff(s) => s.name.clone(),
-            Actor::Device(DeviceKind::Kiosk) => "取号机".into(),
-            Actor::Device(DeviceKind::Display) => "叫号屏".into(),
+            Actor::Device(kind, _) => kind.label().into(),
             Actor::System(who) => format!("系统（{who}）"),
             Actor::Anonymous => "未登录".into(),
         }
@@ -238,7 +259,7 @@ impl Actor {
 
     /// May this actor call an operation needing `access`, open to the device kinds `devices`?
     pub fn check(&self, access: Access, devices: &[DeviceKind], op: &str) -> Result<()> {
-        if let Actor::Device(kind) = self
+        if let Actor::Device(kind, _) = self
             && access <= Access::Device
             && access != Access::Public
             && !devices.contains(kind)
@@ -661,7 +682,7 @@ fn resolve_actor(
 ) -> Result<Actor> {
     match credential {
         Credential::Anonymous => Ok(Actor::Anonymous),
-        Credential::Device(kind) => Ok(Actor::Device(*kind)),
+        Credential::Device(kind) => Ok(Actor::Device(*kind, None)),
         Credential::System(who) => Ok(Actor::System(who.clone())),
         Credential::Token(_) | Credential::DeviceToken(_) => (wiring.identity)(tx, credential, now),
     }

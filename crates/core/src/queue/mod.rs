@@ -18,8 +18,12 @@
 //!   transaction, so a ticket is claimed by one window only, and the database itself allows one
 //!   called-or-serving ticket per window.
 //! - **Ratings** (好差评, 国务院办公厅关于建立政务服务“好差评”制度的意见, 国办发〔2019〕51号):
-//!   five levels; 不满意 and 非常不满意 open a follow-up for the supervisor.
+//!   five levels, given by the applicant on the window's rater ([`rating`]); 不满意 and
+//!   非常不满意 open a rectification with working-day clocks ([`followup`]). What the window
+//!   shows the public (rater, window screen) is [`face`].
 
+pub mod face;
+pub mod followup;
 pub mod hall_board;
 pub mod order;
 pub mod paint;
@@ -31,8 +35,16 @@ pub mod view;
 pub mod wait;
 pub mod window_ops;
 
+pub use face::{GetWindowFace, WindowFace};
+pub use followup::{
+    CloseFollowup, DecideDispute, DisputeRating, Followup, FollowupOutcome, ListFollowups,
+    VerifyFollowup,
+};
 pub use hall_board::{BoardWindow, GetHallBoard, HallBoard};
-pub use rating::{CloseFollowup, Followup, ListFollowups, RateTicket, RatingLevel};
+pub use rating::{
+    GetRatingSettings, RateTicket, RatingChannel, RatingLevel, RatingSettings, RatingState,
+    RecordRating, UpdateRatingSettings, VisitRating,
+};
 pub use ticket::{IssueTicket, IssuedTicket, PriorityReason, Ticket, TicketSlip, TicketStatus};
 pub use view::{CounterView, GetCounter, GetQueueBoard, IssueClosed, QueueBoard};
 pub use window_ops::{

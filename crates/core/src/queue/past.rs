@@ -63,21 +63,28 @@ pub struct PastRating<'a> {
 
 pub fn insert_rating(tx: &Tx<'_>, r: &PastRating<'_>) -> Result<()> {
     tx.execute(
-        "INSERT INTO ratings (ticket_id, level, comment, window_id, staff_id, rated_at, source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '窗口评价器')",
+        "INSERT INTO ratings (ticket_id, level, comment, window_id, staff_id, rated_at, source,
+                              channel, reasons)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '窗口评价器', 'rater', ?7)",
         params![
             r.ticket_id,
             r.level,
             r.comment,
             r.window_id,
             r.staff_id,
-            r.rated_at
+            r.rated_at,
+            if r.level <= 2 {
+                r#"["等候时间过长"]"#
+            } else {
+                "[]"
+            }
         ],
     )?;
     Ok(())
 }
 
-/// The follow-up of a past bad rating: open, or closed by whom, when and how.
+/// The rectification of a past bad rating: open, or called back and closed (立行立改) by
+/// whom, when and how.
 pub fn insert_followup(
     tx: &Tx<'_>,
     ticket_id: &str,
@@ -85,8 +92,9 @@ pub fn insert_followup(
     closed: Option<(i64, Option<&str>, &str)>,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO followups (id, ticket_id, status, created_at, closed_at, closed_by, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO followups (id, ticket_id, status, created_at, closed_at, closed_by, outcome,
+                                verified_at, verified_by, verify_note, outcome_kind, applicant_satisfied)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5, ?6, ?8, ?9, ?10)",
         params![
             new_id(),
             ticket_id,
@@ -94,7 +102,10 @@ pub fn insert_followup(
             created_at,
             closed.map(|c| c.0),
             closed.and_then(|c| c.1),
-            closed.map(|c| c.2)
+            closed.map(|c| c.2),
+            closed.map(|_| "已电话联系申请人核实"),
+            closed.map(|_| "fixed"),
+            closed.map(|_| true)
         ],
     )?;
     Ok(())

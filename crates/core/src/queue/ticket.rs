@@ -264,7 +264,7 @@ impl Operation for IssueTicket {
         let number = format!("{}{seq:03}", cat.prefix);
         let id = new_id();
         let issued_by = match &cx.actor {
-            Actor::Device(_) => "kiosk",
+            Actor::Device(..) => "kiosk",
             Actor::Staff(_) => "counter",
             _ => "system",
         };

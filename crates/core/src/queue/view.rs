@@ -273,8 +273,9 @@ pub struct CounterView {
     /// The next tickets this window may call, green channel and transfers first (names masked).
     pub waiting: Vec<Ticket>,
     pub counts: WindowCounts,
-    /// The last ticket finished here in the past 10 minutes that has no rating yet.
-    pub to_rate: Option<Ticket>,
+    /// The last visit finished here today and whether the applicant rated it on the rater
+    /// (pending, given, 未评价): the clerk sees the state, never the level, and cannot rate.
+    pub last_visit: Option<super::rating::VisitRating>,
     pub recall_cap: u32,
     pub allow_call_specific: bool,
     /// Other active windows and categories, for transfers.
@@ -350,15 +351,7 @@ impl Operation for GetCounter {
                 })
             },
         )?;
-        let to_rate = store::select(
-            cx.tx,
-            "t.window_id = ?1 AND t.day = ?3 AND t.status = 'done' AND t.finished_at >= ?2
-               AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = t.id)
-             ORDER BY t.finished_at DESC LIMIT 1",
-            params![window_id, to_ms(cx.now) - 10 * 60_000, day],
-        )?
-        .into_iter()
-        .next();
+        let last_visit = super::rating::last_visit(cx.tx, &window_id, &day, cx.now)?;
         let transfer_windows = crate::hall::window::refs(cx.tx)?
             .into_iter()
             .filter(|x| x.id != window_id)
@@ -388,7 +381,7 @@ impl Operation for GetCounter {
             held,
             waiting,
             counts,
-            to_rate,
+            last_visit,
             recall_cap: settings.recall_cap,
             allow_call_specific: settings.allow_call_specific,
             transfer_windows,

@@ -34,11 +34,18 @@ pub(crate) struct Rated {
     pub level: u8,
     pub comment: String,
     pub at: i64,
-    pub source: Option<String>,
     pub followup_status: Option<String>,
     pub outcome: Option<String>,
     pub closed_by: Option<String>,
     pub closed_at: Option<i64>,
+    /// Taken out of the figures by an upheld dispute (申诉成立); kept on record.
+    pub excluded: bool,
+    pub channel: String,
+    pub reasons: String,
+    /// The rectification's call back, and its clocks' day counts.
+    pub verified_at: Option<i64>,
+    pub verify_days: Option<i64>,
+    pub rectify_days: Option<i64>,
 }
 
 impl TicketFact {
@@ -103,7 +110,9 @@ pub(crate) fn tickets(tx: &Tx<'_>, p: &Period) -> Result<Vec<TicketFact>> {
     let mut stmt = tx.prepare_cached(
         "SELECT t.id, t.number, t.day, t.category_id, c.name, t.window_id, w.number, t.staff_id, s.name,
                 t.status, t.issued_at, t.called_at, t.started_at, t.finished_at,
-                r.level, r.comment, r.rated_at, r.source, f.status, f.outcome, fs.name, f.closed_at
+                r.level, r.comment, r.rated_at, f.status, f.outcome, fs.name, f.closed_at,
+                r.excluded_at IS NOT NULL, r.channel, r.reasons, f.verified_at, f.verify_days,
+                f.rectify_days
          FROM tickets t
          JOIN categories c ON c.id = t.category_id
          LEFT JOIN windows w ON w.id = t.window_id
@@ -135,11 +144,16 @@ pub(crate) fn tickets(tx: &Tx<'_>, p: &Period) -> Result<Vec<TicketFact>> {
                     level: level.clamp(1, 5) as u8,
                     comment: r.get(15)?,
                     at: r.get(16)?,
-                    source: r.get(17)?,
-                    followup_status: r.get(18)?,
-                    outcome: r.get(19)?,
-                    closed_by: r.get(20)?,
-                    closed_at: r.get(21)?,
+                    followup_status: r.get(17)?,
+                    outcome: r.get(18)?,
+                    closed_by: r.get(19)?,
+                    closed_at: r.get(20)?,
+                    excluded: r.get(21)?,
+                    channel: r.get(22)?,
+                    reasons: r.get(23)?,
+                    verified_at: r.get(24)?,
+                    verify_days: r.get(25)?,
+                    rectify_days: r.get(26)?,
                 }),
                 None => None,
             },

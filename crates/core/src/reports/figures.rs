@@ -210,7 +210,14 @@ impl CaseRow {
 /// Ratings (好差评) of the period's tickets.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RatingFigures {
+    /// Ratings that count (an upheld dispute takes one out; see `excluded`).
     pub rated: u32,
+    /// Finished visits nobody rated (未评价): never counted as satisfied.
+    pub unrated: u32,
+    /// 参评率: rated ÷ finished visits, percent.
+    pub participation_rate: Option<f64>,
+    /// Ratings taken out of the figures by an upheld dispute (kept on record).
+    pub excluded: u32,
     /// Count per level, index 0 = level 1 (非常不满意) … index 4 = level 5 (非常满意).
     pub levels: Vec<u32>,
     /// 满意率: levels 4 and 5 ÷ rated, percent.
@@ -219,6 +226,10 @@ pub struct RatingFigures {
     pub bad: u32,
     pub bad_open: u32,
     pub bad_closed: u32,
+    /// 实名差评回访率: bad ratings called back ÷ bad ratings, percent.
+    pub callback_rate: Option<f64>,
+    /// 整改按时率: rectifications closed by their due date ÷ closed, percent.
+    pub rectified_on_time_rate: Option<f64>,
     pub bad_list: Vec<BadRating>,
 }
 
@@ -238,6 +249,10 @@ pub struct BadRating {
     pub staff_name: Option<String>,
     /// `open`, `closed`, or `none` (no follow-up recorded).
     pub followup: String,
+    /// The reasons the applicant picked.
+    pub reasons: Vec<String>,
+    /// An upheld dispute took it out of the figures.
+    pub excluded: bool,
     pub outcome: Option<String>,
     pub closed_by: Option<String>,
     pub closed_at: Option<jiff::Timestamp>,
@@ -322,15 +337,31 @@ pub(crate) fn case_days(facts: &[&CaseFact], p: &Period) -> Vec<CaseRow> {
     out.into_values().map(CaseRow::finish).collect()
 }
 
-pub(crate) fn ratings(facts: &[&TicketFact]) -> RatingFigures {
+pub(crate) fn ratings(
+    facts: &[&TicketFact],
+    cal: Option<&crate::calendar::WorkCalendar>,
+) -> RatingFigures {
     let mut f = RatingFigures {
         levels: vec![0; 5],
         ..Default::default()
     };
+    let (mut done, mut called_back, mut closed, mut closed_on_time) = (0u32, 0u32, 0u32, 0u32);
     for t in facts {
-        let Some(r) = &t.rating else { continue };
-        f.rated += 1;
-        f.levels[usize::from(r.level - 1)] += 1;
+        if t.status == "done" {
+            done += 1;
+        }
+        let Some(r) = &t.rating else {
+            if t.status == "done" {
+                f.unrated += 1;
+            }
+            continue;
+        };
+        if r.excluded {
+            f.excluded += 1;
+        } else {
+            f.rated += 1;
+            f.levels[usize::from(r.level - 1)] += 1;
+        }
         if r.level <= 2 {
             f.bad += 1;
             let status = r.followup_status.clone().unwrap_or_else(|| "none".into());
@@ -339,6 +370,23 @@ pub(crate) fn ratings(facts: &[&TicketFact]) -> RatingFigures {
                 "closed" => f.bad_closed += 1,
                 _ => {}
             }
+            if r.verified_at.is_some() {
+                called_back += 1;
+            }
+            if let (Some(c), Some(v), Some(d), Some(cal)) =
+                (r.closed_at, r.verify_days, r.rectify_days, cal)
+                && !r.excluded
+            {
+                let opened = crate::kernel::clock::hall_date(from_ms(r.at));
+                if let Ok((due, _)) =
+                    cal.add_workdays(opened, (v + d) as u32, crate::calendar::DayCount::NextDay)
+                {
+                    closed += 1;
+                    if crate::kernel::clock::hall_date(from_ms(c)) <= due {
+                        closed_on_time += 1;
+                    }
+                }
+            }
             f.bad_list.push(BadRating {
                 ticket_id: t.id.clone(),
                 number: t.number.clone(),
@@ -346,16 +394,23 @@ pub(crate) fn ratings(facts: &[&TicketFact]) -> RatingFigures {
                 level: r.level,
                 comment: r.comment.clone(),
                 rated_at: from_ms(r.at),
-                channel: r.source.clone().unwrap_or_default(),
+                channel: crate::queue::RatingChannel::parse(&r.channel)
+                    .label()
+                    .to_owned(),
                 window_number: t.window_number,
                 staff_name: t.staff_name.clone(),
                 followup: status,
+                reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
+                excluded: r.excluded,
                 outcome: r.outcome.clone(),
                 closed_by: r.closed_by.clone(),
                 closed_at: r.closed_at.map(from_ms),
             });
         }
     }
+    f.participation_rate = pct(f.rated + f.excluded, done);
+    f.callback_rate = pct(called_back, f.bad);
+    f.rectified_on_time_rate = pct(closed_on_time, closed);
     f.satisfied_rate = pct(f.levels[3] + f.levels[4], f.rated);
     f.bad_list.sort_by_key(|b| b.rated_at);
     f

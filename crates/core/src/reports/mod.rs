@@ -300,7 +300,8 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
     if let Some(s) = &scope.filter.staff_id {
         ab.retain(|f| f.staff_id == *s);
     }
-    let workdays = cx.calendar().ok().and_then(|cal| {
+    let cal = cx.calendar().ok();
+    let workdays = cal.as_ref().and_then(|cal| {
         let before = p.from.yesterday().ok()?;
         cal.count_workdays(before, p.to).ok()
     });
@@ -310,7 +311,7 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
         workdays,
         wait_target_minutes: settings.wait_target_minutes,
         queue,
-        ratings: figures::ratings(&tickets),
+        ratings: figures::ratings(&tickets, cal.as_deref()),
         cases: case_figures,
         ab,
     })

@@ -135,6 +135,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("window_pauses", "queue"),
     ("ratings", "queue"),
     ("followups", "queue"),
+    ("rating_settings", "queue"),
     ("queue_routes", "queue"),
     ("window_routes", "queue"),
     ("window_serving", "queue"),

@@ -174,10 +174,12 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     run(&c, did("queue.call_back"), json!({"ticket_id": t2}));
     run(&c, "queue.start", json!({"ticket_id": t2}));
     run(&c, did("queue.finish"), json!({"ticket_id": t2}));
+    let rater = h.rater(1);
+    run(&rater, did("window.face"), json!({}));
     let rated = run(
-        &kiosk,
+        &rater,
         did("rating.submit"),
-        json!({"ticket_id": t2, "level": "dissatisfied", "comment": "态度一般"}),
+        json!({"ticket_id": t2, "level": "dissatisfied", "reasons": ["态度不好"], "comment": "态度一般"}),
     );
     run(&c, "queue.call_next", json!({}));
     run(
@@ -190,9 +192,43 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     let sc = h.as_token(&sup);
     run(&sc, did("followup.list"), json!({}));
     run(
+        &c,
+        did("followup.dispute"),
+        json!({"id": rated["followup_id"], "reason": "申请人误按"}),
+    );
+    run(
+        &sc,
+        did("followup.decide_dispute"),
+        json!({"id": rated["followup_id"], "upheld": false, "note": "录音显示确有不耐烦"}),
+    );
+    run(
+        &sc,
+        did("followup.verify"),
+        json!({"id": rated["followup_id"], "note": "已电话回访"}),
+    );
+    run(
         &sc,
         did("followup.close"),
-        json!({"id": rated["followup_id"], "outcome": "已回访"}),
+        json!({"id": rated["followup_id"], "outcome_kind": "fixed", "outcome": "已致歉"}),
+    );
+    let rs = run(&sc, did("rating.settings"), json!({}));
+    run(
+        &sc,
+        did("rating.update_settings"),
+        json!({ "settings": rs }),
+    );
+    let t4 = tk(run(&kiosk, "ticket.issue", json!({"category_id": cat})));
+    run(
+        &c,
+        "queue.call_specific",
+        json!({"ticket_id": t4, "reason": "纸质评价"}),
+    );
+    run(&c, "queue.start", json!({"ticket_id": t4}));
+    run(&c, "queue.finish", json!({"ticket_id": t4}));
+    run(
+        &sc,
+        did("rating.record"),
+        json!({"ticket_id": t4, "level": "satisfied", "channel": "paper"}),
     );
 
     // The calendar, the catalog, and a case through its whole life.

@@ -24,6 +24,7 @@ mod lived_in;
 mod posts;
 mod privacy;
 mod queue;
+mod ratings;
 mod reactions;
 mod reports;
 mod roles;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use crate::common::{Hall, demo_hall, t0};
 use jiff::{SignedDuration, Timestamp};
 use onetrip_core::hall::{CategoryFields, UpdateCategory};
-use onetrip_core::queue::rating::Rating;
 use onetrip_core::queue::*;
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation};
 
@@ -765,6 +764,7 @@ fn every_action_from_every_state() {
     };
     let q = queue_hall();
     let c1 = q.clerks[&1].clone();
+    let rater = q.h.rater(1);
     let mut minute = 0;
     for s in [
         St::Waiting,
@@ -898,11 +898,12 @@ fn every_action_from_every_state() {
                     .map(drop),
                 "rate" => q
                     .run(
-                        &q.kiosk,
+                        &rater,
                         now,
                         RateTicket {
                             ticket_id: id.clone(),
                             level: RatingLevel::Satisfied,
+                            reasons: vec![],
                             comment: String::new(),
                         },
                     )
@@ -941,106 +942,6 @@ fn every_action_from_every_state() {
             }
         }
     }
-}
-
-#[test]
-fn bad_ratings_open_a_followup_that_the_supervisor_closes() {
-    let q = queue_hall();
-    q.issue("A", at(0));
-    q.issue("A", at(0));
-    q.serve(1, at(1));
-    q.serve(1, at(2));
-    let view = q.counter(1, at(3));
-    let to_rate = view
-        .to_rate
-        .expect("the last finished ticket awaits a rating");
-    assert_eq!(to_rate.number, "A002");
-    let good: Rating = q
-        .run(
-            &q.clerks[&1],
-            at(3),
-            RateTicket {
-                ticket_id: to_rate.id.clone(),
-                level: RatingLevel::VerySatisfied,
-                comment: String::new(),
-            },
-        )
-        .unwrap();
-    assert!(good.followup_id.is_none());
-    assert_eq!(
-        q.run(
-            &q.kiosk,
-            at(3),
-            RateTicket {
-                ticket_id: to_rate.id.clone(),
-                level: RatingLevel::Basic,
-                comment: String::new()
-            },
-        )
-        .unwrap_err()
-        .code,
-        ErrorCode::AlreadyRated
-    );
-    let a1 = q.run(&q.clerks[&1], at(3), GetCounter {}).unwrap();
-    assert!(a1.to_rate.is_some(), "A001 is still unrated");
-    let bad: Rating = q
-        .run(
-            &q.kiosk,
-            at(4),
-            RateTicket {
-                ticket_id: a1.to_rate.unwrap().id,
-                level: RatingLevel::VeryDissatisfied,
-                comment: "等太久".into(),
-            },
-        )
-        .unwrap();
-    let fid = bad.followup_id.expect("a bad rating opens a follow-up");
-    let sup = q.h.sign_in("zhouhong", None);
-    let sup = q.h.as_token(&sup);
-    assert_eq!(
-        q.run(&q.clerks[&1], at(5), ListFollowups::default())
-            .unwrap_err()
-            .code,
-        ErrorCode::Forbidden,
-        "clerks do not see follow-ups"
-    );
-    let open = q.run(&sup, at(5), ListFollowups::default()).unwrap();
-    assert_eq!(open.len(), 1);
-    assert_eq!(
-        (open[0].number.as_str(), open[0].level),
-        ("A001", RatingLevel::VeryDissatisfied)
-    );
-    assert_eq!(open[0].staff_name.as_deref(), Some("张伟"));
-    let closed = q
-        .run(
-            &sup,
-            at(60),
-            CloseFollowup {
-                id: fid.clone(),
-                outcome: "已电话回访，解释高峰时段原因".into(),
-            },
-        )
-        .unwrap();
-    assert!(closed.closed);
-    assert_eq!(closed.closed_by.as_deref(), Some("周红"));
-    assert!(
-        q.run(&sup, at(61), ListFollowups::default())
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        q.run(
-            &sup,
-            at(61),
-            CloseFollowup {
-                id: fid,
-                outcome: "x".into()
-            }
-        )
-        .unwrap_err()
-        .code,
-        ErrorCode::InvalidTransition
-    );
 }
 
 #[test]

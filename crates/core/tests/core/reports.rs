@@ -59,6 +59,7 @@ fn a_morning_at_window_one_gives_the_figures_worked_out_by_hand() {
         h.as_token(&s)
     };
     let kiosk = Caller::device(DeviceKind::Kiosk, "kiosk");
+    let rater = h.rater(1);
     let cat = category(&h, "A");
     let issue = |min| {
         run(
@@ -99,11 +100,12 @@ fn a_morning_at_window_one_gives_the_figures_worked_out_by_hand() {
     .unwrap();
     run(
         &h,
-        &kiosk,
+        &rater,
         at(16),
         RateTicket {
             ticket_id: a1.id.clone(),
             level: RatingLevel::VerySatisfied,
+            reasons: vec![],
             comment: String::new(),
         },
     )
@@ -141,23 +143,38 @@ fn a_morning_at_window_one_gives_the_figures_worked_out_by_hand() {
     .unwrap();
     let bad = run(
         &h,
-        &kiosk,
+        &rater,
         at(35),
         RateTicket {
             ticket_id: a3.id.clone(),
             level: RatingLevel::VeryDissatisfied,
+            reasons: vec!["等候时间过长".into()],
             comment: "等太久".into(),
         },
     )
     .unwrap();
     let sup = supervisor(&h);
+    let fid = bad.followup_id.unwrap();
+    run(
+        &h,
+        &sup,
+        at(80),
+        VerifyFollowup {
+            id: fid.clone(),
+            note: "电话联系申请人，属实".into(),
+        },
+    )
+    .unwrap();
     run(
         &h,
         &sup,
         at(90),
         CloseFollowup {
-            id: bad.followup_id.unwrap(),
+            id: fid,
+            outcome_kind: FollowupOutcome::Fixed,
             outcome: "已回访致歉".into(),
+            plan_date: None,
+            applicant_satisfied: Some(true),
         },
     )
     .unwrap();
@@ -205,6 +222,18 @@ fn a_morning_at_window_one_gives_the_figures_worked_out_by_hand() {
         (2, vec![1, 0, 0, 0, 1], Some(50.0))
     );
     assert_eq!((r.bad, r.bad_open, r.bad_closed), (1, 0, 1));
+    assert_eq!(
+        (r.unrated, r.participation_rate, r.excluded),
+        (0, Some(100.0), 0),
+        "both finished visits were rated"
+    );
+    assert_eq!(
+        (r.callback_rate, r.rectified_on_time_rate),
+        (Some(100.0), Some(100.0)),
+        "called back and closed the same day"
+    );
+    assert_eq!(r.bad_list[0].reasons, vec!["等候时间过长".to_owned()]);
+    assert_eq!(r.bad_list[0].channel, "窗口评价器");
     assert_eq!(r.bad_list[0].number, "A003");
     assert_eq!(r.bad_list[0].closed_by.as_deref(), Some("周红"));
     assert_eq!(r.bad_list[0].outcome.as_deref(), Some("已回访致歉"));

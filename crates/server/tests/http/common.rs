@@ -261,6 +261,14 @@ impl Server {
             .to_owned()
     }
 
+    /// A rater or window screen registered for window `number`.
+    pub fn window_device(&self, kind: &str, name: &str, number: u32) -> Auth {
+        let r = self.system(
+            "device.register",
+            json!({"kind": kind, "name": name, "window_id": self.window_id(number)}),
+        );
+        Auth::Device(r["token"].as_str().unwrap().to_owned())
+    }
     pub fn device(&self, kind: &str, name: &str) -> Auth {
         let r = self.system("device.register", json!({"kind": kind, "name": name}));
         Auth::Device(r["token"].as_str().unwrap().to_owned())

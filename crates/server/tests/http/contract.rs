@@ -170,12 +170,32 @@ fn a_window_day_over_http_matches_the_document() {
     s.op(&clerk, "case.alerts", json!({})).ok();
     s.op(&clerk, "queue.finish", json!({"ticket_id": ticket_id}))
         .ok();
-    s.op(
+    // The clerk cannot rate for the applicant (403); the window's rater can, once.
+    let refused = s.op(
         &clerk,
+        "rating.submit",
+        json!({"ticket_id": ticket_id, "level": "very_satisfied"}),
+    );
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+    let rater = s.window_device("rater", "5号窗口评价器", 5);
+    s.op(&rater, "window.face", json!({})).ok();
+    s.op(
+        &rater,
         "rating.submit",
         json!({"ticket_id": ticket_id, "level": "very_satisfied"}),
     )
     .ok();
+    let again = s.op(
+        &rater,
+        "rating.submit",
+        json!({"ticket_id": ticket_id, "level": "satisfied"}),
+    );
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "already_rated"),
+        "{:?}",
+        again.body
+    );
     s.op(&clerk, "calendar.status", json!({})).ok();
     s.op(&clerk, "post.list", json!({})).ok();
     s.op(&clerk, "handover.list", json!({})).ok();

@@ -12,4 +12,12 @@ channel: string, window_number: number | null, staff_name: string | null,
 /**
  * `open`, `closed`, or `none` (no follow-up recorded).
  */
-followup: string, outcome: string | null, closed_by: string | null, closed_at: string | null, };
+followup: string, 
+/**
+ * The reasons the applicant picked.
+ */
+reasons: Array<string>, 
+/**
+ * An upheld dispute took it out of the figures.
+ */
+excluded: boolean, outcome: string | null, closed_by: string | null, closed_at: string | null, };

@@ -2,6 +2,7 @@
 import type { CategoryRef } from "./CategoryRef";
 import type { Ticket } from "./Ticket";
 import type { TicketWindow } from "./TicketWindow";
+import type { VisitRating } from "./VisitRating";
 import type { WindowCounts } from "./WindowCounts";
 import type { WindowPause } from "./WindowPause";
 
@@ -18,9 +19,10 @@ current: Ticket | null, held: Array<Ticket>,
  */
 waiting: Array<Ticket>, counts: WindowCounts, 
 /**
- * The last ticket finished here in the past 10 minutes that has no rating yet.
+ * The last visit finished here today and whether the applicant rated it on the rater
+ * (pending, given, 未评价): the clerk sees the state, never the level, and cannot rate.
  */
-to_rate: Ticket | null, recall_cap: number, allow_call_specific: boolean, 
+last_visit: VisitRating | null, recall_cap: number, allow_call_specific: boolean, 
 /**
  * Other active windows and categories, for transfers.
  */

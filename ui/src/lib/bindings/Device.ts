@@ -5,4 +5,8 @@ export type Device = { id: string, kind: DeviceKind,
 /**
  * Where it stands, e.g. "一楼大厅东侧取号机".
  */
-name: string, created_at: string, revoked_at: string | null, };
+name: string, created_at: string, revoked_at: string | null, 
+/**
+ * The window a rater or window screen is bound to.
+ */
+window_id: string | null, };

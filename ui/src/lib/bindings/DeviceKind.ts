@@ -3,4 +3,4 @@
 /**
  * A public device that may call `Device` operations without a person signed in.
  */
-export type DeviceKind = "kiosk" | "display";
+export type DeviceKind = "kiosk" | "display" | "rater" | "window_screen";

@@ -4,7 +4,23 @@ import type { BadRating } from "./BadRating";
 /**
  * Ratings (好差评) of the period's tickets.
  */
-export type RatingFigures = { rated: number, 
+export type RatingFigures = { 
+/**
+ * Ratings that count (an upheld dispute takes one out; see `excluded`).
+ */
+rated: number, 
+/**
+ * Finished visits nobody rated (未评价): never counted as satisfied.
+ */
+unrated: number, 
+/**
+ * 参评率: rated ÷ finished visits, percent.
+ */
+participation_rate: number | null, 
+/**
+ * Ratings taken out of the figures by an upheld dispute (kept on record).
+ */
+excluded: number, 
 /**
  * Count per level, index 0 = level 1 (非常不满意) … index 4 = level 5 (非常满意).
  */
@@ -16,4 +32,12 @@ satisfied_rate: number | null,
 /**
  * Bad ratings (levels 1–2) and their follow-ups.
  */
-bad: number, bad_open: number, bad_closed: number, bad_list: Array<BadRating>, };
+bad: number, bad_open: number, bad_closed: number, 
+/**
+ * 实名差评回访率: bad ratings called back ÷ bad ratings, percent.
+ */
+callback_rate: number | null, 
+/**
+ * 整改按时率: rectifications closed by their due date ÷ closed, percent.
+ */
+rectified_on_time_rate: number | null, bad_list: Array<BadRating>, };

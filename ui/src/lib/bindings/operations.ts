@@ -43,11 +43,14 @@ import type { DeadlineSettings } from "./DeadlineSettings";
 import type { Deadlines } from "./Deadlines";
 import type { DecideAbsence } from "./DecideAbsence";
 import type { DecideApplication } from "./DecideApplication";
+import type { DecideDispute } from "./DecideDispute";
 import type { DecideExtension } from "./DecideExtension";
 import type { Decided } from "./Decided";
 import type { Device } from "./Device";
 import type { DeviceKind } from "./DeviceKind";
 import type { DismissAlert } from "./DismissAlert";
+import type { Dispute } from "./Dispute";
+import type { DisputeRating } from "./DisputeRating";
 import type { DocumentRef } from "./DocumentRef";
 import type { Drill } from "./Drill";
 import type { DrillDown } from "./DrillDown";
@@ -59,6 +62,8 @@ import type { Figures } from "./Figures";
 import type { FiledReport } from "./FiledReport";
 import type { FinishTicket } from "./FinishTicket";
 import type { Followup } from "./Followup";
+import type { FollowupClock } from "./FollowupClock";
+import type { FollowupOutcome } from "./FollowupOutcome";
 import type { GetApplication } from "./GetApplication";
 import type { GetCalendarStatus } from "./GetCalendarStatus";
 import type { GetCase } from "./GetCase";
@@ -79,9 +84,11 @@ import type { GetPostSettings } from "./GetPostSettings";
 import type { GetPrivacySettings } from "./GetPrivacySettings";
 import type { GetQueueBoard } from "./GetQueueBoard";
 import type { GetQueueSettings } from "./GetQueueSettings";
+import type { GetRatingSettings } from "./GetRatingSettings";
 import type { GetReportSettings } from "./GetReportSettings";
 import type { GetSecuritySettings } from "./GetSecuritySettings";
 import type { GetTicketSlip } from "./GetTicketSlip";
+import type { GetWindowFace } from "./GetWindowFace";
 import type { Hall } from "./Hall";
 import type { HallBoard } from "./HallBoard";
 import type { HandoverFile } from "./HandoverFile";
@@ -140,8 +147,11 @@ import type { QueueBoard } from "./QueueBoard";
 import type { QueueSettings } from "./QueueSettings";
 import type { RateTicket } from "./RateTicket";
 import type { Rating } from "./Rating";
+import type { RatingChannel } from "./RatingChannel";
 import type { RatingLevel } from "./RatingLevel";
+import type { RatingSettings } from "./RatingSettings";
 import type { Recall } from "./Recall";
+import type { RecordRating } from "./RecordRating";
 import type { RegisterDevice } from "./RegisterDevice";
 import type { RegisteredDevice } from "./RegisteredDevice";
 import type { ReleaseWindow } from "./ReleaseWindow";
@@ -189,14 +199,17 @@ import type { UpdateNoticeSettings } from "./UpdateNoticeSettings";
 import type { UpdatePostSettings } from "./UpdatePostSettings";
 import type { UpdatePrivacySettings } from "./UpdatePrivacySettings";
 import type { UpdateQueueSettings } from "./UpdateQueueSettings";
+import type { UpdateRatingSettings } from "./UpdateRatingSettings";
 import type { UpdateReportSettings } from "./UpdateReportSettings";
 import type { UpdateSecuritySettings } from "./UpdateSecuritySettings";
 import type { UpdateStaff } from "./UpdateStaff";
 import type { UpdateTemplate } from "./UpdateTemplate";
 import type { UpdateWindow } from "./UpdateWindow";
+import type { VerifyFollowup } from "./VerifyFollowup";
 import type { WarningLevel } from "./WarningLevel";
 import type { WhoAmI } from "./WhoAmI";
 import type { Window } from "./Window";
+import type { WindowFace } from "./WindowFace";
 import type { WindowPause } from "./WindowPause";
 import type { WindowRef } from "./WindowRef";
 import type { WorkdayResult } from "./WorkdayResult";
@@ -244,8 +257,15 @@ export type Operations = {
   "queue.pause": { request: PauseWindow; response: WindowPause };
   "queue.resume": { request: ResumeWindow; response: WindowPause };
   "rating.submit": { request: RateTicket; response: Rating };
+  "rating.record": { request: RecordRating; response: Rating };
+  "rating.settings": { request: GetRatingSettings; response: RatingSettings };
+  "rating.update_settings": { request: UpdateRatingSettings; response: RatingSettings };
+  "window.face": { request: GetWindowFace; response: WindowFace };
   "followup.list": { request: ListFollowups; response: Array<Followup> };
+  "followup.verify": { request: VerifyFollowup; response: Followup };
   "followup.close": { request: CloseFollowup; response: Followup };
+  "followup.dispute": { request: DisputeRating; response: Followup };
+  "followup.decide_dispute": { request: DecideDispute; response: Followup };
   "calendar.status": { request: GetCalendarStatus; response: CalendarStatus };
   "calendar.days": { request: ListDays; response: Array<DayInfo> };
   "calendar.add_workdays": { request: AddWorkdays; response: WorkdayResult };
@@ -373,8 +393,15 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "queue.pause": { command: "queue_pause", access: "staff", writes: true },
   "queue.resume": { command: "queue_resume", access: "staff", writes: true },
   "rating.submit": { command: "rating_submit", access: "device", writes: true },
+  "rating.record": { command: "rating_record", access: "supervisor", writes: true },
+  "rating.settings": { command: "rating_settings", access: "staff", writes: false },
+  "rating.update_settings": { command: "rating_update_settings", access: "supervisor", writes: true },
+  "window.face": { command: "window_face", access: "device", writes: false },
   "followup.list": { command: "followup_list", access: "supervisor", writes: false },
+  "followup.verify": { command: "followup_verify", access: "supervisor", writes: true },
   "followup.close": { command: "followup_close", access: "supervisor", writes: true },
+  "followup.dispute": { command: "followup_dispute", access: "staff", writes: true },
+  "followup.decide_dispute": { command: "followup_decide_dispute", access: "supervisor", writes: true },
   "calendar.status": { command: "calendar_status", access: "staff", writes: false },
   "calendar.days": { command: "calendar_days", access: "device", writes: false },
   "calendar.add_workdays": { command: "calendar_add_workdays", access: "staff", writes: false },
@@ -490,6 +517,7 @@ export const ERROR_CODES = [
   "recall_limit",
   "setting_disabled",
   "already_rated",
+  "rating_closed",
   "print_failed",
   "calendar_provisional",
   "override_exists",

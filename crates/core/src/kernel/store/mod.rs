@@ -84,6 +84,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(12, "layers", "0012_layers.sql"),
     migration!(13, "live_reads", "0013_live_reads.sql"),
     migration!(14, "audit_seal", "0014_audit_seal.sql"),
+    migration!(15, "ratings", "0015_ratings.sql"),
 ];
 
 /// The schema version this build writes.

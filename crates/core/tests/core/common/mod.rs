@@ -136,6 +136,27 @@ impl Hall {
             )
             .map(|o| o.response)
     }
+    /// A rater (评价器) registered for window `number` by the system (the CLI's rights), as its
+    /// device token presents it.
+    pub fn rater(&self, number: u32) -> Caller {
+        self.window_device(onetrip_core::DeviceKind::Rater, number)
+    }
+    pub fn window_device(&self, kind: onetrip_core::DeviceKind, number: u32) -> Caller {
+        let r = self
+            .store
+            .execute(
+                &Caller::system("test"),
+                t0(),
+                onetrip_core::devices::RegisterDevice {
+                    kind,
+                    name: format!("{kind:?} {number}"),
+                    window_id: Some(self.window_id(number)),
+                },
+            )
+            .unwrap_or_else(|e| panic!("register a {kind:?} for window {number}: {e}"))
+            .response;
+        Caller::device_token(r.token, format!("{kind:?}-{number}"))
+    }
     pub fn as_token(&self, s: &SessionInfo) -> Caller {
         Caller::token(s.token.clone(), "test")
     }

@@ -1,0 +1,44 @@
+-- PostgreSQL's spelling of ../sqlite/0015_ratings.sql: the same tables, columns, indexes and
+-- constraints (tests/core/store.rs compares the two schemas).
+ALTER TABLE devices DROP CONSTRAINT devices_kind_check;
+ALTER TABLE devices ADD CONSTRAINT devices_kind_check
+    CHECK (kind IN ('kiosk', 'display', 'rater', 'window_screen'));
+ALTER TABLE devices ADD COLUMN window_id TEXT REFERENCES windows(id);
+ALTER TABLE devices ADD CONSTRAINT devices_window_check
+    CHECK ((kind IN ('rater', 'window_screen')) = (window_id IS NOT NULL));
+
+ALTER TABLE ratings ADD COLUMN channel TEXT NOT NULL DEFAULT 'rater'
+    CHECK (channel IN ('rater', 'paper', 'phone', 'qr'));
+ALTER TABLE ratings ADD COLUMN reasons TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE ratings ADD COLUMN recorded_by TEXT REFERENCES staff(id);
+ALTER TABLE ratings ADD COLUMN excluded_at BIGINT;
+CREATE INDEX ratings_rated ON ratings(rated_at);
+
+ALTER TABLE followups ADD COLUMN verify_days BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE followups ADD COLUMN rectify_days BIGINT NOT NULL DEFAULT 5;
+ALTER TABLE followups ADD COLUMN verified_at BIGINT;
+ALTER TABLE followups ADD COLUMN verified_by TEXT REFERENCES staff(id);
+ALTER TABLE followups ADD COLUMN verify_note TEXT;
+ALTER TABLE followups ADD COLUMN outcome_kind TEXT
+    CHECK (outcome_kind IN ('fixed', 'plan', 'explained', 'dispute'));
+ALTER TABLE followups ADD COLUMN plan_date TEXT;
+ALTER TABLE followups ADD COLUMN applicant_satisfied BIGINT;
+ALTER TABLE followups ADD COLUMN disputed_at BIGINT;
+ALTER TABLE followups ADD COLUMN disputed_by TEXT REFERENCES staff(id);
+ALTER TABLE followups ADD COLUMN dispute_reason TEXT;
+ALTER TABLE followups ADD COLUMN dispute_decision TEXT CHECK (dispute_decision IN ('upheld', 'rejected'));
+ALTER TABLE followups ADD COLUMN dispute_decided_at BIGINT;
+ALTER TABLE followups ADD COLUMN dispute_decided_by TEXT REFERENCES staff(id);
+UPDATE followups SET outcome_kind = 'fixed' WHERE status = 'closed';
+
+CREATE TABLE rating_settings (
+    id            BIGINT PRIMARY KEY CHECK (id = 1),
+    timeout_s     BIGINT NOT NULL CHECK (timeout_s BETWEEN 15 AND 600),
+    verify_days   BIGINT NOT NULL CHECK (verify_days BETWEEN 1 AND 10),
+    rectify_days  BIGINT NOT NULL CHECK (rectify_days BETWEEN 1 AND 30),
+    reasons       TEXT    NOT NULL,
+    promise       TEXT    NOT NULL
+);
+INSERT INTO rating_settings (id, timeout_s, verify_days, rectify_days, reasons, promise)
+VALUES (1, 60, 1, 5, '["态度不好","等候时间过长","多次跑腿","一次性告知不清","超时办理","其他"]',
+        '一次告知 · 限时办结 · 热情服务 · 欢迎监督');

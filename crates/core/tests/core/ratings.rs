@@ -1,0 +1,631 @@
+//! 好差评 on the applicant's side of the window: who may rate, once, 未评价 after the rater's
+//! time, bad ratings with reasons, the rectification's working-day clocks and outcomes, the
+//! dispute that takes a rating out of the clerk's figures, and the figures worked out by hand.
+
+use crate::common::{Hall, demo_hall, t0};
+use jiff::{SignedDuration, Timestamp};
+use onetrip_core::queue::*;
+use onetrip_core::reports::{GetFigures, ReportFilter};
+use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation};
+
+fn run<O: Operation>(
+    h: &Hall,
+    who: &Caller,
+    now: Timestamp,
+    op: O,
+) -> onetrip_core::Result<O::Response> {
+    h.store.execute(who, now, op).map(|o| o.response)
+}
+
+fn category(h: &Hall, prefix: &str) -> String {
+    h.board()
+        .categories
+        .into_iter()
+        .find(|c| c.prefix == prefix)
+        .unwrap()
+        .id
+}
+
+/// Window 1 (A) with its clerk signed in at `start`, a kiosk and the window's rater.
+struct Counter {
+    h: Hall,
+    clerk: Caller,
+    kiosk: Caller,
+    rater: Caller,
+    sup: Caller,
+    a: String,
+}
+
+fn counter_at(start: Timestamp) -> Counter {
+    let h = demo_hall();
+    let clerk = h.sign_in_at("zhangwei", Some(1), start);
+    let sup = h.sign_in_at("zhouhong", None, start);
+    let rater = h.rater(1);
+    let a = category(&h, "A");
+    Counter {
+        clerk,
+        kiosk: Caller::device(DeviceKind::Kiosk, "kiosk"),
+        rater,
+        sup,
+        a,
+        h,
+    }
+}
+
+impl Counter {
+    /// Issue, call, serve and finish one A ticket at `at`; its id.
+    fn visit(&self, at: Timestamp) -> String {
+        run(
+            &self.h,
+            &self.kiosk,
+            at,
+            IssueTicket {
+                category_id: self.a.clone(),
+                priority: None,
+                priority_note: String::new(),
+                id_number: String::new(),
+                applicant_name: String::new(),
+            },
+        )
+        .unwrap();
+        let t = run(&self.h, &self.clerk, at, CallNext {}).unwrap();
+        run(
+            &self.h,
+            &self.clerk,
+            at,
+            StartService {
+                ticket_id: t.id.clone(),
+            },
+        )
+        .unwrap();
+        run(
+            &self.h,
+            &self.clerk,
+            at,
+            FinishTicket {
+                ticket_id: t.id.clone(),
+            },
+        )
+        .unwrap();
+        t.id
+    }
+    fn rate(
+        &self,
+        who: &Caller,
+        at: Timestamp,
+        id: &str,
+        level: RatingLevel,
+        reasons: &[&str],
+    ) -> onetrip_core::Result<rating::Rating> {
+        run(
+            &self.h,
+            who,
+            at,
+            RateTicket {
+                ticket_id: id.into(),
+                level,
+                reasons: reasons.iter().map(|r| r.to_string()).collect(),
+                comment: String::new(),
+            },
+        )
+    }
+}
+
+fn secs(t: Timestamp, s: i64) -> Timestamp {
+    t + SignedDuration::from_secs(s)
+}
+
+#[test]
+fn only_the_windows_rater_rates_and_only_once() {
+    let c = counter_at(t0());
+    let id = c.visit(t0());
+    let rater2 = c.h.rater(2);
+    let screen = c.h.window_device(DeviceKind::WindowScreen, 1);
+    let before = c.h.dump();
+    // The clerk, a supervisor, the kiosk, the window screen and a rater of another window are
+    // refused.
+    for (who, code) in [
+        (&c.clerk, ErrorCode::Forbidden),
+        (&c.sup, ErrorCode::Forbidden),
+        (&c.kiosk, ErrorCode::Forbidden),
+        (&rater2, ErrorCode::WrongWindow),
+        (&screen, ErrorCode::Forbidden),
+    ] {
+        let e = c
+            .rate(who, secs(t0(), 5), &id, RatingLevel::VerySatisfied, &[])
+            .unwrap_err();
+        assert_eq!(e.code, code, "{e}");
+    }
+    assert_eq!(c.h.dump(), before, "refused ratings change nothing");
+    // The applicant's press on the rater counts, once.
+    let r = c
+        .rate(&c.rater, secs(t0(), 5), &id, RatingLevel::Satisfied, &[])
+        .unwrap();
+    assert_eq!(
+        (r.level, r.channel),
+        (RatingLevel::Satisfied, RatingChannel::Rater)
+    );
+    let after = c.h.dump();
+    let e = c
+        .rate(
+            &c.rater,
+            secs(t0(), 6),
+            &id,
+            RatingLevel::VeryDissatisfied,
+            &["态度不好"],
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyRated);
+    assert_eq!(c.h.dump(), after, "a second rating changes nothing");
+    // The clerk's console shows that it was given, never the level or the buttons.
+    let view = run(&c.h, &c.clerk, secs(t0(), 7), GetCounter {}).unwrap();
+    let last = view.last_visit.unwrap();
+    assert_eq!(
+        (last.ticket_id.as_str(), last.state),
+        (id.as_str(), RatingState::Given)
+    );
+}
+
+#[test]
+fn nobody_rating_within_the_halls_time_is_unrated_never_satisfied() {
+    let c = counter_at(t0());
+    let id = c.visit(t0());
+    let view = run(&c.h, &c.clerk, secs(t0(), 30), GetCounter {}).unwrap();
+    let last = view.last_visit.unwrap();
+    assert_eq!(last.state, RatingState::Pending);
+    assert_eq!(last.until, Some(secs(t0(), 60)), "60 s by default");
+    let face = run(&c.h, &c.rater, secs(t0(), 30), GetWindowFace::default()).unwrap();
+    assert_eq!(face.rating.unwrap().state, RatingState::Pending);
+    assert_eq!(face.window_number, 1);
+    assert_eq!(face.clerk.unwrap().staff_number, "zhangwei");
+
+    let view = run(&c.h, &c.clerk, secs(t0(), 61), GetCounter {}).unwrap();
+    assert_eq!(view.last_visit.unwrap().state, RatingState::Unrated);
+    let before = c.h.dump();
+    let e = c
+        .rate(
+            &c.rater,
+            secs(t0(), 61),
+            &id,
+            RatingLevel::VerySatisfied,
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::RatingClosed, "{e}");
+    assert_eq!(c.h.dump(), before);
+
+    // The figures count it as unrated, not satisfied.
+    let f = run(
+        &c.h,
+        &c.sup,
+        secs(t0(), 120),
+        GetFigures {
+            filter: ReportFilter {
+                from: "2026-11-23".into(),
+                to: "2026-11-23".into(),
+                ..Default::default()
+            },
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            f.ratings.rated,
+            f.ratings.unrated,
+            f.ratings.satisfied_rate,
+            f.ratings.participation_rate
+        ),
+        (0, 1, None, Some(0.0))
+    );
+    // A paper form that comes in later is recorded by a supervisor, with its channel.
+    let e = run(
+        &c.h,
+        &c.clerk,
+        secs(t0(), 200),
+        RecordRating {
+            ticket_id: id.clone(),
+            level: RatingLevel::Satisfied,
+            channel: RatingChannel::Paper,
+            reasons: vec![],
+            comment: String::new(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let e = run(
+        &c.h,
+        &c.sup,
+        secs(t0(), 200),
+        RecordRating {
+            ticket_id: id.clone(),
+            level: RatingLevel::Satisfied,
+            channel: RatingChannel::Rater,
+            reasons: vec![],
+            comment: String::new(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::InvalidFormat, Some("channel"))
+    );
+    let r = run(
+        &c.h,
+        &c.sup,
+        secs(t0(), 200),
+        RecordRating {
+            ticket_id: id,
+            level: RatingLevel::Satisfied,
+            channel: RatingChannel::Paper,
+            reasons: vec![],
+            comment: "纸质评价表".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(r.channel, RatingChannel::Paper);
+}
+
+#[test]
+fn a_bad_rating_needs_a_reason_from_the_halls_list() {
+    let c = counter_at(t0());
+    let id = c.visit(t0());
+    let before = c.h.dump();
+    let e = c
+        .rate(&c.rater, secs(t0(), 5), &id, RatingLevel::Dissatisfied, &[])
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Required, Some("reasons"))
+    );
+    let e = c
+        .rate(
+            &c.rater,
+            secs(t0(), 5),
+            &id,
+            RatingLevel::Dissatisfied,
+            &["太冷了"],
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::InvalidFormat, Some("reasons"))
+    );
+    assert_eq!(c.h.dump(), before, "refused ratings change nothing");
+    let r = c
+        .rate(
+            &c.rater,
+            secs(t0(), 5),
+            &id,
+            RatingLevel::Dissatisfied,
+            &["多次跑腿", "一次性告知不清", "多次跑腿"],
+        )
+        .unwrap();
+    assert_eq!(r.reasons, vec!["多次跑腿", "一次性告知不清"]);
+    assert!(r.followup_id.is_some());
+}
+
+/// Wednesday 2026-09-30, 10:00 Beijing: the day before the National Day holiday (10-01 to
+/// 10-07 off, Saturday 10-10 a working day).
+fn before_national_day() -> Timestamp {
+    "2026-09-30T02:00:00Z".parse().unwrap()
+}
+
+#[test]
+fn the_rectification_clocks_run_on_working_days_across_a_holiday() {
+    let c = counter_at(before_national_day());
+    let t = before_national_day();
+    let id = c.visit(t);
+    let fid = c
+        .rate(
+            &c.rater,
+            secs(t, 10),
+            &id,
+            RatingLevel::VeryDissatisfied,
+            &["态度不好"],
+        )
+        .unwrap()
+        .followup_id
+        .unwrap();
+    let list = run(&c.h, &c.sup, secs(t, 60), ListFollowups::default()).unwrap();
+    let f = list.iter().find(|f| f.id == fid).unwrap();
+    // 回访核实: one working day after 09-30, the holiday skipped: Thursday 10-08.
+    assert_eq!(f.verify.due_date.to_string(), "2026-10-08");
+    // 整改反馈: six working days: 10-08, 10-09, 10-10 (the Saturday worked), 10-12, 10-13, 10-14.
+    assert_eq!(f.rectify.due_date.to_string(), "2026-10-14");
+    assert_eq!(f.warning, onetrip_core::deadlines::WarningLevel::None);
+    assert_eq!(f.reasons, vec!["态度不好"]);
+    // On 10-08 the first clock is yellow; on 10-09 red.
+    let on = |d: &str| -> Timestamp { format!("{d}T02:00:00Z").parse().unwrap() };
+    let sup_due = c.h.sign_in_at("zhouhong", None, on("2026-10-08"));
+    let l = run(&c.h, &sup_due, on("2026-10-08"), ListFollowups::default()).unwrap();
+    assert_eq!(
+        l[0].verify.level,
+        onetrip_core::deadlines::WarningLevel::Yellow
+    );
+    let sup_late = c.h.sign_in_at("zhouhong", None, on("2026-10-09"));
+    let l = run(&c.h, &sup_late, on("2026-10-09"), ListFollowups::default()).unwrap();
+    assert_eq!(
+        l[0].verify.level,
+        onetrip_core::deadlines::WarningLevel::Red
+    );
+    assert_eq!(l[0].warning, onetrip_core::deadlines::WarningLevel::Red);
+    // Called back late; then closed on 10-14, the last day: on time.
+    run(
+        &c.h,
+        &sup_late,
+        on("2026-10-09"),
+        VerifyFollowup {
+            id: fid.clone(),
+            note: "已电话联系申请人".into(),
+        },
+    )
+    .unwrap();
+    let sup_end = c.h.sign_in_at("zhouhong", None, on("2026-10-14"));
+    let closed = run(
+        &c.h,
+        &sup_end,
+        on("2026-10-14"),
+        CloseFollowup {
+            id: fid,
+            outcome_kind: FollowupOutcome::Fixed,
+            outcome: "已批评教育，当面致歉".into(),
+            plan_date: None,
+            applicant_satisfied: Some(true),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        closed.verify.on_time,
+        Some(false),
+        "called back on 10-09, due 10-08"
+    );
+    assert_eq!(closed.rectify.on_time, Some(true));
+    assert_eq!(closed.outcome_kind, Some(FollowupOutcome::Fixed));
+}
+
+#[test]
+fn each_outcome_and_the_order_of_steps() {
+    let c = counter_at(t0());
+    let mut items = vec![];
+    for i in 0..3 {
+        let id = c.visit(secs(t0(), i * 120));
+        items.push(
+            c.rate(
+                &c.rater,
+                secs(t0(), i * 120 + 5),
+                &id,
+                RatingLevel::Dissatisfied,
+                &["其他"],
+            )
+            .unwrap()
+            .followup_id
+            .unwrap(),
+        );
+    }
+    let now = secs(t0(), 600);
+    let close = |id: &str, kind, plan: Option<&str>| {
+        run(
+            &c.h,
+            &c.sup,
+            now,
+            CloseFollowup {
+                id: id.into(),
+                outcome_kind: kind,
+                outcome: "处理情况".into(),
+                plan_date: plan.map(str::to_owned),
+                applicant_satisfied: None,
+            },
+        )
+    };
+    // Not before the call back.
+    let before = c.h.dump();
+    assert_eq!(
+        close(&items[0], FollowupOutcome::Fixed, None)
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidTransition
+    );
+    assert_eq!(c.h.dump(), before);
+    for id in &items {
+        run(
+            &c.h,
+            &c.sup,
+            now,
+            VerifyFollowup {
+                id: id.clone(),
+                note: "核实".into(),
+            },
+        )
+        .unwrap();
+    }
+    // A plan needs its date, not in the past; a dispute cannot be chosen here.
+    let e = close(&items[1], FollowupOutcome::Plan, None).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Required, Some("plan_date"))
+    );
+    let e = close(&items[1], FollowupOutcome::Plan, Some("2026-11-01")).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::OutOfRange, Some("plan_date"))
+    );
+    let e = close(&items[1], FollowupOutcome::Dispute, None).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidFormat);
+    let fixed = close(&items[0], FollowupOutcome::Fixed, None).unwrap();
+    let plan = close(&items[1], FollowupOutcome::Plan, Some("2026-12-15")).unwrap();
+    let explained = close(&items[2], FollowupOutcome::Explained, None).unwrap();
+    assert_eq!(fixed.outcome_kind, Some(FollowupOutcome::Fixed));
+    assert_eq!(
+        plan.plan_date.map(|d| d.to_string()).as_deref(),
+        Some("2026-12-15")
+    );
+    assert_eq!(explained.outcome_kind, Some(FollowupOutcome::Explained));
+    assert!(explained.closed && explained.verified_by.as_deref() == Some("周红"));
+    assert_eq!(
+        close(&items[0], FollowupOutcome::Fixed, None)
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidTransition,
+        "closed once"
+    );
+}
+
+#[test]
+fn an_upheld_dispute_takes_the_rating_out_of_the_clerks_figures() {
+    let c = counter_at(t0());
+    let good = c.visit(t0());
+    c.rate(
+        &c.rater,
+        secs(t0(), 5),
+        &good,
+        RatingLevel::VerySatisfied,
+        &[],
+    )
+    .unwrap();
+    let bad1 = c.visit(secs(t0(), 120));
+    let f1 = c
+        .rate(
+            &c.rater,
+            secs(t0(), 125),
+            &bad1,
+            RatingLevel::VeryDissatisfied,
+            &["态度不好"],
+        )
+        .unwrap()
+        .followup_id
+        .unwrap();
+    let bad2 = c.visit(secs(t0(), 240));
+    let f2 = c
+        .rate(
+            &c.rater,
+            secs(t0(), 245),
+            &bad2,
+            RatingLevel::Dissatisfied,
+            &["超时办理"],
+        )
+        .unwrap()
+        .followup_id
+        .unwrap();
+    let now = secs(t0(), 600);
+    // Only the rated clerk disputes; once.
+    let other = c.h.sign_in_at("liuyang", Some(2), t0());
+    let e = run(
+        &c.h,
+        &other,
+        now,
+        DisputeRating {
+            id: f1.clone(),
+            reason: "不是我".into(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    for f in [&f1, &f2] {
+        run(
+            &c.h,
+            &c.clerk,
+            now,
+            DisputeRating {
+                id: f.clone(),
+                reason: "申请人误按，监控可证".into(),
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        run(
+            &c.h,
+            &c.clerk,
+            now,
+            DisputeRating {
+                id: f1.clone(),
+                reason: "再次申诉".into(),
+            },
+        )
+        .unwrap_err()
+        .code,
+        ErrorCode::InvalidTransition
+    );
+    // While the dispute waits, the item cannot be closed; clerks cannot decide.
+    assert_eq!(
+        run(
+            &c.h,
+            &c.clerk,
+            now,
+            DecideDispute {
+                id: f1.clone(),
+                upheld: true,
+                note: "x".into(),
+            },
+        )
+        .unwrap_err()
+        .code,
+        ErrorCode::Forbidden
+    );
+    let upheld = run(
+        &c.h,
+        &c.sup,
+        now,
+        DecideDispute {
+            id: f1.clone(),
+            upheld: true,
+            note: "经调阅监控，系误按".into(),
+        },
+    )
+    .unwrap();
+    assert!(upheld.closed && upheld.excluded);
+    assert_eq!(upheld.outcome_kind, Some(FollowupOutcome::Dispute));
+    let rejected = run(
+        &c.h,
+        &c.sup,
+        now,
+        DecideDispute {
+            id: f2.clone(),
+            upheld: false,
+            note: "确有超时".into(),
+        },
+    )
+    .unwrap();
+    assert!(!rejected.closed && !rejected.excluded);
+    assert_eq!(rejected.dispute.unwrap().upheld, Some(false));
+
+    // By hand: three visits; the upheld one is out: rated 2 (非常满意, 不满意), satisfied
+    // 1 of 2 = 50 %; bad ratings 2 (both on record), 0 called back; none closed in time
+    // counts (the upheld item is closed by the decision, not by a rectification).
+    let f = run(
+        &c.h,
+        &c.sup,
+        secs(t0(), 900),
+        GetFigures {
+            filter: ReportFilter {
+                from: "2026-11-23".into(),
+                to: "2026-11-23".into(),
+                staff_id: Some(staff_id(&c.h, "zhangwei")),
+                ..Default::default()
+            },
+        },
+    )
+    .unwrap();
+    let r = &f.ratings;
+    assert_eq!(
+        (r.rated, r.excluded, r.levels.clone(), r.satisfied_rate),
+        (2, 1, vec![0, 1, 0, 0, 1], Some(50.0))
+    );
+    assert_eq!(
+        (r.bad, r.callback_rate, r.rectified_on_time_rate),
+        (2, Some(0.0), None)
+    );
+    assert!(r.bad_list.iter().any(|b| b.excluded), "kept on record");
+}
+
+fn staff_id(h: &Hall, login: &str) -> String {
+    h.store
+        .read(|tx| {
+            Ok(
+                tx.query_row("SELECT id FROM staff WHERE login = ?1", [login], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .unwrap()
+}
