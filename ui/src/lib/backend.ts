@@ -17,7 +17,7 @@ export const HALL_SERVER_KEY = 'onetrip.hallServer';
 /** A browser kiosk's or display's device token (given once as `?device=…`). */
 const DEVICE_KEY = 'onetrip.deviceToken';
 /** The pages a device token opens (the `source` of their requests). */
-const DEVICE_PAGES = new Set(['kiosk', 'display']);
+const DEVICE_PAGES = new Set(['kiosk', 'display', 'rater', 'window']);
 
 const inTauri = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 

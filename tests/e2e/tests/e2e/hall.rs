@@ -295,7 +295,7 @@ async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_res
     app.wait_text("[data-testid=counter-current-status]", "办理中")
         .await;
     app.click("[data-testid=counter-finish]").await;
-    app.click("[data-testid=rate-satisfied]").await;
+    app.wait_for("[data-testid=counter-rating]").await;
 
     // Nothing committed was lost: numbering continues at A002.
     assert_eq!(browsers.ask("kiosk A"), "issued A002");

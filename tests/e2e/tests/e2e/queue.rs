@@ -107,15 +107,29 @@ async fn kiosk_issues_a001_the_counter_calls_it_and_the_display_shows_it() {
     );
     app.shot("display-call").await;
 
-    // Serve and rate: finish at the counter, the applicant rates, the display clears.
+    // Serve and finish: the console says the rating is the applicant's, on the rater facing
+    // them (待评价), and offers no buttons to rate with: the clerk cannot rate for them.
     c.switch_to_window(counter).await.unwrap();
     app.click("[data-testid=counter-start]").await;
     app.wait_text("[data-testid=counter-current-status]", "办理中")
         .await;
     app.click("[data-testid=counter-finish]").await;
-    app.wait_for("[data-testid=counter-rating]").await;
+    app.wait_text("[data-testid=counter-rating]", "待申请人")
+        .await;
+    let buttons = app
+        .client
+        .execute(
+            "return document.querySelectorAll('[data-testid^=rate-], [data-testid=counter-rating] button').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        buttons,
+        serde_json::json!(0),
+        "the console has no rating buttons"
+    );
     app.shot("counter-rate").await;
-    app.click("[data-testid=rate-very_satisfied]").await;
     app.wait_text("[data-testid=counter-counts]", "已办结")
         .await;
     let _ = kiosk;
