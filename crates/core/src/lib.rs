@@ -38,6 +38,7 @@ pub mod cases;
 pub mod catalog;
 pub mod deadlines;
 pub mod devices;
+pub mod face;
 pub mod hall;
 pub mod handover;
 pub mod kernel;
@@ -81,6 +82,7 @@ macro_rules! for_each_operation {
             staff_list => $crate::staff::ListStaff,
             staff_create => $crate::staff::CreateStaff,
             staff_update => $crate::staff::UpdateStaff,
+            staff_set_face => $crate::staff::SetStaffFace,
             staff_set_active => $crate::staff::SetStaffActive,
             staff_reset_password => $crate::staff::ResetStaffPassword,
             staff_import => $crate::staff::import::ImportStaff,
@@ -111,7 +113,8 @@ macro_rules! for_each_operation {
             rating_record => $crate::queue::RecordRating,
             rating_settings => $crate::queue::GetRatingSettings,
             rating_update_settings => $crate::queue::UpdateRatingSettings,
-            window_face => $crate::queue::GetWindowFace,
+            window_face => $crate::face::GetWindowFace,
+            rating_of_case => $crate::face::CaseRatings,
             followup_list => $crate::queue::ListFollowups,
             followup_verify => $crate::queue::VerifyFollowup,
             followup_close => $crate::queue::CloseFollowup,

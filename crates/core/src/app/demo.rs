@@ -154,6 +154,17 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
                 initial_password: DEMO_PASSWORD.into(),
             },
         )?;
+        // 工号 as a hall numbers its staff: the hall's code and a sequence.
+        let n = staff_ids.len() + 1;
+        store.execute(
+            &me,
+            now,
+            staff::SetStaffFace {
+                id: s.response.id.clone(),
+                staff_number: format!("XH{n:03}"),
+                photo: None,
+            },
+        )?;
         staff_ids.insert(*login, s.response.id);
     }
     // Each window is a post; each pair of clerks holds two posts and backs up the other's.

@@ -65,8 +65,9 @@ impl Operation for OpenApplication {
             )?;
         }
         cx.tx.execute(
-            "INSERT INTO application_visits (application_id, seq, at, clerk_id, window_id) VALUES (?1, 1, ?2, ?3, ?4)",
-            params![id, cx.ms(), me.staff_id, me.window_id],
+            "INSERT INTO application_visits (application_id, seq, at, clerk_id, window_id, ticket_id)
+             VALUES (?1, 1, ?2, ?3, ?4, ?5)",
+            params![id, cx.ms(), me.staff_id, me.window_id, ticket],
         )?;
         cx.record(
             Topic::Case,

@@ -288,9 +288,23 @@ impl Operation for ReturnWithSupplement {
             "UPDATE applications SET status = 'checking', visits = ?1, updated_at = ?2 WHERE id = ?3",
             params![visit, cx.ms(), id],
         )?;
+        // The trip came with the ticket being served at this window (if any): its rating
+        // belongs to this application too.
+        let ticket: Option<String> = match me.window_id.as_deref() {
+            Some(w) => cx
+                .tx
+                .query_row(
+                    "SELECT id FROM tickets WHERE window_id = ?1 AND status IN ('called', 'serving')",
+                    [w],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            None => None,
+        };
         cx.tx.execute(
-            "INSERT INTO application_visits (application_id, seq, at, clerk_id, window_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, visit, cx.ms(), me.staff_id, me.window_id],
+            "INSERT INTO application_visits (application_id, seq, at, clerk_id, window_id, ticket_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, visit, cx.ms(), me.staff_id, me.window_id, ticket],
         )?;
         cx.record(
             Topic::Case,

@@ -20,9 +20,8 @@
 //! - **Ratings** (好差评, 国务院办公厅关于建立政务服务“好差评”制度的意见, 国办发〔2019〕51号):
 //!   five levels, given by the applicant on the window's rater ([`rating`]); 不满意 and
 //!   非常不满意 open a rectification with working-day clocks ([`followup`]). What the window
-//!   shows the public (rater, window screen) is [`face`].
+//!   shows the public (rater, window screen) is `crate::face`, above the applications.
 
-pub mod face;
 pub mod followup;
 pub mod hall_board;
 pub mod order;
@@ -35,7 +34,6 @@ pub mod view;
 pub mod wait;
 pub mod window_ops;
 
-pub use face::{GetWindowFace, WindowFace};
 pub use followup::{
     CloseFollowup, DecideDispute, DisputeRating, Followup, FollowupOutcome, ListFollowups,
     VerifyFollowup,

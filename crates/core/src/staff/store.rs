@@ -8,7 +8,8 @@ use super::{Role, Staff};
 use crate::kernel::clock::from_ms;
 use crate::kernel::error::{CoreError, ErrorCode, Result};
 
-const COLS: &str = "id, login, name, role, active, must_change_password, created_at, updated_at";
+const COLS: &str = "id, login, name, role, active, must_change_password, created_at, updated_at,
+    staff_number, photo IS NOT NULL";
 
 fn row(r: &Row<'_>) -> crate::kernel::store::StoreResult<(Staff, String)> {
     let role: String = r.get(3)?;
@@ -22,6 +23,8 @@ fn row(r: &Row<'_>) -> crate::kernel::store::StoreResult<(Staff, String)> {
             must_change_password: r.get(5)?,
             created_at: from_ms(r.get(6)?),
             updated_at: from_ms(r.get(7)?),
+            staff_number: r.get(8)?,
+            has_photo: r.get(9)?,
         },
         role,
     ))
@@ -48,7 +51,7 @@ pub fn find_by_login(tx: &Tx<'_>, login: &str) -> Result<Option<(Staff, String)>
         .query_row(
             &format!("SELECT {COLS}, password_hash FROM staff WHERE login = ?1"),
             [login],
-            |r| Ok((row(r)?, r.get::<_, String>(8)?)),
+            |r| Ok((row(r)?, r.get::<_, String>(10)?)),
         )
         .optional()?;
     found.map(|(s, hash)| Ok((finish(s)?, hash))).transpose()
@@ -138,5 +141,27 @@ pub fn ensure_another_admin(tx: &Tx<'_>, id: &str) -> Result<()> {
 /// The demo hall's documented accounts: nobody must change the published password.
 pub fn waive_password_change_for_all(tx: &Tx<'_>) -> Result<()> {
     tx.execute("UPDATE staff SET must_change_password = 0", [])?;
+    Ok(())
+}
+
+/// Set the staff number and photo the window's rater shows (`photo`: `None` keeps it, empty
+/// removes it).
+pub fn set_face(
+    tx: &Tx<'_>,
+    id: &str,
+    staff_number: &str,
+    photo: Option<&str>,
+    now_ms: i64,
+) -> Result<()> {
+    match photo {
+        None => tx.execute(
+            "UPDATE staff SET staff_number = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, staff_number, now_ms],
+        )?,
+        Some(p) => tx.execute(
+            "UPDATE staff SET staff_number = ?2, photo = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, staff_number, (!p.is_empty()).then_some(p), now_ms],
+        )?,
+    };
     Ok(())
 }

@@ -44,6 +44,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("cases", 7),
     ("notices", 8),
     ("applications", 9),
+    ("face", 10),
     ("posts", 10),
     ("handover", 11),
     ("reports", 12),

@@ -93,6 +93,11 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     );
     run(
         &a,
+        did("staff.set_face"),
+        json!({"id":sid,"staff_number":"XH099","photo":"data:image/png;base64,iVBORw0KGgo="}),
+    );
+    run(
+        &a,
         did("staff.reset_password"),
         json!({"id":sid,"new_password":"Reset2026b"}),
     );
@@ -315,6 +320,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         json!({"id": case_id, "approve": false, "applicant_told": false, "note": "无需延期"}),
     );
     run(&c, did("case.get"), json!({"id": case_id}));
+    run(&c, did("rating.of_case"), json!({"case_id": case_id}));
     run(&c, did("case.reveal"), json!({"id": case_id}));
     run(
         &c,

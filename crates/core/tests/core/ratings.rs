@@ -4,6 +4,7 @@
 
 use crate::common::{Hall, demo_hall, t0};
 use jiff::{SignedDuration, Timestamp};
+use onetrip_core::face::GetWindowFace;
 use onetrip_core::queue::*;
 use onetrip_core::reports::{GetFigures, ReportFilter};
 use onetrip_core::{Caller, DeviceKind, ErrorCode, Operation};
@@ -177,7 +178,11 @@ fn nobody_rating_within_the_halls_time_is_unrated_never_satisfied() {
     let face = run(&c.h, &c.rater, secs(t0(), 30), GetWindowFace::default()).unwrap();
     assert_eq!(face.rating.unwrap().state, RatingState::Pending);
     assert_eq!(face.window_number, 1);
-    assert_eq!(face.clerk.unwrap().staff_number, "zhangwei");
+    assert_eq!(
+        face.clerk.unwrap().staff_number,
+        "XH001",
+        "the demo numbers its staff"
+    );
 
     let view = run(&c.h, &c.clerk, secs(t0(), 61), GetCounter {}).unwrap();
     assert_eq!(view.last_visit.unwrap().state, RatingState::Unrated);
@@ -628,4 +633,242 @@ fn staff_id(h: &Hall, login: &str) -> String {
             )
         })
         .unwrap()
+}
+
+/// One application, two trips: the first ends with the one-time notice (a material missing),
+/// the second brings it and is accepted. The rater shows the materials as the clerk ticks them
+/// and the notice issued; each trip's rating belongs to the case, with its own level.
+#[test]
+fn each_visit_of_a_case_is_rated_and_the_case_shows_them_all() {
+    use onetrip_core::execute_json;
+    use serde_json::{Value, json};
+    let c = counter_at(t0());
+    let op = |who: &Caller, at: Timestamp, name: &str, req: Value| -> Value {
+        execute_json(&c.h.store, who, at, name, req)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .0
+    };
+    let item = op(&c.clerk, t0(), "catalog.list", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["category_id"] == c.a.as_str()
+                && i["materials"].as_array().is_some_and(|m| m.len() >= 2)
+        })
+        .expect("an A item with materials")
+        .clone();
+    let serve = |at: Timestamp| -> String {
+        run(
+            &c.h,
+            &c.kiosk,
+            at,
+            IssueTicket {
+                category_id: c.a.clone(),
+                priority: None,
+                priority_note: String::new(),
+                id_number: String::new(),
+                applicant_name: String::new(),
+            },
+        )
+        .unwrap();
+        let t = run(&c.h, &c.clerk, at, CallNext {}).unwrap();
+        run(
+            &c.h,
+            &c.clerk,
+            at,
+            StartService {
+                ticket_id: t.id.clone(),
+            },
+        )
+        .unwrap();
+        t.id
+    };
+    // Trip 1: opened, the first material missing, the one-time notice.
+    let t1 = serve(t0());
+    let app = op(
+        &c.clerk,
+        t0(),
+        "application.open",
+        json!({"item_id": item["id"], "ticket_id": t1, "applicant_name": "王䶮",
+               "applicant_id_number": "11010519491231002X", "applicant_phone": "13800138000"}),
+    );
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let materials = app["materials"].as_array().unwrap().clone();
+    for m in &materials {
+        let state = if m["position"] == 0 {
+            "missing"
+        } else {
+            "received"
+        };
+        op(
+            &c.clerk,
+            t0(),
+            "application.mark",
+            json!({"id": app_id, "position": m["position"], "state": state, "note": ""}),
+        );
+    }
+    // The applicant sees, on the rater, what the clerk ticked.
+    let face = run(&c.h, &c.rater, secs(t0(), 30), GetWindowFace::default()).unwrap();
+    let shown = face
+        .application
+        .expect("the visit's application is on the rater");
+    assert_eq!(shown.number, app["number"].as_str().unwrap());
+    assert_eq!(shown.materials.len(), materials.len());
+    assert_eq!(shown.materials[0].state, "missing");
+    assert!(shown.materials[1..].iter().all(|m| m.state == "received"));
+    assert!(shown.notices.is_empty());
+    let notice = op(
+        &c.clerk,
+        secs(t0(), 60),
+        "application.decide",
+        json!({"id": app_id, "decision": {"kind": "supplement"}}),
+    );
+    let face = run(&c.h, &c.rater, secs(t0(), 61), GetWindowFace::default()).unwrap();
+    let shown = face.application.unwrap();
+    assert_eq!(shown.notices.len(), 1);
+    assert_eq!(shown.notices[0].kind, "supplement_notice");
+    assert_eq!(
+        shown.notices[0].number,
+        notice["document"]["number"].as_str().unwrap()
+    );
+    run(
+        &c.h,
+        &c.clerk,
+        secs(t0(), 90),
+        FinishTicket {
+            ticket_id: t1.clone(),
+        },
+    )
+    .unwrap();
+    c.rate(
+        &c.rater,
+        secs(t0(), 100),
+        &t1,
+        RatingLevel::Dissatisfied,
+        &["多次跑腿"],
+    )
+    .unwrap();
+
+    // Trip 2, the same day: the material brought, accepted.
+    let t2_at = secs(t0(), 3600);
+    let t2 = serve(t2_at);
+    op(&c.clerk, t2_at, "application.return", json!({"id": app_id}));
+    op(
+        &c.clerk,
+        t2_at,
+        "application.mark",
+        json!({"id": app_id, "position": 0, "state": "received", "note": ""}),
+    );
+    let accepted = op(
+        &c.clerk,
+        t2_at,
+        "application.decide",
+        json!({"id": app_id, "decision": {"kind": "accept"}}),
+    );
+    let case_id = accepted["application"]["case_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let face = run(&c.h, &c.rater, secs(t2_at, 10), GetWindowFace::default()).unwrap();
+    let shown = face.application.unwrap();
+    assert!(shown.materials.iter().all(|m| m.state == "received"));
+    assert_eq!(
+        shown
+            .notices
+            .iter()
+            .map(|n| n.kind.as_str())
+            .collect::<Vec<_>>(),
+        vec!["acceptance_notice"],
+        "only this trip's notices"
+    );
+    assert!(
+        shown.notices[0].promised_date.is_some(),
+        "the date to come back"
+    );
+    run(
+        &c.h,
+        &c.clerk,
+        secs(t2_at, 60),
+        FinishTicket {
+            ticket_id: t2.clone(),
+        },
+    )
+    .unwrap();
+    c.rate(
+        &c.rater,
+        secs(t2_at, 70),
+        &t2,
+        RatingLevel::VerySatisfied,
+        &[],
+    )
+    .unwrap();
+
+    let ratings = run(
+        &c.h,
+        &c.clerk,
+        secs(t2_at, 120),
+        onetrip_core::face::CaseRatings { case_id },
+    )
+    .unwrap();
+    assert_eq!(
+        ratings
+            .iter()
+            .map(|r| (r.ticket_id.as_str(), r.level))
+            .collect::<Vec<_>>(),
+        vec![
+            (t1.as_str(), RatingLevel::Dissatisfied),
+            (t2.as_str(), RatingLevel::VerySatisfied)
+        ]
+    );
+    assert!(
+        ratings
+            .iter()
+            .all(|r| r.application_number == app["number"].as_str().unwrap())
+    );
+    assert_eq!(ratings[0].reasons, vec!["多次跑腿"]);
+    assert_eq!(ratings[0].staff_name.as_deref(), Some("张伟"));
+}
+
+#[test]
+fn a_clerks_staff_number_and_photo_show_on_the_rater() {
+    let c = counter_at(t0());
+    let id = staff_id(&c.h, "zhangwei");
+    let set = |number: &str, photo: Option<&str>| {
+        run(
+            &c.h,
+            &c.sup,
+            t0(),
+            onetrip_core::staff::SetStaffFace {
+                id: id.clone(),
+                staff_number: number.into(),
+                photo: photo.map(str::to_owned),
+            },
+        )
+    };
+    let before = c.h.dump();
+    for (number, photo, field) in [
+        ("X 1", None, "staff_number"),
+        ("A1", Some("data:image/gif;base64,R0lGODlh"), "photo"),
+        ("A1", Some("data:image/png;base64,/9j/4AAQ"), "photo"),
+        ("A1", Some("data:image/jpeg;base64,***"), "photo"),
+    ] {
+        let e = set(number, photo).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some(field), "{e}");
+    }
+    assert_eq!(c.h.dump(), before, "refused changes nothing");
+    let jpeg = "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ==";
+    let s = set("XH0101", Some(jpeg)).unwrap();
+    assert!(s.has_photo && s.staff_number == "XH0101");
+    let face = run(&c.h, &c.rater, t0(), GetWindowFace::default()).unwrap();
+    let clerk = face.clerk.unwrap();
+    assert_eq!(
+        (clerk.staff_number.as_str(), clerk.photo.as_deref()),
+        ("XH0101", Some(jpeg))
+    );
+    // Absent keeps the photo; empty removes it.
+    assert!(set("XH0102", None).unwrap().has_photo);
+    assert!(!set("XH0102", Some("")).unwrap().has_photo);
+    let face = run(&c.h, &c.rater, t0(), GetWindowFace::default()).unwrap();
+    assert_eq!(face.clerk.unwrap().photo, None);
 }

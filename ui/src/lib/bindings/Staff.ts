@@ -4,4 +4,12 @@ import type { Role } from "./Role";
 /**
  * A staff member as every client sees it (never the password hash).
  */
-export type Staff = { id: string, login: string, name: string, role: Role, active: boolean, must_change_password: boolean, created_at: string, updated_at: string, };
+export type Staff = { id: string, login: string, name: string, role: Role, active: boolean, must_change_password: boolean, created_at: string, updated_at: string, 
+/**
+ * 工号, shown to applicants on the window's rater (empty: not set).
+ */
+staff_number: string, 
+/**
+ * Whether a photo for the rater is on file (the photo itself is not listed).
+ */
+has_photo: boolean, };

@@ -22,6 +22,8 @@ import type { CancelHandover } from "./CancelHandover";
 import type { CaseAlert } from "./CaseAlert";
 import type { CaseBoard } from "./CaseBoard";
 import type { CaseDetail } from "./CaseDetail";
+import type { CaseRating } from "./CaseRating";
+import type { CaseRatings } from "./CaseRatings";
 import type { CaseStats } from "./CaseStats";
 import type { CaseStatus } from "./CaseStatus";
 import type { CaseSummary } from "./CaseSummary";
@@ -177,6 +179,7 @@ import type { SessionInfo } from "./SessionInfo";
 import type { SetCategoryActive } from "./SetCategoryActive";
 import type { SetItemActive } from "./SetItemActive";
 import type { SetStaffActive } from "./SetStaffActive";
+import type { SetStaffFace } from "./SetStaffFace";
 import type { SetWindowActive } from "./SetWindowActive";
 import type { SignIn } from "./SignIn";
 import type { SignOut } from "./SignOut";
@@ -230,6 +233,7 @@ export type Operations = {
   "staff.list": { request: ListStaff; response: Array<Staff> };
   "staff.create": { request: CreateStaff; response: Staff };
   "staff.update": { request: UpdateStaff; response: Staff };
+  "staff.set_face": { request: SetStaffFace; response: Staff };
   "staff.set_active": { request: SetStaffActive; response: Staff };
   "staff.reset_password": { request: ResetStaffPassword; response: Staff };
   "staff.import": { request: ImportStaff; response: StaffImportReport };
@@ -261,6 +265,7 @@ export type Operations = {
   "rating.settings": { request: GetRatingSettings; response: RatingSettings };
   "rating.update_settings": { request: UpdateRatingSettings; response: RatingSettings };
   "window.face": { request: GetWindowFace; response: WindowFace };
+  "rating.of_case": { request: CaseRatings; response: Array<CaseRating> };
   "followup.list": { request: ListFollowups; response: Array<Followup> };
   "followup.verify": { request: VerifyFollowup; response: Followup };
   "followup.close": { request: CloseFollowup; response: Followup };
@@ -366,6 +371,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "staff.list": { command: "staff_list", access: "supervisor", writes: false },
   "staff.create": { command: "staff_create", access: "supervisor", writes: true },
   "staff.update": { command: "staff_update", access: "supervisor", writes: true },
+  "staff.set_face": { command: "staff_set_face", access: "supervisor", writes: true },
   "staff.set_active": { command: "staff_set_active", access: "supervisor", writes: true },
   "staff.reset_password": { command: "staff_reset_password", access: "supervisor", writes: true },
   "staff.import": { command: "staff_import", access: "admin", writes: true },
@@ -397,6 +403,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "rating.settings": { command: "rating_settings", access: "staff", writes: false },
   "rating.update_settings": { command: "rating_update_settings", access: "supervisor", writes: true },
   "window.face": { command: "window_face", access: "device", writes: false },
+  "rating.of_case": { command: "rating_of_case", access: "staff", writes: false },
   "followup.list": { command: "followup_list", access: "supervisor", writes: false },
   "followup.verify": { command: "followup_verify", access: "supervisor", writes: true },
   "followup.close": { command: "followup_close", access: "supervisor", writes: true },

@@ -7,6 +7,18 @@ ALTER TABLE devices ADD COLUMN window_id TEXT REFERENCES windows(id);
 ALTER TABLE devices ADD CONSTRAINT devices_window_check
     CHECK ((kind IN ('rater', 'window_screen')) = (window_id IS NOT NULL));
 
+-- Each trip of an application names the ticket it came with, so a rating belongs to the
+-- application and case its visit opened, supplemented or accepted.
+ALTER TABLE application_visits ADD COLUMN ticket_id TEXT REFERENCES tickets(id);
+UPDATE application_visits SET ticket_id = (SELECT a.ticket_id FROM applications a
+    WHERE a.id = application_visits.application_id) WHERE seq = 1;
+CREATE INDEX application_visits_ticket ON application_visits(ticket_id);
+
+-- What the rater shows of the clerk: the staff number (工号) and a photo (a small JPEG or
+-- PNG as a data URL, uploaded in staff admin).
+ALTER TABLE staff ADD COLUMN staff_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE staff ADD COLUMN photo TEXT;
+
 ALTER TABLE ratings ADD COLUMN channel TEXT NOT NULL DEFAULT 'rater'
     CHECK (channel IN ('rater', 'paper', 'phone', 'qr'));
 ALTER TABLE ratings ADD COLUMN reasons TEXT NOT NULL DEFAULT '[]';

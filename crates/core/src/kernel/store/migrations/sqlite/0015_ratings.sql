@@ -9,6 +9,7 @@
 -- * A bad rating's rectification (差评整改) keeps the rules it opened under (working days to
 --   verify and call back, to rectify and answer), so a later change of the hall's setting does
 --   not move its clocks; its call back, its outcome and its dispute.
+-- * Each trip of an application names its ticket; the staff have a number and a photo.
 -- * The hall's rating settings: how long the rater waits before the visit counts as 未评价,
 --   the reasons an applicant can pick, the clocks, the service promise the rater shows.
 CREATE TABLE devices_v15 (
@@ -26,6 +27,18 @@ INSERT INTO devices_v15 (id, kind, name, token_hash, created_at, revoked_at)
 DROP TABLE devices;
 ALTER TABLE devices_v15 RENAME TO devices;
 CREATE UNIQUE INDEX devices_active_name ON devices(name) WHERE revoked_at IS NULL;
+
+-- Each trip of an application names the ticket it came with, so a rating belongs to the
+-- application and case its visit opened, supplemented or accepted.
+ALTER TABLE application_visits ADD COLUMN ticket_id TEXT REFERENCES tickets(id);
+UPDATE application_visits SET ticket_id = (SELECT a.ticket_id FROM applications a
+    WHERE a.id = application_visits.application_id) WHERE seq = 1;
+CREATE INDEX application_visits_ticket ON application_visits(ticket_id);
+
+-- What the rater shows of the clerk: the staff number (工号) and a photo (a small JPEG or
+-- PNG as a data URL, uploaded in staff admin).
+ALTER TABLE staff ADD COLUMN staff_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE staff ADD COLUMN photo TEXT;
 
 ALTER TABLE ratings ADD COLUMN channel TEXT NOT NULL DEFAULT 'rater'
     CHECK (channel IN ('rater', 'paper', 'phone', 'qr'));
