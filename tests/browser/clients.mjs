@@ -19,7 +19,16 @@
 //                               `shown <ms> <reads>`: from the call's event time (the server's
 //                               clock: when the operation ran) to the number on screen, and the
 //                               board reads since `arm`
+//   wait <page> <css>           the page shows an element matching <css> (Playwright's css,
+//                               `:has-text(…)` included); answers `seen`
+//   click <page> <css>          clicks it; answers `clicked`
+//   board <name> <text>         a supervisor signs in on /admin, opens the bad-rating board,
+//                               finds the row with <text>, screenshot to $SHOTS/<name>.png with
+//                               it in view; answers `board <that row's text>`
 //   quit
+//
+// RATER_TOKEN and WINDOW_TOKEN (optional) open the rater (`rater`, a 1280×800 tablet) and the
+// window screen (`window`, 1366×768) of the window they were registered for.
 //
 // Every step fails (prints `error …` and exits 1) after 20 s.
 import { createRequire } from 'node:module';
@@ -70,6 +79,8 @@ let armed = null;
 const kiosk = await open('/kiosk', process.env.KIOSK_TOKEN, { width: 1080, height: 1400 });
 const display = await open('/display', process.env.DISPLAY_TOKEN, { width: 1600, height: 900 });
 const pages = { kiosk, display };
+if (process.env.RATER_TOKEN) pages.rater = await open('/rater', process.env.RATER_TOKEN, { width: 1280, height: 800 });
+if (process.env.WINDOW_TOKEN) pages.window = await open('/window', process.env.WINDOW_TOKEN, { width: 1366, height: 768 });
 await display.getByTestId('display-hall-name').filter({ hasText: '政务服务中心' }).waitFor();
 console.log('ready');
 
@@ -165,6 +176,31 @@ for await (const line of commands) {
       await page.screenshot({ path: join(shots, `${args[0]}.png`) });
       await ctx.close();
       console.log('unpaired');
+    } else if (cmd === 'wait') {
+      const [which, ...css] = args;
+      await pages[which].locator(css.join(' ')).first().waitFor();
+      console.log('seen');
+    } else if (cmd === 'click') {
+      const [which, ...css] = args;
+      await pages[which].locator(css.join(' ')).first().click();
+      console.log('clicked');
+    } else if (cmd === 'board') {
+      const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(TIMEOUT);
+      await page.goto(`${base}/admin`);
+      await page.getByTestId('signin-login').fill('zhouhong');
+      await page.getByTestId('signin-password').fill('demo1234');
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('tab-followups').click();
+      const row = page.getByTestId('followup-row').filter({ hasText: args.slice(1).join(' ') }).first();
+      await row.waitFor();
+      await row.scrollIntoViewIfNeeded();
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(shots, `${args[0]}.png`) });
+      const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+      await ctx.close();
+      console.log(`board ${text}`);
     } else if (cmd === 'quit') {
       break;
     } else {

@@ -81,12 +81,16 @@ struct Browsers {
 
 impl Browsers {
     fn start(url: &str, kiosk: &str, display: &str) -> Browsers {
+        Browsers::start_with(url, &[("KIOSK_TOKEN", kiosk), ("DISPLAY_TOKEN", display)])
+    }
+
+    /// With any of KIOSK_TOKEN, DISPLAY_TOKEN, RATER_TOKEN, WINDOW_TOKEN.
+    fn start_with(url: &str, tokens: &[(&str, &str)]) -> Browsers {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../browser/clients.mjs");
         let mut child = Command::new("node")
             .arg(script)
             .env("HALL_URL", url)
-            .env("KIOSK_TOKEN", kiosk)
-            .env("DISPLAY_TOKEN", display)
+            .envs(tokens.iter().copied())
             .env("SHOTS", shots_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -331,5 +335,187 @@ async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_res
     );
     app.shot("hall-counter-after-restart").await;
     drop(browsers);
+    app.close().await;
+}
+
+/// 好差评 on the applicant's side (issue 20), on the lived-in hall: the desktop counter (hall
+/// mode) serves A001 and ticks its materials; the rater — a browser with window 1's device
+/// token, facing the applicant — shows the list as it is ticked; the clerk finishes; the rater
+/// offers the five levels (the console offers none); 非常不满意 with a reason; the thank-you
+/// screen; the supervisor's board shows the 差评整改 item with its two clocks; the clerk's
+/// figures count it. Screenshots at a tablet's size.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, chromium, node and the built app: run `make e2e`"]
+async fn the_applicant_rates_on_the_rater_and_a_bad_rating_reaches_the_board() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    lived_in_db(&db);
+    let w1 = op(&db, "window.list", serde_json::json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["number"] == 1)
+        .unwrap()["id"]
+        .clone();
+    let token = |kind: &str, name: &str, window: Option<&serde_json::Value>| -> String {
+        op(
+            &db,
+            "device.register",
+            serde_json::json!({"kind": kind, "name": name, "window_id": window}),
+        )["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let kiosk = token("kiosk", "一楼取号机", None);
+    let display = token("display", "一楼叫号屏", None);
+    let rater = token("rater", "1号窗口评价器", Some(&w1));
+    let screen = token("window_screen", "1号窗口屏", Some(&w1));
+    let server = HallServer::start(&db, free_tcp_port());
+    let mut b = Browsers::start_with(
+        &server.url(),
+        &[
+            ("KIOSK_TOKEN", &kiosk),
+            ("DISPLAY_TOKEN", &display),
+            ("RATER_TOKEN", &rater),
+            ("WINDOW_TOKEN", &screen),
+        ],
+    );
+    let ok = |answer: String, want: &str| assert_eq!(answer, want);
+
+    // The desktop counter in hall mode signs in at window 1: the rater introduces the clerk.
+    let app = App::start("counter").await;
+    app.wait_for("[data-testid=signin-form]").await;
+    app.click("[data-testid=connection-settings] summary").await;
+    app.click("[data-testid=conn-mode-hall]").await;
+    onetrip_e2e::type_into(&app, "[data-testid=conn-url]", &server.url()).await;
+    app.click("[data-testid=conn-save]").await;
+    app.wait_text("[data-testid=connection-settings] summary", "大厅服务器")
+        .await;
+    sign_in_at_window(&app, "zhangwei", 1).await;
+    ok(
+        b.ask("wait rater [data-testid=rater-clerk]:has-text('张伟')"),
+        "seen",
+    );
+    ok(b.ask("shot rater rater-idle"), "shot");
+    // A tablet either way round and a second monitor: no scrolling, nothing smaller than an
+    // elderly applicant reads at 60 cm.
+    for (w, h) in [(1280, 800), (800, 1280), (1920, 1080)] {
+        ok(b.ask(&format!("resize rater {w} {h}")), "resized");
+        let m = b.measure("rater");
+        assert!(!m.overflow, "the rater fits {w}×{h}: {m:?}");
+        assert!(
+            m.min_font >= 16.0,
+            "no text on the {w}×{h} rater is under 16 px ({:?} is {} px)",
+            m.min_text,
+            m.min_font
+        );
+    }
+    ok(b.ask("resize rater 1280 800"), "resized");
+
+    // A001 is served; the clerk opens its application and ticks the materials.
+    ok(b.ask("kiosk A"), "issued A001");
+    app.wait_text("[data-testid=counter-waiting]", "A001").await;
+    app.click("[data-testid=counter-call-next]").await;
+    app.wait_text("[data-testid=counter-current-number]", "A001")
+        .await;
+    app.click("[data-testid=counter-start]").await;
+    app.wait_text("[data-testid=counter-current-status]", "办理中")
+        .await;
+    ok(
+        b.ask("wait window [data-testid=window-screen-state]:has-text('A001')"),
+        "seen",
+    );
+    ok(b.ask("shot window window-screen"), "shot");
+    app.click("[data-testid=area-cases]").await;
+    onetrip_e2e::choose_item(&app, "BDC-004", "BDC-004").await;
+    onetrip_e2e::type_into(&app, "[data-testid=app-name]", "王小明").await;
+    onetrip_e2e::type_into(&app, "[data-testid=app-id]", "11010519491231002X").await;
+    onetrip_e2e::type_into(&app, "[data-testid=app-phone]", "13800000000").await;
+    app.click("[data-testid=app-open]").await;
+    app.wait_text("[data-testid=app-number]", "补发").await;
+    onetrip_e2e::mark_material(&app, 0, "received").await;
+    ok(
+        b.ask("wait rater [data-testid=rater-materials] li[data-state=received]"),
+        "seen",
+    );
+    onetrip_e2e::mark_material(&app, 1, "missing").await;
+    // The applicant sees what is missing as the clerk marks it.
+    ok(
+        b.ask("wait rater [data-testid=rater-materials] li[data-state=missing]"),
+        "seen",
+    );
+    ok(b.ask("shot rater rater-materials"), "shot");
+
+    // The clerk finishes: the console says the rating is the applicant's and has no buttons.
+    app.click("[data-testid=area-queue]").await;
+    app.click("[data-testid=counter-finish]").await;
+    app.wait_text("[data-testid=counter-rating]", "待申请人")
+        .await;
+    let buttons = app
+        .client
+        .execute(
+            "return document.querySelectorAll('[data-testid^=rate-], [data-testid=counter-rating] button').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        buttons,
+        serde_json::json!(0),
+        "no rating buttons at the counter"
+    );
+
+    // The rater offers the five levels; 非常不满意 asks why.
+    ok(b.ask("wait rater [data-testid=rater-levels]"), "seen");
+    ok(b.ask("shot rater rater-levels"), "shot");
+    ok(
+        b.ask("click rater [data-testid=rater-very_dissatisfied]"),
+        "clicked",
+    );
+    ok(b.ask("wait rater [data-testid=rater-reasons]"), "seen");
+    ok(
+        b.ask("click rater [data-testid=rater-reason]:has-text('态度不好')"),
+        "clicked",
+    );
+    ok(b.ask("shot rater rater-reasons"), "shot");
+    ok(b.ask("click rater [data-testid=rater-send]"), "clicked");
+    ok(b.ask("wait rater [data-testid=rater-thanks]"), "seen");
+    ok(b.ask("shot rater rater-thanks"), "shot");
+    app.wait_text("[data-testid=counter-rating]", "已评价")
+        .await;
+
+    // The supervisor's board: the item with both clocks, not yet called back.
+    let row = b.ask("board bad-rating-board 态度不好");
+    assert!(
+        row.contains("A001") && row.contains("非常不满意") && row.contains("待回访"),
+        "the 差评整改 item on the board: {row}"
+    );
+    // The clerk's figures count it (today, Beijing time).
+    let today = String::from_utf8(
+        Command::new("date")
+            .env("TZ", "Asia/Shanghai")
+            .arg("+%F")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let zhangwei = op(&db, "staff.list", serde_json::json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["login"] == "zhangwei")
+        .unwrap()["id"]
+        .clone();
+    let f = op(
+        &db,
+        "report.figures",
+        serde_json::json!({"filter": {"from": today, "to": today, "staff_id": zhangwei}}),
+    );
+    assert_eq!(f["ratings"]["bad"], 1, "{}", f["ratings"]);
+    assert_eq!(f["ratings"]["levels"][0], 1, "one 非常不满意");
     app.close().await;
 }
