@@ -115,6 +115,8 @@ macro_rules! for_each_operation {
             rating_update_settings => $crate::queue::UpdateRatingSettings,
             window_face => $crate::face::GetWindowFace,
             rating_of_case => $crate::face::CaseRatings,
+            rating_notice_visit => $crate::face::GetNoticeVisit,
+            rating_by_notice => $crate::face::RateByNotice,
             followup_list => $crate::queue::ListFollowups,
             followup_verify => $crate::queue::VerifyFollowup,
             followup_close => $crate::queue::CloseFollowup,

@@ -69,7 +69,16 @@ pub struct Hall {
     live: broadcast::Sender<Utf8Bytes>,
     instance: String,
     ui_dir: Option<PathBuf>,
+    /// The public rating page's tries per client address (see [`PUBLIC_TRIES`]).
+    public_tries: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (Instant, u32)>>,
 }
+
+/// The operations anyone may call without a credential that take a guessable key (a notice's
+/// number and six-digit code), and how often one address may call them: `PUBLIC_TRIES` per
+/// `PUBLIC_WINDOW`. Beyond that: HTTP 429 `rate_limited` until the window ends.
+pub(crate) const PUBLIC_KEYED: &[&str] = &["rating.notice_visit", "rating.by_notice"];
+const PUBLIC_TRIES: u32 = 10;
+const PUBLIC_WINDOW: Duration = Duration::from_secs(60);
 
 impl Hall {
     pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, ui_dir: Option<PathBuf>) -> Arc<Self> {
@@ -80,6 +89,7 @@ impl Hall {
             live,
             instance: onetrip_core::ids::new_id(),
             ui_dir,
+            public_tries: Default::default(),
         })
     }
 
@@ -102,6 +112,32 @@ impl Hall {
 }
 
 impl Hall {
+    /// Count one call of a keyed public operation from `ip`; refused past the limit.
+    fn public_try(&self, ip: std::net::IpAddr) -> Result<(), CoreError> {
+        let now = Instant::now();
+        let mut tries = self.public_tries.lock().unwrap_or_else(|p| p.into_inner());
+        if tries.len() > 10_000 {
+            tries.retain(|_, (since, _)| now.duration_since(*since) < PUBLIC_WINDOW);
+        }
+        let entry = tries.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= PUBLIC_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        if entry.1 > PUBLIC_TRIES {
+            let wait = PUBLIC_WINDOW
+                .saturating_sub(now.duration_since(entry.0))
+                .as_secs()
+                + 1;
+            return Err(CoreError::new(
+                ErrorCode::RateLimited,
+                format!("尝试过于频繁，请 {wait} 秒后再试"),
+            )
+            .param("seconds", wait));
+        }
+        Ok(())
+    }
+
     /// Tell every connected client to reload everything (events may have been missed).
     pub fn publish_resync(&self) {
         if let Ok(text) = serde_json::to_string(&LiveMessage::Resync) {
@@ -138,7 +174,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
     match code {
         C::Unauthenticated | C::SessionExpired | C::WrongCredentials => StatusCode::UNAUTHORIZED,
-        C::AccountLocked => StatusCode::TOO_MANY_REQUESTS,
+        C::AccountLocked | C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::Forbidden | C::PasswordChangeRequired | C::StaffInactive => StatusCode::FORBIDDEN,
         C::NotFound => StatusCode::NOT_FOUND,
         C::Required
@@ -217,6 +253,11 @@ async fn run_op(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    if PUBLIC_KEYED.contains(&name.as_str())
+        && let Err(e) = hall.public_try(addr.ip())
+    {
+        return ApiError(e).into_response();
+    }
     let caller = match caller_from(&headers, addr) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -399,7 +440,9 @@ pub fn router(hall: Arc<Hall>) -> Router {
         .layer(CorsLayer::permissive());
     let mut app = api;
     if let Some(dir) = hall.ui_dir.clone() {
-        for page in ["kiosk", "display", "rater", "window", "counter", "admin"] {
+        for page in [
+            "kiosk", "display", "rater", "window", "rate", "counter", "admin",
+        ] {
             app = app.route_service(
                 &format!("/{page}"),
                 ServeFile::new(dir.join(format!("{page}.html"))),

@@ -80,6 +80,12 @@ pub fn document() -> Value {
                 error_response("登录失败次数过多，账号暂时锁定"),
             );
         }
+        if crate::PUBLIC_KEYED.contains(&info.name) {
+            responses.insert(
+                "429".into(),
+                error_response("同一地址尝试过于频繁，稍后再试"),
+            );
+        }
         let mut op = json!({
             "operationId": info.name,
             "summary": info.name,

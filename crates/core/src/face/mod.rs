@@ -334,3 +334,152 @@ impl Operation for CaseRatings {
         Ok(rows)
     }
 }
+
+/// The key printed on a one-time or acceptance notice: its number and six-digit code.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct NoticeKey {
+    /// The notice's number (文书编号).
+    pub number: String,
+    /// The six-digit rating code printed beside the QR code.
+    pub code: String,
+}
+
+/// The visit a notice's key names: (document kind, the ticket, its business day, the window
+/// number, the item's name). The same refusal whether the number is unknown or the code wrong:
+/// the public page does not tell which notices exist.
+fn visit_of_notice(
+    cx: &Cx<'_>,
+    key: &NoticeKey,
+) -> Result<(String, String, String, Option<u32>, String)> {
+    let number = key.number.trim();
+    let code = key.code.trim();
+    let wrong = || {
+        CoreError::new(
+            ErrorCode::NotFound,
+            "文书编号或评价码不正确，请核对通知书上的编号与评价码",
+        )
+        .field("code")
+    };
+    if number.is_empty()
+        || number.len() > 40
+        || code.len() != 6
+        || !code.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(wrong());
+    }
+    let doc: Option<(String, String, i64, Option<String>, String)> = cx
+        .tx
+        .prepare_cached(
+            "SELECT d.application_id, d.kind, d.issued_at, d.rating_code, i.name FROM documents d
+             JOIN applications a ON a.id = d.application_id
+             JOIN service_items i ON i.id = a.item_id
+             WHERE d.number = ?1",
+        )?
+        .query_row([number], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    let Some((application_id, kind, issued_at, Some(stored), item_name)) = doc else {
+        return Err(wrong());
+    };
+    if stored != code {
+        return Err(wrong());
+    }
+    let visit: Option<(String, String, Option<u32>)> = cx
+        .tx
+        .prepare_cached(
+            "SELECT t.id, t.day, w.number FROM application_visits v
+             JOIN tickets t ON t.id = v.ticket_id
+             LEFT JOIN windows w ON w.id = t.window_id
+             WHERE v.application_id = ?1 AND v.at <= ?2
+             ORDER BY v.seq DESC LIMIT 1",
+        )?
+        .query_row(rusqlite::params![application_id, issued_at], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((ticket_id, day, window_number)) = visit else {
+        return Err(CoreError::new(
+            ErrorCode::NotFound,
+            "该通知书没有对应的窗口取号记录，无法扫码评价",
+        )
+        .field("number"));
+    };
+    Ok((kind, ticket_id, day, window_number, item_name))
+}
+
+/// What the phone page shows before the applicant rates: which visit, and whether it is rated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct NoticeVisit {
+    pub hall_name: String,
+    /// `supplement_notice` or `acceptance_notice`.
+    pub kind: String,
+    pub item_name: String,
+    pub day: String,
+    pub window_number: Option<u32>,
+    /// Already rated (at the window or by this code): the page says thank you instead.
+    pub rated: bool,
+    pub reasons: Vec<String>,
+}
+
+/// Look a notice's visit up by its key (the public phone page).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct GetNoticeVisit {
+    #[serde(flatten)]
+    pub key: NoticeKey,
+}
+
+impl Operation for GetNoticeVisit {
+    const NAME: &'static str = "rating.notice_visit";
+    const ACCESS: Access = Access::Public;
+    const WRITES: bool = false;
+    type Response = NoticeVisit;
+    fn run(self, cx: &mut Cx<'_>) -> Result<NoticeVisit> {
+        let (kind, ticket_id, day, window_number, item_name) = visit_of_notice(cx, &self.key)?;
+        let rated: bool = cx.tx.query_row(
+            "SELECT count(*) > 0 FROM ratings WHERE ticket_id = ?1",
+            [&ticket_id],
+            |r| r.get(0),
+        )?;
+        Ok(NoticeVisit {
+            hall_name: crate::hall::load_hall(cx.tx)?.name,
+            kind,
+            item_name,
+            day,
+            window_number,
+            rated,
+            reasons: load_settings(cx.tx)?.reasons,
+        })
+    }
+}
+
+/// 扫码评价: rate the visit a notice was issued in, from a phone, with the notice's number and
+/// code (no sign-in). One rating per visit: `already_rated` if it was rated at the window or by
+/// this code before. The hall server limits how often one address may try (HTTP 429).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct RateByNotice {
+    #[serde(flatten)]
+    pub key: NoticeKey,
+    pub level: RatingLevel,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+impl Operation for RateByNotice {
+    const NAME: &'static str = "rating.by_notice";
+    const ACCESS: Access = Access::Public;
+    const WRITES: bool = true;
+    type Response = crate::queue::rating::Rating;
+    fn run(self, cx: &mut Cx<'_>) -> Result<crate::queue::rating::Rating> {
+        let (_, ticket_id, ..) = visit_of_notice(cx, &self.key)?;
+        crate::queue::rating::record_from_notice(
+            cx,
+            &ticket_id,
+            self.level,
+            &self.reasons,
+            &self.comment,
+        )
+    }
+}

@@ -86,6 +86,7 @@ pub enum ErrorCode {
     /// This ticket has already been rated.
     AlreadyRated,
     RatingClosed,
+    RateLimited,
     /// A printer could not be reached or refused the job (the ticket itself is saved).
     PrintFailed,
     /// A date or count reaches a year whose holiday notice is not loaded; the answer would be provisional (`params.years`).
@@ -176,6 +177,7 @@ impl ErrorCode {
         Self::SettingDisabled,
         Self::AlreadyRated,
         Self::RatingClosed,
+        Self::RateLimited,
         Self::PrintFailed,
         Self::CalendarProvisional,
         Self::OverrideExists,
@@ -238,6 +240,7 @@ impl ErrorCode {
             Self::SettingDisabled => "setting_disabled",
             Self::AlreadyRated => "already_rated",
             Self::RatingClosed => "rating_closed",
+            Self::RateLimited => "rate_limited",
             Self::PrintFailed => "print_failed",
             Self::CalendarProvisional => "calendar_provisional",
             Self::OverrideExists => "override_exists",

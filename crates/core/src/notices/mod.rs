@@ -204,6 +204,25 @@ pub(crate) fn issue(
     data["hall"] = serde_json::json!({
         "name": hall.name, "code": hall.code, "address": hall.address, "phone": hall.phone
     });
+    // 好差评 by phone (国办发〔2019〕51号: 扫码评价): the one-time and acceptance notices carry a
+    // short code; with the hall server's public address set, their QR code links to the rating
+    // page with the notice's number and that code.
+    let rating_code = matches!(
+        kind,
+        NoticeKind::SupplementNotice | NoticeKind::AcceptanceNotice
+    )
+    .then(rating_code);
+    let public_url = crate::queue::rating::load_settings(tx)?.public_url;
+    let qr = match &rating_code {
+        Some(code) if !public_url.is_empty() => {
+            format!("{public_url}/rate?n={number}&c={code}")
+        }
+        _ => qr.to_owned(),
+    };
+    if let Some(code) = &rating_code {
+        data["rating"] = serde_json::json!({ "code": code, "url": qr });
+    }
+    let qr = qr.as_str();
     let settings = load_settings(tx)?;
     let (version, source) = template_for(tx, kind)?;
     let pdf = onetrip_notice::render_pdf(
@@ -224,8 +243,8 @@ pub(crate) fn issue(
     let id = new_id();
     tx.execute(
         "INSERT INTO documents (id, number, kind, application_id, case_id, paper, template_version, data,
-                                archive_path, sha256, issued_at, issued_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                archive_path, sha256, issued_at, issued_by, rating_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             id,
             number,
@@ -238,10 +257,18 @@ pub(crate) fn issue(
             rel.to_string_lossy(),
             sha256_hex(&pdf),
             to_ms(now),
-            issued_by
+            issued_by,
+            rating_code
         ],
     )?;
     Ok(tx.query_row(&format!("{DOC_SELECT} WHERE id = ?1"), [&id], doc_row)?)
+}
+
+/// Six random digits: typed from the notice when the QR code cannot be scanned.
+fn rating_code() -> String {
+    let mut buf = [0u8; 8];
+    getrandom::fill(&mut buf).expect("the OS random source is available");
+    format!("{:06}", u64::from_le_bytes(buf) % 1_000_000)
 }
 
 /// The absolute path of a document's archive copy, for printing.

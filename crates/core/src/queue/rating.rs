@@ -137,14 +137,36 @@ pub struct RatingSettings {
     pub reasons: Vec<String>,
     /// The service promise the rater shows while idle.
     pub promise: String,
+    /// The hall server's address as applicants' phones reach it (`http://…`), for the rating
+    /// link in the notices' QR codes; empty: the codes carry the case number only.
+    #[serde(default)]
+    pub public_url: String,
 }
 
 pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<RatingSettings> {
-    let (timeout_s, verify_days, rectify_days, reasons, promise): (i64, i64, i64, String, String) =
-        tx.prepare_cached(
-            "SELECT timeout_s, verify_days, rectify_days, reasons, promise FROM rating_settings WHERE id = 1",
+    #[allow(clippy::type_complexity)]
+    let (timeout_s, verify_days, rectify_days, reasons, promise, public_url): (
+        i64,
+        i64,
+        i64,
+        String,
+        String,
+        String,
+    ) = tx
+        .prepare_cached(
+            "SELECT timeout_s, verify_days, rectify_days, reasons, promise, public_url
+             FROM rating_settings WHERE id = 1",
         )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        .query_row([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
     Ok(RatingSettings {
         timeout_s: timeout_s as u32,
         verify_days: verify_days as u32,
@@ -152,6 +174,7 @@ pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<RatingSettings> {
         reasons: serde_json::from_str(&reasons)
             .map_err(|e| CoreError::internal(format!("评价原因列表损坏：{e}")))?,
         promise,
+        public_url,
     })
 }
 
@@ -205,6 +228,18 @@ impl Operation for UpdateRatingSettings {
             30,
         )?;
         let promise = validate::text("promise", "服务承诺", &s.promise, 60)?;
+        let public_url = s.public_url.trim().trim_end_matches('/').to_owned();
+        if !public_url.is_empty()
+            && (public_url.len() > 200
+                || !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+                || public_url.contains(char::is_whitespace))
+        {
+            return Err(CoreError::new(
+                ErrorCode::InvalidFormat,
+                "大厅服务器地址须以 http:// 或 https:// 开头，例如 http://192.168.1.10:8720",
+            )
+            .field("public_url"));
+        }
         let mut reasons: Vec<String> = Vec::new();
         for r in &s.reasons {
             let r = validate::text("reasons", "差评原因", r, REASON_MAX)?;
@@ -223,13 +258,14 @@ impl Operation for UpdateRatingSettings {
         let before = load_settings(cx.tx)?;
         cx.tx.execute(
             "UPDATE rating_settings SET timeout_s = ?1, verify_days = ?2, rectify_days = ?3,
-                    reasons = ?4, promise = ?5 WHERE id = 1",
+                    reasons = ?4, promise = ?5, public_url = ?6 WHERE id = 1",
             params![
                 i64::from(s.timeout_s),
                 i64::from(s.verify_days),
                 i64::from(s.rectify_days),
                 serde_json::to_string(&reasons).map_err(|e| CoreError::internal(e.to_string()))?,
-                promise
+                promise,
+                public_url
             ],
         )?;
         let after = load_settings(cx.tx)?;
@@ -366,6 +402,29 @@ impl Operation for RecordRating {
             &settings,
         )
     }
+}
+
+/// A rating from the QR code of a notice issued in the visit `ticket_id` (the public phone
+/// page: the caller has checked the notice's number and code). Any time after the visit; once.
+pub(crate) fn record_from_notice(
+    cx: &mut Cx<'_>,
+    ticket_id: &str,
+    level: RatingLevel,
+    reasons: &[String],
+    comment: &str,
+) -> Result<Rating> {
+    let t = store::get(cx.tx, ticket_id)?;
+    require_done(&t)?;
+    let settings = load_settings(cx.tx)?;
+    insert(
+        cx,
+        &t,
+        level,
+        RatingChannel::Qr,
+        reasons,
+        comment,
+        &settings,
+    )
 }
 
 /// Only a finished visit is rated.

@@ -343,10 +343,18 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     run(&c, did("case.dismiss_alert"), json!({"id": alert.id}));
 
     // An application: checked, one-time notice, supplement, accepted; templates and settings.
+    // It comes with a ticket, so its notice can be rated by phone.
+    let t5 = tk(run(&kiosk, "ticket.issue", json!({"category_id": cat})));
+    run(
+        &c,
+        "queue.call_specific",
+        json!({"ticket_id": t5, "reason": "材料核对"}),
+    );
+    run(&c, "queue.start", json!({"ticket_id": t5}));
     let app = run(
         &c,
         did("application.open"),
-        json!({"item_id": item_id, "applicant_name": "李四",
+        json!({"item_id": item_id, "applicant_name": "李四", "ticket_id": t5,
                "applicant_id_number": "11010519491231002X", "applicant_phone": "13800000000"}),
     );
     let app_id = app["id"].as_str().unwrap().to_owned();
@@ -376,6 +384,19 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         &c,
         did("document.file"),
         json!({"id": decided["document"]["id"]}),
+    );
+    run(&c, "queue.finish", json!({"ticket_id": t5}));
+    let number = decided["document"]["number"].as_str().unwrap();
+    let code = h.raw_text(&format!(
+        "SELECT rating_code FROM documents WHERE number = '{number}'"
+    ));
+    let phone = Caller::anonymous("phone");
+    let key = json!({"number": number, "code": code});
+    run(&phone, did("rating.notice_visit"), key.clone());
+    run(
+        &phone,
+        did("rating.by_notice"),
+        json!({"number": number, "code": code, "level": "very_satisfied"}),
     );
     run(&c, did("catalog.service_card"), json!({"item_id": item_id}));
     run(&c, did("application.return"), json!({"id": app_id}));

@@ -872,3 +872,181 @@ fn a_clerks_staff_number_and_photo_show_on_the_rater() {
     let face = run(&c.h, &c.rater, t0(), GetWindowFace::default()).unwrap();
     assert_eq!(face.clerk.unwrap().photo, None);
 }
+
+/// 扫码评价: the acceptance notice carries a six-digit code and, with the hall server's address
+/// set, a QR link to the phone page. The visit nobody rated at the window (未评价) is rated
+/// later by that key, once; a wrong code is refused like an unknown number.
+#[test]
+fn a_notice_carries_a_code_to_rate_its_visit_from_a_phone_once() {
+    use onetrip_core::execute_json;
+    use onetrip_core::face::{GetNoticeVisit, NoticeKey, RateByNotice};
+    use serde_json::{Value, json};
+    let c = counter_at(t0());
+    let mut settings = run(&c.h, &c.sup, t0(), GetRatingSettings {}).unwrap();
+    settings.public_url = "ftp://x".into();
+    let e = run(
+        &c.h,
+        &c.sup,
+        t0(),
+        UpdateRatingSettings {
+            settings: settings.clone(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("public_url"));
+    settings.public_url = "http://192.168.1.10:8720/".into();
+    let saved = run(&c.h, &c.sup, t0(), UpdateRatingSettings { settings }).unwrap();
+    assert_eq!(saved.public_url, "http://192.168.1.10:8720");
+
+    let op = |at: Timestamp, name: &str, req: Value| -> Value {
+        execute_json(&c.h.store, &c.clerk, at, name, req)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .0
+    };
+    run(
+        &c.h,
+        &c.kiosk,
+        t0(),
+        IssueTicket {
+            category_id: c.a.clone(),
+            priority: None,
+            priority_note: String::new(),
+            id_number: String::new(),
+            applicant_name: String::new(),
+        },
+    )
+    .unwrap();
+    let t = run(&c.h, &c.clerk, t0(), CallNext {}).unwrap();
+    run(
+        &c.h,
+        &c.clerk,
+        t0(),
+        StartService {
+            ticket_id: t.id.clone(),
+        },
+    )
+    .unwrap();
+    let item = op(t0(), "catalog.list", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["category_id"] == c.a.as_str())
+        .unwrap()
+        .clone();
+    let app = op(
+        t0(),
+        "application.open",
+        json!({"item_id": item["id"], "ticket_id": t.id, "applicant_name": "王䶮",
+               "applicant_id_number": "11010519491231002X", "applicant_phone": "13800138000"}),
+    );
+    op(
+        t0(),
+        "application.mark_all_received",
+        json!({"id": app["id"]}),
+    );
+    let decided = op(
+        t0(),
+        "application.decide",
+        json!({"id": app["id"], "decision": {"kind": "accept"}}),
+    );
+    let number = decided["document"]["number"].as_str().unwrap().to_owned();
+    run(
+        &c.h,
+        &c.clerk,
+        secs(t0(), 30),
+        FinishTicket {
+            ticket_id: t.id.clone(),
+        },
+    )
+    .unwrap();
+    let code = c.h.raw_text(&format!(
+        "SELECT rating_code FROM documents WHERE number = '{number}'"
+    ));
+    assert_eq!(code.len(), 6);
+    let data: Value = serde_json::from_str(&c.h.raw_text(&format!(
+        "SELECT data FROM documents WHERE number = '{number}'"
+    )))
+    .unwrap();
+    assert_eq!(
+        data["rating"]["url"],
+        format!("http://192.168.1.10:8720/rate?n={number}&c={code}"),
+        "the QR code links to the phone page"
+    );
+
+    // Nobody rated at the window; an hour later, the phone.
+    let later = secs(t0(), 3600);
+    let anon = Caller::anonymous("phone");
+    let key = |code: &str| NoticeKey {
+        number: number.clone(),
+        code: code.into(),
+    };
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for k in [
+        key(wrong),
+        NoticeKey {
+            number: "XH-WS-2026-999999".into(),
+            code: code.clone(),
+        },
+    ] {
+        let e = run(&c.h, &anon, later, GetNoticeVisit { key: k }).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::NotFound, Some("code"))
+        );
+    }
+    let visit = run(&c.h, &anon, later, GetNoticeVisit { key: key(&code) }).unwrap();
+    assert!(!visit.rated);
+    assert_eq!(
+        (visit.kind.as_str(), visit.window_number),
+        ("acceptance_notice", Some(1))
+    );
+    let before = c.h.dump();
+    let e = run(
+        &c.h,
+        &anon,
+        later,
+        RateByNotice {
+            key: key(wrong),
+            level: RatingLevel::Satisfied,
+            reasons: vec![],
+            comment: String::new(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    assert_eq!(c.h.dump(), before, "a wrong code changes nothing");
+    let r = run(
+        &c.h,
+        &anon,
+        later,
+        RateByNotice {
+            key: key(&code),
+            level: RatingLevel::Satisfied,
+            reasons: vec![],
+            comment: "办得快".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (r.ticket_id.as_str(), r.channel),
+        (t.id.as_str(), RatingChannel::Qr)
+    );
+    let e = run(
+        &c.h,
+        &anon,
+        later,
+        RateByNotice {
+            key: key(&code),
+            level: RatingLevel::VeryDissatisfied,
+            reasons: vec!["其他".into()],
+            comment: String::new(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyRated, "one rating per visit");
+    assert!(
+        run(&c.h, &anon, later, GetNoticeVisit { key: key(&code) })
+            .unwrap()
+            .rated
+    );
+}

@@ -7,3 +7,4 @@ mod common;
 mod concurrency;
 mod contract;
 mod live;
+mod rating;

@@ -23,4 +23,9 @@ reasons: Array<string>,
 /**
  * The service promise the rater shows while idle.
  */
-promise: string, };
+promise: string, 
+/**
+ * The hall server's address as applicants' phones reach it (`http://…`), for the rating
+ * link in the notices' QR codes; empty: the codes carry the case number only.
+ */
+public_url: string, };

@@ -82,6 +82,7 @@ import type { GetHallBoard } from "./GetHallBoard";
 import type { GetHandover } from "./GetHandover";
 import type { GetHandoverFigures } from "./GetHandoverFigures";
 import type { GetNoticeSettings } from "./GetNoticeSettings";
+import type { GetNoticeVisit } from "./GetNoticeVisit";
 import type { GetPostSettings } from "./GetPostSettings";
 import type { GetPrivacySettings } from "./GetPrivacySettings";
 import type { GetQueueBoard } from "./GetQueueBoard";
@@ -134,6 +135,7 @@ import type { NameCover } from "./NameCover";
 import type { NoShow } from "./NoShow";
 import type { NoticeSettings } from "./NoticeSettings";
 import type { NoticeTemplate } from "./NoticeTemplate";
+import type { NoticeVisit } from "./NoticeVisit";
 import type { OpenApplication } from "./OpenApplication";
 import type { PauseWindow } from "./PauseWindow";
 import type { PostSettings } from "./PostSettings";
@@ -147,6 +149,7 @@ import type { PurgePersonalData } from "./PurgePersonalData";
 import type { PurgeReport } from "./PurgeReport";
 import type { QueueBoard } from "./QueueBoard";
 import type { QueueSettings } from "./QueueSettings";
+import type { RateByNotice } from "./RateByNotice";
 import type { RateTicket } from "./RateTicket";
 import type { Rating } from "./Rating";
 import type { RatingChannel } from "./RatingChannel";
@@ -266,6 +269,8 @@ export type Operations = {
   "rating.update_settings": { request: UpdateRatingSettings; response: RatingSettings };
   "window.face": { request: GetWindowFace; response: WindowFace };
   "rating.of_case": { request: CaseRatings; response: Array<CaseRating> };
+  "rating.notice_visit": { request: GetNoticeVisit; response: NoticeVisit };
+  "rating.by_notice": { request: RateByNotice; response: Rating };
   "followup.list": { request: ListFollowups; response: Array<Followup> };
   "followup.verify": { request: VerifyFollowup; response: Followup };
   "followup.close": { request: CloseFollowup; response: Followup };
@@ -404,6 +409,8 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "rating.update_settings": { command: "rating_update_settings", access: "supervisor", writes: true },
   "window.face": { command: "window_face", access: "device", writes: false },
   "rating.of_case": { command: "rating_of_case", access: "staff", writes: false },
+  "rating.notice_visit": { command: "rating_notice_visit", access: "public", writes: false },
+  "rating.by_notice": { command: "rating_by_notice", access: "public", writes: true },
   "followup.list": { command: "followup_list", access: "supervisor", writes: false },
   "followup.verify": { command: "followup_verify", access: "supervisor", writes: true },
   "followup.close": { command: "followup_close", access: "supervisor", writes: true },
@@ -525,6 +532,7 @@ export const ERROR_CODES = [
   "setting_disabled",
   "already_rated",
   "rating_closed",
+  "rate_limited",
   "print_failed",
   "calendar_provisional",
   "override_exists",

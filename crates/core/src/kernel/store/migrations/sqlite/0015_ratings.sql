@@ -35,6 +35,10 @@ UPDATE application_visits SET ticket_id = (SELECT a.ticket_id FROM applications 
     WHERE a.id = application_visits.application_id) WHERE seq = 1;
 CREATE INDEX application_visits_ticket ON application_visits(ticket_id);
 
+-- The one-time and acceptance notices carry a QR code to rate the visit later from a phone:
+-- the notice's number and this short code are the key (no sign-in), one rating per visit.
+ALTER TABLE documents ADD COLUMN rating_code TEXT;
+
 -- What the rater shows of the clerk: the staff number (工号) and a photo (a small JPEG or
 -- PNG as a data URL, uploaded in staff admin).
 ALTER TABLE staff ADD COLUMN staff_number TEXT NOT NULL DEFAULT '';
@@ -71,7 +75,10 @@ CREATE TABLE rating_settings (
     verify_days   INTEGER NOT NULL CHECK (verify_days BETWEEN 1 AND 10),
     rectify_days  INTEGER NOT NULL CHECK (rectify_days BETWEEN 1 AND 30),
     reasons       TEXT    NOT NULL,
-    promise       TEXT    NOT NULL
+    promise       TEXT    NOT NULL,
+    -- The hall server's address as applicants' phones reach it (the QR codes' links); empty:
+    -- the notices' QR codes carry the case number only.
+    public_url    TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 INSERT INTO rating_settings (id, timeout_s, verify_days, rectify_days, reasons, promise)
 VALUES (1, 60, 1, 5, '["态度不好","等候时间过长","多次跑腿","一次性告知不清","超时办理","其他"]',
