@@ -117,6 +117,7 @@ macro_rules! for_each_operation {
             rating_of_case => $crate::face::CaseRatings,
             rating_notice_visit => $crate::face::GetNoticeVisit,
             rating_by_notice => $crate::face::RateByNotice,
+            rating_export => $crate::reports::ratings_export::ExportRatings,
             followup_list => $crate::queue::ListFollowups,
             followup_verify => $crate::queue::VerifyFollowup,
             followup_close => $crate::queue::CloseFollowup,

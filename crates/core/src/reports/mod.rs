@@ -28,6 +28,7 @@ pub(crate) mod facts;
 pub mod figures;
 pub mod filing;
 pub(crate) mod pdf;
+pub mod ratings_export;
 pub(crate) mod xlsx;
 
 use crate::calendar::CalendarOf;

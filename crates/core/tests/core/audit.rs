@@ -216,6 +216,11 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         did("followup.close"),
         json!({"id": rated["followup_id"], "outcome_kind": "fixed", "outcome": "已致歉"}),
     );
+    run(
+        &sc,
+        did("rating.export"),
+        json!({"from": "2026-11-23", "to": "2026-11-23", "format": "json"}),
+    );
     let rs = run(&sc, did("rating.settings"), json!({}));
     run(
         &sc,

@@ -828,6 +828,53 @@ fn each_visit_of_a_case_is_rated_and_the_case_shows_them_all() {
     );
     assert_eq!(ratings[0].reasons, vec!["多次跑腿"]);
     assert_eq!(ratings[0].staff_name.as_deref(), Some("张伟"));
+
+    // The export a province's platform is fed from: one row per rating, in the documented
+    // format (docs/haochaping-export.md), and the same rows as an xlsx sheet.
+    use onetrip_core::reports::ratings_export::{ExportRatings, RatingExportFormat};
+    let export = |format| {
+        let f = run(
+            &c.h,
+            &c.sup,
+            secs(t2_at, 200),
+            ExportRatings {
+                from: "2026-11-23".into(),
+                to: "2026-11-23".into(),
+                format,
+            },
+        )
+        .unwrap();
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &f.content_base64,
+        )
+        .unwrap()
+    };
+    let doc: Value = serde_json::from_slice(&export(RatingExportFormat::Json)).unwrap();
+    assert_eq!(doc["format"], "onetrip.haochaping/1");
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let first = &rows[0];
+    assert_eq!(first["channel"], "rater");
+    assert_eq!(first["level"], 2);
+    assert_eq!(first["level_name"], "不满意");
+    assert_eq!(first["reasons"], json!(["多次跑腿"]));
+    assert_eq!(first["window_number"], 1);
+    assert_eq!(first["clerk_name"], "张伟");
+    assert_eq!(first["item_code"], item["code"]);
+    assert_eq!(first["application_number"], app["number"]);
+    assert_eq!(first["case_number"], accepted["application"]["case_number"]);
+    assert_eq!(first["rectification"], "open");
+    assert!(first["rated_at"].as_str().unwrap().ends_with("+08:00"));
+    assert_eq!(rows[1]["rectification"], "none");
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(export(RatingExportFormat::Xlsx))).unwrap();
+    let sheet = book.worksheet_range("好差评").unwrap();
+    assert_eq!(sheet.height(), 3, "a heading and two ratings");
+    assert_eq!(sheet.get((0, 11)), Some(&Data::String("评价等级".into())));
+    assert_eq!(sheet.get((1, 11)), Some(&Data::Float(2.0)));
+    assert_eq!(sheet.get((1, 0)), Some(&Data::String("窗口评价器".into())));
 }
 
 #[test]

@@ -59,6 +59,7 @@ import type { DrillDown } from "./DrillDown";
 import type { Empty } from "./Empty";
 import type { ExportAudit } from "./ExportAudit";
 import type { ExportCatalog } from "./ExportCatalog";
+import type { ExportRatings } from "./ExportRatings";
 import type { ExportReport } from "./ExportReport";
 import type { Figures } from "./Figures";
 import type { FiledReport } from "./FiledReport";
@@ -271,6 +272,7 @@ export type Operations = {
   "rating.of_case": { request: CaseRatings; response: Array<CaseRating> };
   "rating.notice_visit": { request: GetNoticeVisit; response: NoticeVisit };
   "rating.by_notice": { request: RateByNotice; response: Rating };
+  "rating.export": { request: ExportRatings; response: ReportFile };
   "followup.list": { request: ListFollowups; response: Array<Followup> };
   "followup.verify": { request: VerifyFollowup; response: Followup };
   "followup.close": { request: CloseFollowup; response: Followup };
@@ -411,6 +413,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "rating.of_case": { command: "rating_of_case", access: "staff", writes: false },
   "rating.notice_visit": { command: "rating_notice_visit", access: "public", writes: false },
   "rating.by_notice": { command: "rating_by_notice", access: "public", writes: true },
+  "rating.export": { command: "rating_export", access: "supervisor", writes: false },
   "followup.list": { command: "followup_list", access: "supervisor", writes: false },
   "followup.verify": { command: "followup_verify", access: "supervisor", writes: true },
   "followup.close": { command: "followup_close", access: "supervisor", writes: true },

@@ -1036,4 +1036,7 @@ export const en: Record<string, string> = {
   'ratingSettings.promise': 'Service promise on the rater',
   'ratingSettings.reasons': 'Bad-rating reasons (one per line)',
   'ratingSettings.publicUrl': 'Hall server address (for the notices’ rating QR codes)',
+  'report.exportRatingsJson': 'Export ratings (JSON)',
+  'report.exportRatingsXlsx': 'Export ratings (Excel)',
+  'op.rating.export': 'Export rating data',
 };

@@ -1037,4 +1037,7 @@ export const zhCN: Record<string, string> = {
   'ratingSettings.promise': '评价器显示的服务承诺',
   'ratingSettings.reasons': '差评原因（每行一项）',
   'ratingSettings.publicUrl': '大厅服务器地址（通知书二维码扫码评价用）',
+  'report.exportRatingsJson': '导出好差评（JSON）',
+  'report.exportRatingsXlsx': '导出好差评（Excel）',
+  'op.rating.export': '导出好差评数据',
 };
