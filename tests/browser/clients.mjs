@@ -25,6 +25,10 @@
 //   board <name> <text>         a supervisor signs in on /admin, opens the bad-rating board,
 //                               finds the row with <text>, screenshot to $SHOTS/<name>.png with
 //                               it in view; answers `board <that row's text>`
+//   pair-rater <name>           the admin registers window 1's rater on /admin (设备 tab),
+//                               screenshot of the pairing code and QR to $SHOTS/<name>.png;
+//                               a new browser opens the pairing page with that code and lands
+//                               on /rater, which becomes the `rater` page; answers `paired`
 //   quit
 //
 // RATER_TOKEN and WINDOW_TOKEN (optional) open the rater (`rater`, a 1280×800 tablet) and the
@@ -201,6 +205,33 @@ for await (const line of commands) {
       const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
       await ctx.close();
       console.log(`board ${text}`);
+    } else if (cmd === 'pair-rater') {
+      const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
+      const admin = await ctx.newPage();
+      admin.setDefaultTimeout(TIMEOUT);
+      await admin.goto(`${base}/admin`);
+      await admin.getByTestId('signin-login').fill('admin');
+      await admin.getByTestId('signin-password').fill('demo1234');
+      await admin.getByTestId('signin-submit').click();
+      await admin.getByTestId('tab-devices').click();
+      await admin.getByTestId('device-kind').selectOption('rater');
+      await admin.getByTestId('device-window').selectOption({ index: 1 });
+      await admin.getByTestId('device-name').fill('1号窗口评价器');
+      await admin.getByTestId('device-register').getByRole('button').click();
+      const code = (await admin.getByTestId('device-pairing-code').innerText()).replace(/\s+/g, '');
+      await admin.getByTestId('device-pairing-qr').waitFor();
+      await admin.waitForTimeout(300);
+      await admin.screenshot({ path: join(shots, `${args[0]}.png`) });
+      await ctx.close();
+      const rctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+      const rater = await rctx.newPage();
+      rater.setDefaultTimeout(TIMEOUT);
+      rater.on('console', (m) => { if (m.type() === 'error') console.error(`[pair] ${m.text()}`); });
+      await rater.goto(`${base}/pair?code=${code}`);
+      await rater.waitForURL('**/rater');
+      await rater.getByTestId('rater').waitFor();
+      pages.rater = rater;
+      console.log('paired');
     } else if (cmd === 'quit') {
       break;
     } else {

@@ -74,9 +74,10 @@ pub struct Hall {
 }
 
 /// The operations anyone may call without a credential that take a guessable key (a notice's
-/// number and six-digit code), and how often one address may call them: `PUBLIC_TRIES` per
+/// number and six-digit code, a device's pairing code), and how often one address may call them: `PUBLIC_TRIES` per
 /// `PUBLIC_WINDOW`. Beyond that: HTTP 429 `rate_limited` until the window ends.
-pub(crate) const PUBLIC_KEYED: &[&str] = &["rating.notice_visit", "rating.by_notice"];
+pub(crate) const PUBLIC_KEYED: &[&str] =
+    &["rating.notice_visit", "rating.by_notice", "device.pair"];
 const PUBLIC_TRIES: u32 = 10;
 const PUBLIC_WINDOW: Duration = Duration::from_secs(60);
 
@@ -441,7 +442,7 @@ pub fn router(hall: Arc<Hall>) -> Router {
     let mut app = api;
     if let Some(dir) = hall.ui_dir.clone() {
         for page in [
-            "kiosk", "display", "rater", "window", "rate", "counter", "admin",
+            "kiosk", "display", "rater", "window", "rate", "pair", "counter", "admin",
         ] {
             app = app.route_service(
                 &format!("/{page}"),

@@ -42,6 +42,11 @@ function deviceToken(): string | null {
   return fromUrl ?? localStorage.getItem(DEVICE_KEY);
 }
 
+/** Keep the token a pairing gave this browser: its device pages present it from now on. */
+export function rememberDeviceToken(token: string) {
+  localStorage.setItem(DEVICE_KEY, token);
+}
+
 /** Which transport this window uses (shown in settings and the connection banner). */
 export function transportInfo(): { kind: 'ipc' | 'http'; base: string | null; native: boolean } {
   return { kind: transport.kind, base: transport.kind === 'http' ? transport.base : null, native: inTauri };

@@ -12,6 +12,11 @@
 //! - Revoking a device ends its token at once: the next request is `unauthenticated`.
 //! - A rater (评价器) and a window screen (窗口屏) are registered **for one window**; the actor
 //!   carries that window, so a rater rates only the visits served at its own window.
+//! - **Pairing without a command line.** Registering (or `device.pairing_code` later, for a
+//!   replaced tablet) gives an eight-digit code valid for [`PAIRING_MINUTES`] minutes, shown
+//!   with a QR code of the pairing page's address. Opening `/pair?code=…` on the device calls
+//!   `device.pair`, which gives the device a **fresh** token (the old one stops working) and
+//!   forgets the code: a code pairs once. The hall server limits tries per address.
 
 use crate::kernel::store::Optional;
 use crate::kernel::store::Tx;
@@ -39,6 +44,21 @@ pub struct Device {
     pub revoked_at: Option<jiff::Timestamp>,
     /// The window a rater or window screen is bound to.
     pub window_id: Option<String>,
+    /// A pairing code is waiting to be used until then.
+    pub pairing_until: Option<jiff::Timestamp>,
+}
+
+/// How long a pairing code works.
+pub const PAIRING_MINUTES: i64 = 30;
+
+/// Eight random digits, and when they stop working.
+fn pairing_code(now_ms: i64) -> (String, i64) {
+    let mut buf = [0u8; 8];
+    getrandom::fill(&mut buf).expect("the OS random source is available");
+    (
+        format!("{:08}", u64::from_le_bytes(buf) % 100_000_000),
+        now_ms + PAIRING_MINUTES * 60_000,
+    )
 }
 
 fn kind_str(kind: DeviceKind) -> &'static str {
@@ -60,9 +80,17 @@ fn parse_kind(s: &str) -> Result<DeviceKind> {
     }
 }
 
-type Raw = (String, String, String, i64, Option<i64>, Option<String>);
+type Raw = (
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
 
-const COLUMNS: &str = "id, kind, name, created_at, revoked_at, window_id";
+const COLUMNS: &str = "id, kind, name, created_at, revoked_at, window_id, pairing_expires_at";
 
 fn row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<Raw> {
     Ok((
@@ -72,11 +100,12 @@ fn row(r: &crate::kernel::store::Row<'_>) -> crate::kernel::store::StoreResult<R
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
 fn device(raw: Raw) -> Result<Device> {
-    let (id, kind, name, created, revoked, window_id) = raw;
+    let (id, kind, name, created, revoked, window_id, pairing) = raw;
     Ok(Device {
         id,
         kind: parse_kind(&kind)?,
@@ -84,6 +113,7 @@ fn device(raw: Raw) -> Result<Device> {
         created_at: from_ms(created),
         revoked_at: revoked.map(from_ms),
         window_id,
+        pairing_until: pairing.map(from_ms),
     })
 }
 
@@ -126,6 +156,8 @@ pub struct RegisteredDevice {
     pub device: Device,
     /// Shown once: put it into the device's address (`/kiosk?device=…`) or settings.
     pub token: String,
+    /// Or open `/pair?code=…` on the device within [`PAIRING_MINUTES`] minutes.
+    pub pairing_code: String,
 }
 
 impl Operation for RegisterDevice {
@@ -187,16 +219,20 @@ impl Operation for RegisterDevice {
         }
         let id = new_id();
         let token = new_secret();
+        let (code, until) = pairing_code(cx.ms());
         cx.tx.execute(
-            "INSERT INTO devices (id, kind, name, token_hash, created_at, window_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO devices (id, kind, name, token_hash, created_at, window_id, pairing_hash,
+                                  pairing_expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 id,
                 kind_str(self.kind),
                 name,
                 sha256_hex(token.as_bytes()),
                 cx.ms(),
-                window_id
+                window_id,
+                sha256_hex(code.as_bytes()),
+                until
             ],
         )?;
         let device = get(cx.tx, &id)?;
@@ -206,7 +242,11 @@ impl Operation for RegisterDevice {
             AuditDraft::new("device", Some(&id), format!("登记{label}：{}", device.name))
                 .after(&device),
         )?;
-        Ok(RegisteredDevice { device, token })
+        Ok(RegisteredDevice {
+            device,
+            token,
+            pairing_code: code,
+        })
     }
 }
 
@@ -260,5 +300,128 @@ impl Operation for RevokeDevice {
                 .after(&after),
         )?;
         Ok(after)
+    }
+}
+
+/// A new pairing code for a registered device (a replaced tablet, a cleared browser).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct NewPairingCode {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PairingCode {
+    pub device: Device,
+    /// Eight digits; open `/pair?code=…` on the device before `device.pairing_until`.
+    pub code: String,
+}
+
+impl Operation for NewPairingCode {
+    const NAME: &'static str = "device.pairing_code";
+    const ACCESS: Access = Access::Admin;
+    const WRITES: bool = true;
+    type Response = PairingCode;
+    fn run(self, cx: &mut Cx<'_>) -> Result<PairingCode> {
+        let id = validate::id("id", "设备", &self.id)?;
+        let before = get(cx.tx, &id)?;
+        if before.revoked_at.is_some() {
+            return Err(CoreError::new(ErrorCode::InvalidTransition, "该设备已注销").field("id"));
+        }
+        let (code, until) = pairing_code(cx.ms());
+        cx.tx.execute(
+            "UPDATE devices SET pairing_hash = ?2, pairing_expires_at = ?3 WHERE id = ?1",
+            params![id, sha256_hex(code.as_bytes()), until],
+        )?;
+        let device = get(cx.tx, &id)?;
+        cx.record(
+            Topic::Hall,
+            AuditDraft::new("device", Some(&id), format!("生成配对码：{}", device.name))
+                .before(&before)
+                .after(&device),
+        )?;
+        Ok(PairingCode { device, code })
+    }
+}
+
+/// Pair this browser as the device a pairing code names.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PairDevice {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PairedDevice {
+    pub device: Device,
+    /// The device's new token: the page keeps it and presents it from now on.
+    pub token: String,
+}
+
+impl Operation for PairDevice {
+    const NAME: &'static str = "device.pair";
+    const ACCESS: Access = Access::Public;
+    const WRITES: bool = true;
+    type Response = PairedDevice;
+    fn run(self, cx: &mut Cx<'_>) -> Result<PairedDevice> {
+        let code = self.code.trim();
+        let refused = || {
+            CoreError::new(
+                ErrorCode::NotFound,
+                "配对码不正确或已过期，请管理员重新生成",
+            )
+            .field("code")
+        };
+        if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refused());
+        }
+        let id: Option<String> = cx
+            .tx
+            .query_row(
+                "SELECT id FROM devices WHERE pairing_hash = ?1 AND pairing_expires_at > ?2
+                   AND revoked_at IS NULL",
+                params![sha256_hex(code.as_bytes()), cx.ms()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let id = id.ok_or_else(refused)?;
+        let before = get(cx.tx, &id)?;
+        let token = new_secret();
+        cx.tx.execute(
+            "UPDATE devices SET token_hash = ?2, pairing_hash = NULL, pairing_expires_at = NULL
+             WHERE id = ?1",
+            params![id, sha256_hex(token.as_bytes())],
+        )?;
+        let device = get(cx.tx, &id)?;
+        cx.record(
+            Topic::Hall,
+            AuditDraft::new("device", Some(&id), format!("设备已配对：{}", device.name))
+                .before(&before)
+                .after(&device),
+        )?;
+        Ok(PairedDevice { device, token })
+    }
+}
+
+/// A QR code (SVG) of a pairing page's address, for the admin screen to show beside the code.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PairingQr {
+    /// The address to encode, e.g. `http://192.168.1.10:8720/pair?code=12345678`.
+    pub url: String,
+}
+
+impl Operation for PairingQr {
+    const NAME: &'static str = "device.pairing_qr";
+    const ACCESS: Access = Access::Admin;
+    const WRITES: bool = false;
+    type Response = String;
+    fn run(self, _cx: &mut Cx<'_>) -> Result<String> {
+        let url = self.url.trim();
+        if url.len() > 300 || !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(CoreError::new(
+                ErrorCode::InvalidFormat,
+                "地址须以 http:// 或 https:// 开头",
+            )
+            .field("url"));
+        }
+        Ok(onetrip_notice::qr_svg(url))
     }
 }

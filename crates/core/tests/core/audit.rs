@@ -519,6 +519,21 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         json!({"kind": "display", "name": "一楼叫号屏"}),
     );
     run(&a, did("device.list"), json!({}));
+    let code = run(
+        &a,
+        did("device.pairing_code"),
+        json!({"id": dev["device"]["id"]}),
+    );
+    run(
+        &Caller::anonymous("tablet"),
+        did("device.pair"),
+        json!({"code": code["code"]}),
+    );
+    run(
+        &a,
+        did("device.pairing_qr"),
+        json!({"url": format!("http://127.0.0.1:8720/pair?code={}", code["code"].as_str().unwrap())}),
+    );
     let export = run(&a, did("audit.export"), json!({}));
     assert_eq!(
         onetrip_core::audit::export::check_export(export["content"].as_str().unwrap()).unwrap(),

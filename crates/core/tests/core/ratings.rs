@@ -1097,3 +1097,78 @@ fn a_notice_carries_a_code_to_rate_its_visit_from_a_phone_once() {
             .rated
     );
 }
+
+/// Pairing a tablet as window 1's rater without a command line: the code registering gave (or
+/// a new one) pairs once, within 30 minutes, and gives a fresh token; the old one stops.
+#[test]
+fn a_rater_is_paired_with_a_one_time_code() {
+    use onetrip_core::devices::{NewPairingCode, PairDevice, RegisterDevice};
+    let h = demo_hall();
+    let admin = Caller::system("test");
+    let r = run(
+        &h,
+        &admin,
+        t0(),
+        RegisterDevice {
+            kind: DeviceKind::Rater,
+            name: "1号窗口评价器".into(),
+            window_id: Some(h.window_id(1)),
+        },
+    )
+    .unwrap();
+    assert!(r.device.pairing_until.is_some());
+    let anon = Caller::anonymous("tablet");
+    let pair = |code: &str, at: Timestamp| run(&h, &anon, at, PairDevice { code: code.into() });
+    let wrong = if r.pairing_code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    assert_eq!(pair(wrong, t0()).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(pair("12ab", t0()).unwrap_err().code, ErrorCode::NotFound);
+    let paired = pair(&r.pairing_code, secs(t0(), 60)).unwrap();
+    assert!(paired.device.pairing_until.is_none());
+    assert_eq!(
+        pair(&r.pairing_code, secs(t0(), 61)).unwrap_err().code,
+        ErrorCode::NotFound,
+        "a code pairs once"
+    );
+    let old = Caller::device_token(r.token.clone(), "old");
+    assert_eq!(
+        run(&h, &old, secs(t0(), 62), GetWindowFace::default())
+            .unwrap_err()
+            .code,
+        ErrorCode::Unauthenticated,
+        "the registration's token stops when the device pairs"
+    );
+    let tablet = Caller::device_token(paired.token.clone(), "tablet");
+    let face = run(&h, &tablet, secs(t0(), 62), GetWindowFace::default()).unwrap();
+    assert_eq!(face.window_number, 1);
+
+    // A replaced tablet: a new code, which expires after 30 minutes.
+    let again = run(
+        &h,
+        &admin,
+        secs(t0(), 100),
+        NewPairingCode {
+            id: r.device.id.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        pair(&again.code, secs(t0(), 100 + 31 * 60))
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound,
+        "expired"
+    );
+    let fresh = run(
+        &h,
+        &admin,
+        secs(t0(), 3000),
+        NewPairingCode { id: r.device.id },
+    )
+    .unwrap();
+    let repaired = pair(&fresh.code, secs(t0(), 3010)).unwrap();
+    assert_ne!(repaired.token, paired.token);
+}

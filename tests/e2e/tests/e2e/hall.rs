@@ -338,8 +338,8 @@ async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_res
     app.close().await;
 }
 
-/// 好差评 on the applicant's side (issue 20), on the lived-in hall: the desktop counter (hall
-/// mode) serves A001 and ticks its materials; the rater — a browser with window 1's device
+/// 好差评 on the applicant's side (issue 20), on the lived-in hall: the rater is registered on
+/// the admin screen and paired by its one-time code; the desktop counter (hall mode) serves A001 and ticks its materials; the rater — a browser with window 1's device
 /// token, facing the applicant — shows the list as it is ticked; the clerk finishes; the rater
 /// offers the five levels (the console offers none); 非常不满意 with a reason; the thank-you
 /// screen; the supervisor's board shows the 差评整改 item with its two clocks; the clerk's
@@ -369,7 +369,6 @@ async fn the_applicant_rates_on_the_rater_and_a_bad_rating_reaches_the_board() {
     };
     let kiosk = token("kiosk", "一楼取号机", None);
     let display = token("display", "一楼叫号屏", None);
-    let rater = token("rater", "1号窗口评价器", Some(&w1));
     let screen = token("window_screen", "1号窗口屏", Some(&w1));
     let server = HallServer::start(&db, free_tcp_port());
     let mut b = Browsers::start_with(
@@ -377,11 +376,13 @@ async fn the_applicant_rates_on_the_rater_and_a_bad_rating_reaches_the_board() {
         &[
             ("KIOSK_TOKEN", &kiosk),
             ("DISPLAY_TOKEN", &display),
-            ("RATER_TOKEN", &rater),
             ("WINDOW_TOKEN", &screen),
         ],
     );
     let ok = |answer: String, want: &str| assert_eq!(answer, want);
+    // The hall's IT person registers window 1's rater on the admin screen and pairs the tablet
+    // by its code: no token typed, no command line.
+    ok(b.ask("pair-rater device-pairing"), "paired");
 
     // The desktop counter in hall mode signs in at window 1: the rater introduces the clerk.
     let app = App::start("counter").await;

@@ -9,4 +9,8 @@ name: string, created_at: string, revoked_at: string | null,
 /**
  * The window a rater or window screen is bound to.
  */
-window_id: string | null, };
+window_id: string | null, 
+/**
+ * A pairing code is waiting to be used until then.
+ */
+pairing_until: string | null, };

@@ -5,4 +5,8 @@ export type RegisteredDevice = { device: Device,
 /**
  * Shown once: put it into the device's address (`/kiosk?device=…`) or settings.
  */
-token: string, };
+token: string, 
+/**
+ * Or open `/pair?code=…` on the device within [`PAIRING_MINUTES`] minutes.
+ */
+pairing_code: string, };

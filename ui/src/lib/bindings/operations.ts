@@ -133,11 +133,16 @@ import type { MaterialState } from "./MaterialState";
 import type { Me } from "./Me";
 import type { Medium } from "./Medium";
 import type { NameCover } from "./NameCover";
+import type { NewPairingCode } from "./NewPairingCode";
 import type { NoShow } from "./NoShow";
 import type { NoticeSettings } from "./NoticeSettings";
 import type { NoticeTemplate } from "./NoticeTemplate";
 import type { NoticeVisit } from "./NoticeVisit";
 import type { OpenApplication } from "./OpenApplication";
+import type { PairDevice } from "./PairDevice";
+import type { PairedDevice } from "./PairedDevice";
+import type { PairingCode } from "./PairingCode";
+import type { PairingQr } from "./PairingQr";
 import type { PauseWindow } from "./PauseWindow";
 import type { PostSettings } from "./PostSettings";
 import type { PostView } from "./PostView";
@@ -346,6 +351,9 @@ export type Operations = {
   "device.register": { request: RegisterDevice; response: RegisteredDevice };
   "device.list": { request: ListDevices; response: Array<Device> };
   "device.revoke": { request: RevokeDevice; response: Device };
+  "device.pairing_code": { request: NewPairingCode; response: PairingCode };
+  "device.pair": { request: PairDevice; response: PairedDevice };
+  "device.pairing_qr": { request: PairingQr; response: string };
   "report.figures": { request: GetFigures; response: Figures };
   "report.drill": { request: DrillDown; response: Drill };
   "report.settings": { request: GetReportSettings; response: ReportSettings };
@@ -487,6 +495,9 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "device.register": { command: "device_register", access: "admin", writes: true },
   "device.list": { command: "device_list", access: "admin", writes: false },
   "device.revoke": { command: "device_revoke", access: "admin", writes: true },
+  "device.pairing_code": { command: "device_pairing_code", access: "admin", writes: true },
+  "device.pair": { command: "device_pair", access: "public", writes: true },
+  "device.pairing_qr": { command: "device_pairing_qr", access: "admin", writes: false },
   "report.figures": { command: "report_figures", access: "supervisor", writes: false },
   "report.drill": { command: "report_drill", access: "supervisor", writes: false },
   "report.settings": { command: "report_settings", access: "supervisor", writes: false },

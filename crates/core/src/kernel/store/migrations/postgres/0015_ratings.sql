@@ -4,6 +4,9 @@ ALTER TABLE devices DROP CONSTRAINT devices_kind_check;
 ALTER TABLE devices ADD CONSTRAINT devices_kind_check
     CHECK (kind IN ('kiosk', 'display', 'rater', 'window_screen'));
 ALTER TABLE devices ADD COLUMN window_id TEXT REFERENCES windows(id);
+ALTER TABLE devices ADD COLUMN pairing_hash TEXT;
+ALTER TABLE devices ADD COLUMN pairing_expires_at BIGINT;
+CREATE UNIQUE INDEX devices_pairing ON devices(pairing_hash) WHERE pairing_hash IS NOT NULL;
 ALTER TABLE devices ADD CONSTRAINT devices_window_check
     CHECK ((kind IN ('rater', 'window_screen')) = (window_id IS NOT NULL));
 

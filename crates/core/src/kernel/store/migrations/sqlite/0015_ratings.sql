@@ -20,6 +20,10 @@ CREATE TABLE devices_v15 (
     created_at  INTEGER NOT NULL,
     revoked_at  INTEGER,
     window_id   TEXT    REFERENCES windows(id),
+    -- A one-time pairing code (its SHA-256) and until when it works: opening the pairing page
+    -- with it on the tablet gives the device a fresh token, no command line needed.
+    pairing_hash        TEXT,
+    pairing_expires_at  INTEGER,
     CHECK ((kind IN ('rater', 'window_screen')) = (window_id IS NOT NULL))
 ) STRICT;
 INSERT INTO devices_v15 (id, kind, name, token_hash, created_at, revoked_at)
@@ -27,6 +31,7 @@ INSERT INTO devices_v15 (id, kind, name, token_hash, created_at, revoked_at)
 DROP TABLE devices;
 ALTER TABLE devices_v15 RENAME TO devices;
 CREATE UNIQUE INDEX devices_active_name ON devices(name) WHERE revoked_at IS NULL;
+CREATE UNIQUE INDEX devices_pairing ON devices(pairing_hash) WHERE pairing_hash IS NOT NULL;
 
 -- Each trip of an application names the ticket it came with, so a rating belongs to the
 -- application and case its visit opened, supplemented or accepted.
