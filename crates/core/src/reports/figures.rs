@@ -32,6 +32,14 @@ pub struct QueueRow {
     pub days_active: u32,
     /// 人均日办件 (clerk rows) or served per day (other rows): served ÷ days active.
     pub served_per_day: Option<f64>,
+    /// 好差评 of these tickets that count (an upheld dispute takes one out).
+    pub rated: u32,
+    /// 非常满意 and 满意.
+    pub satisfied: u32,
+    /// 不满意 and 非常不满意.
+    pub bad: u32,
+    /// 满意率: satisfied ÷ rated, percent.
+    pub satisfied_rate: Option<f64>,
     #[serde(skip)]
     #[ts(skip)]
     wait_sum: i64,
@@ -88,6 +96,11 @@ impl QueueRow {
             self.service_sum += s;
             self.service_n += 1;
         }
+        if let Some(r) = t.rating.as_ref().filter(|r| !r.excluded) {
+            self.rated += 1;
+            self.satisfied += u32::from(r.level >= 4);
+            self.bad += u32::from(r.level <= 2);
+        }
     }
     pub(crate) fn finish(mut self) -> Self {
         if self.called > 0 {
@@ -102,6 +115,7 @@ impl QueueRow {
                 self.service_sum as f64 / 60.0 / f64::from(self.service_n),
             ));
         }
+        self.satisfied_rate = pct(self.satisfied, self.rated);
         self.days_active = self.days.len() as u32;
         if self.days_active > 0 {
             self.served_per_day = Some(one_decimal(
@@ -226,11 +240,61 @@ pub struct RatingFigures {
     pub bad: u32,
     pub bad_open: u32,
     pub bad_closed: u32,
+    /// 窗口好差评排名: the windows with ratings, best 满意率 first (then more ratings, fewer
+    /// bad ones); a month's filter gives the monthly ranking halls publish.
+    pub window_ranking: Vec<RankRow>,
     /// 实名差评回访率: bad ratings called back ÷ bad ratings, percent.
     pub callback_rate: Option<f64>,
     /// 整改按时率: rectifications closed by their due date ÷ closed, percent.
     pub rectified_on_time_rate: Option<f64>,
     pub bad_list: Vec<BadRating>,
+}
+
+/// One window's place in the ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct RankRow {
+    pub rank: u32,
+    /// The window's id (the drill-down's filter).
+    pub key: String,
+    pub name: String,
+    pub rated: u32,
+    pub satisfied_rate: Option<f64>,
+    pub bad: u32,
+}
+
+/// Rank the window rows by 满意率 (ties share a rank).
+pub(crate) fn window_ranking(rows: &[QueueRow]) -> Vec<RankRow> {
+    let mut ranked: Vec<&QueueRow> = rows.iter().filter(|r| r.rated > 0).collect();
+    let rate = |r: &QueueRow| r.satisfied_rate.unwrap_or(0.0);
+    ranked.sort_by(|a, b| {
+        rate(b)
+            .total_cmp(&rate(a))
+            .then(b.rated.cmp(&a.rated))
+            .then(a.bad.cmp(&b.bad))
+            .then(a.key.cmp(&b.key))
+    });
+    let mut out: Vec<RankRow> = Vec::with_capacity(ranked.len());
+    for (i, r) in ranked.iter().enumerate() {
+        let rank = match out.last() {
+            Some(prev)
+                if prev.satisfied_rate == r.satisfied_rate
+                    && prev.rated == r.rated
+                    && prev.bad == r.bad =>
+            {
+                prev.rank
+            }
+            _ => i as u32 + 1,
+        };
+        out.push(RankRow {
+            rank,
+            key: r.key.clone(),
+            name: r.name.clone(),
+            rated: r.rated,
+            satisfied_rate: r.satisfied_rate,
+            bad: r.bad,
+        });
+    }
+    out
 }
 
 /// One bad rating and what was done about it (差评回访): the petition analysis of the monthly

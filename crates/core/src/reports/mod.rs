@@ -306,13 +306,17 @@ pub(crate) fn compute(cx: &mut Cx<'_>, scope: &Scope) -> Result<Figures> {
         let before = p.from.yesterday().ok()?;
         cal.count_workdays(before, p.to).ok()
     });
+    let ratings = figures::RatingFigures {
+        window_ranking: figures::window_ranking(&queue.by_window),
+        ..figures::ratings(&tickets, cal.as_deref())
+    };
     Ok(Figures {
         filter: scope.filter.clone(),
         generated_at: cx.now,
         workdays,
         wait_target_minutes: settings.wait_target_minutes,
         queue,
-        ratings: figures::ratings(&tickets, cal.as_deref()),
+        ratings,
         cases: case_figures,
         ab,
     })

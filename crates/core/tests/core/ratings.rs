@@ -1172,3 +1172,112 @@ fn a_rater_is_paired_with_a_one_time_code() {
     let repaired = pair(&fresh.code, secs(t0(), 3010)).unwrap();
     assert_ne!(repaired.token, paired.token);
 }
+
+/// 满意率 per window and clerk and the window ranking, worked out by hand: window 3 has two
+/// 非常满意 (100 %, 2 ratings), window 2 one 满意 (100 %, 1), window 1 a 非常满意 and a 不满意
+/// (50 %) — and an upheld dispute would not change window 1's place here, since none is upheld.
+#[test]
+fn the_window_ranking_orders_windows_by_their_satisfied_rate() {
+    let h = demo_hall();
+    let kiosk = Caller::device(DeviceKind::Kiosk, "kiosk");
+    let sup = h.sign_in_at("zhouhong", None, t0());
+    let mut minute = 0;
+    let mut serve_and_rate = |window: u32, login: &str, prefix: &str, levels: &[RatingLevel]| {
+        let clerk = h.sign_in_at(login, Some(window), t0());
+        let rater = h.rater(window);
+        for level in levels {
+            minute += 1;
+            let at = secs(t0(), minute * 60);
+            run(
+                &h,
+                &kiosk,
+                at,
+                IssueTicket {
+                    category_id: category(&h, prefix),
+                    priority: None,
+                    priority_note: String::new(),
+                    id_number: String::new(),
+                    applicant_name: String::new(),
+                },
+            )
+            .unwrap();
+            let t = run(&h, &clerk, at, CallNext {}).unwrap();
+            run(
+                &h,
+                &clerk,
+                at,
+                StartService {
+                    ticket_id: t.id.clone(),
+                },
+            )
+            .unwrap();
+            run(
+                &h,
+                &clerk,
+                at,
+                FinishTicket {
+                    ticket_id: t.id.clone(),
+                },
+            )
+            .unwrap();
+            let reasons = if level.is_bad() {
+                vec!["其他".to_owned()]
+            } else {
+                vec![]
+            };
+            run(
+                &h,
+                &rater,
+                secs(at, 5),
+                RateTicket {
+                    ticket_id: t.id,
+                    level: *level,
+                    reasons,
+                    comment: String::new(),
+                },
+            )
+            .unwrap();
+        }
+    };
+    use RatingLevel::*;
+    serve_and_rate(1, "zhangwei", "A", &[VerySatisfied, Dissatisfied]);
+    serve_and_rate(2, "liuyang", "A", &[Satisfied]);
+    serve_and_rate(3, "wangfang", "B", &[VerySatisfied, VerySatisfied]);
+    let f = run(
+        &h,
+        &sup,
+        secs(t0(), 3600),
+        GetFigures {
+            filter: ReportFilter {
+                from: "2026-11-23".into(),
+                to: "2026-11-23".into(),
+                ..Default::default()
+            },
+        },
+    )
+    .unwrap();
+    let ranking: Vec<(u32, &str, u32, Option<f64>)> = f
+        .ratings
+        .window_ranking
+        .iter()
+        .map(|r| (r.rank, r.name.as_str(), r.rated, r.satisfied_rate))
+        .collect();
+    assert_eq!(
+        ranking,
+        vec![
+            (1, "3号窗口", 2, Some(100.0)),
+            (2, "2号窗口", 1, Some(100.0)),
+            (3, "1号窗口", 2, Some(50.0)),
+        ]
+    );
+    let zhangwei = f.queue.by_clerk.iter().find(|r| r.name == "张伟").unwrap();
+    assert_eq!(
+        (
+            zhangwei.rated,
+            zhangwei.satisfied,
+            zhangwei.bad,
+            zhangwei.satisfied_rate
+        ),
+        (2, 1, 1, Some(50.0))
+    );
+}

@@ -23,4 +23,20 @@ days_active: number,
 /**
  * 人均日办件 (clerk rows) or served per day (other rows): served ÷ days active.
  */
-served_per_day: number | null, };
+served_per_day: number | null, 
+/**
+ * 好差评 of these tickets that count (an upheld dispute takes one out).
+ */
+rated: number, 
+/**
+ * 非常满意 and 满意.
+ */
+satisfied: number, 
+/**
+ * 不满意 and 非常不满意.
+ */
+bad: number, 
+/**
+ * 满意率: satisfied ÷ rated, percent.
+ */
+satisfied_rate: number | null, };

@@ -1062,4 +1062,12 @@ export const en: Record<string, string> = {
   'op.device.pairing_code': 'New pairing code',
   'op.device.pair': 'Pair a device',
   'op.device.pairing_qr': 'Pairing QR code',
+  'report.rated': 'Ratings',
+  'report.rank': 'Rank',
+  'report.windowRanking': 'Window ranking (ratings)',
+  'report.participation': 'Rated share',
+  'report.unratedShort': '{n} not rated',
+  'report.callbackRate': 'Bad ratings called back',
+  'report.rectifiedOnTime': 'Rectified on time {rate}',
+  'report.badN': '{n} bad',
 };

@@ -1063,4 +1063,12 @@ export const zhCN: Record<string, string> = {
   'op.device.pairing_code': '生成配对码',
   'op.device.pair': '设备配对',
   'op.device.pairing_qr': '配对二维码',
+  'report.rated': '评价',
+  'report.rank': '名次',
+  'report.windowRanking': '窗口好差评排名',
+  'report.participation': '参评率',
+  'report.unratedShort': '未评价 {n}',
+  'report.callbackRate': '差评回访率',
+  'report.rectifiedOnTime': '整改按时率 {rate}',
+  'report.badN': '差评 {n}',
 };
