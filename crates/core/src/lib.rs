@@ -119,6 +119,7 @@ macro_rules! for_each_operation {
             rating_by_notice => $crate::face::RateByNotice,
             rating_export => $crate::reports::ratings_export::ExportRatings,
             followup_list => $crate::queue::ListFollowups,
+            followup_mine => $crate::queue::MyFollowups,
             followup_verify => $crate::queue::VerifyFollowup,
             followup_close => $crate::queue::CloseFollowup,
             followup_dispute => $crate::queue::DisputeRating,

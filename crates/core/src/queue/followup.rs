@@ -322,6 +322,30 @@ impl Operation for ListFollowups {
     }
 }
 
+/// A clerk's own bad ratings and where their rectification stands (the counter shows them, and
+/// the clerk may dispute one from there).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct MyFollowups {}
+
+impl Operation for MyFollowups {
+    const NAME: &'static str = "followup.mine";
+    const ACCESS: Access = Access::Staff;
+    const WRITES: bool = false;
+    type Response = Vec<Followup>;
+    fn run(self, cx: &mut Cx<'_>) -> Result<Vec<Followup>> {
+        let me = cx.actor.staff()?.staff_id.clone();
+        let cal = cx.calendar()?;
+        select(
+            cx.tx,
+            &cal,
+            cx.now,
+            "r.staff_id = ?1 AND (f.status = 'open' OR f.closed_at > ?2)
+             ORDER BY f.created_at DESC LIMIT 50",
+            rusqlite::params![me, to_ms(cx.now) - 30 * 86_400_000],
+        )
+    }
+}
+
 fn refuse_closed(f: &Followup, action: &str) -> Result<()> {
     if f.closed {
         return Err(CoreError::new(

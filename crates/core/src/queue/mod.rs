@@ -36,7 +36,7 @@ pub mod window_ops;
 
 pub use followup::{
     CloseFollowup, DecideDispute, DisputeRating, Followup, FollowupOutcome, ListFollowups,
-    VerifyFollowup,
+    MyFollowups, VerifyFollowup,
 };
 pub use hall_board::{BoardWindow, GetHallBoard, HallBoard};
 pub use rating::{

@@ -366,7 +366,14 @@ impl Operation for RateTicket {
 /// (any time after the visit; the timeout is the rater's only).
 #[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RecordRating {
+    /// The visit's ticket; or empty, and the ticket named by `day` and `number` as on the
+    /// paper form (A001 on 2026-11-23).
+    #[serde(default)]
     pub ticket_id: String,
+    #[serde(default)]
+    pub day: String,
+    #[serde(default)]
+    pub number: String,
     pub level: RatingLevel,
     pub channel: RatingChannel,
     #[serde(default)]
@@ -388,8 +395,19 @@ impl Operation for RecordRating {
             )
             .field("channel"));
         }
-        let id = validate::id("ticket_id", "号票", &self.ticket_id)?;
-        let t = store::get(cx.tx, &id)?;
+        let t = if self.ticket_id.trim().is_empty() {
+            let day = crate::calendar::parse_date("day", &self.day)?.to_string();
+            let number = validate::text("number", "号码", &self.number, 8)?.to_uppercase();
+            store::select(cx.tx, "t.day = ?1 AND t.number = ?2", [&day, &number])?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    CoreError::not_found("号票", format!("{day} {number}")).field("number")
+                })?
+        } else {
+            let id = validate::id("ticket_id", "号票", &self.ticket_id)?;
+            store::get(cx.tx, &id)?
+        };
         require_done(&t)?;
         let settings = load_settings(cx.tx)?;
         insert(

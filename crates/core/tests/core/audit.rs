@@ -196,6 +196,7 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     run(&c, did("queue.resume"), json!({}));
     let sc = h.as_token(&sup);
     run(&sc, did("followup.list"), json!({}));
+    run(&c, did("followup.mine"), json!({}));
     run(
         &c,
         did("followup.dispute"),

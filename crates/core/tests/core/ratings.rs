@@ -229,6 +229,8 @@ fn nobody_rating_within_the_halls_time_is_unrated_never_satisfied() {
         secs(t0(), 200),
         RecordRating {
             ticket_id: id.clone(),
+            day: String::new(),
+            number: String::new(),
             level: RatingLevel::Satisfied,
             channel: RatingChannel::Paper,
             reasons: vec![],
@@ -243,6 +245,8 @@ fn nobody_rating_within_the_halls_time_is_unrated_never_satisfied() {
         secs(t0(), 200),
         RecordRating {
             ticket_id: id.clone(),
+            day: String::new(),
+            number: String::new(),
             level: RatingLevel::Satisfied,
             channel: RatingChannel::Rater,
             reasons: vec![],
@@ -254,12 +258,34 @@ fn nobody_rating_within_the_halls_time_is_unrated_never_satisfied() {
         (e.code, e.field.as_deref()),
         (ErrorCode::InvalidFormat, Some("channel"))
     );
+    let e = run(
+        &c.h,
+        &c.sup,
+        secs(t0(), 200),
+        RecordRating {
+            ticket_id: String::new(),
+            day: "2026-11-23".into(),
+            number: "A999".into(),
+            level: RatingLevel::Satisfied,
+            channel: RatingChannel::Paper,
+            reasons: vec![],
+            comment: String::new(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::NotFound, Some("number"))
+    );
+    // As the paper form names it: the day and the number.
     let r = run(
         &c.h,
         &c.sup,
         secs(t0(), 200),
         RecordRating {
-            ticket_id: id,
+            ticket_id: String::new(),
+            day: "2026-11-23".into(),
+            number: "a001".into(),
             level: RatingLevel::Satisfied,
             channel: RatingChannel::Paper,
             reasons: vec![],
@@ -267,7 +293,10 @@ fn nobody_rating_within_the_halls_time_is_unrated_never_satisfied() {
         },
     )
     .unwrap();
-    assert_eq!(r.channel, RatingChannel::Paper);
+    assert_eq!(
+        (r.channel, r.ticket_id.as_str()),
+        (RatingChannel::Paper, id.as_str())
+    );
 }
 
 #[test]
@@ -512,6 +541,9 @@ fn an_upheld_dispute_takes_the_rating_out_of_the_clerks_figures() {
         .followup_id
         .unwrap();
     let now = secs(t0(), 600);
+    // The clerk sees their own bad ratings at the counter; another clerk sees none of them.
+    let mine = run(&c.h, &c.clerk, now, MyFollowups {}).unwrap();
+    assert_eq!(mine.len(), 2);
     // Only the rated clerk disputes; once.
     let other = c.h.sign_in_at("liuyang", Some(2), t0());
     let e = run(
@@ -525,6 +557,7 @@ fn an_upheld_dispute_takes_the_rating_out_of_the_clerks_figures() {
     )
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
+    assert!(run(&c.h, &other, now, MyFollowups {}).unwrap().is_empty());
     for f in [&f1, &f2] {
         run(
             &c.h,

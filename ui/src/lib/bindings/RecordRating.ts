@@ -6,4 +6,9 @@ import type { RatingLevel } from "./RatingLevel";
  * A rating that came in on paper, by phone or by the notice's QR code, entered by a supervisor
  * (any time after the visit; the timeout is the rater's only).
  */
-export type RecordRating = { ticket_id: string, level: RatingLevel, channel: RatingChannel, reasons: Array<string>, comment: string, };
+export type RecordRating = { 
+/**
+ * The visit's ticket; or empty, and the ticket named by `day` and `number` as on the
+ * paper form (A001 on 2026-11-23).
+ */
+ticket_id: string, day: string, number: string, level: RatingLevel, channel: RatingChannel, reasons: Array<string>, comment: string, };

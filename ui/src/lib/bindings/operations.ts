@@ -132,6 +132,7 @@ import type { MaterialForm } from "./MaterialForm";
 import type { MaterialState } from "./MaterialState";
 import type { Me } from "./Me";
 import type { Medium } from "./Medium";
+import type { MyFollowups } from "./MyFollowups";
 import type { NameCover } from "./NameCover";
 import type { NewPairingCode } from "./NewPairingCode";
 import type { NoShow } from "./NoShow";
@@ -279,6 +280,7 @@ export type Operations = {
   "rating.by_notice": { request: RateByNotice; response: Rating };
   "rating.export": { request: ExportRatings; response: ReportFile };
   "followup.list": { request: ListFollowups; response: Array<Followup> };
+  "followup.mine": { request: MyFollowups; response: Array<Followup> };
   "followup.verify": { request: VerifyFollowup; response: Followup };
   "followup.close": { request: CloseFollowup; response: Followup };
   "followup.dispute": { request: DisputeRating; response: Followup };
@@ -423,6 +425,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "rating.by_notice": { command: "rating_by_notice", access: "public", writes: true },
   "rating.export": { command: "rating_export", access: "supervisor", writes: false },
   "followup.list": { command: "followup_list", access: "supervisor", writes: false },
+  "followup.mine": { command: "followup_mine", access: "staff", writes: false },
   "followup.verify": { command: "followup_verify", access: "supervisor", writes: true },
   "followup.close": { command: "followup_close", access: "supervisor", writes: true },
   "followup.dispute": { command: "followup_dispute", access: "staff", writes: true },
