@@ -155,7 +155,9 @@ DOC_SHOTS := counter-call keyboard-all-received-1280x800 kiosk-home-1080x1920 di
              cases-extended lived-admin-deadlines-1280x800 checklist-notice service-card \
              lived-admin-calendar-1280x800 lived-counter-cases-1920x1080 handover-behalf-case handover-handback \
              hall-kiosk-issue hall-display-after-restart hall-counter-lost hall-display-lost \
-             reports-dashboard reports-drill-case display-unpaired-1920x1080 kiosk-ticket-1080x1920
+             reports-dashboard reports-drill-case display-unpaired-1920x1080 kiosk-ticket-1080x1920 \
+             rater-idle rater-materials rater-levels rater-reasons rater-thanks window-screen \
+             bad-rating-board device-pairing
 docs-screenshots:
 	rm -f docs/screenshots/*.png
 	for s in $(DOC_SHOTS); do cp target/e2e-shots/$$s.png docs/screenshots/; done
