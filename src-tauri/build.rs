@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 const EXTRA_COMMANDS: &[(&str, bool)] = &[
     ("open_window", false),
+    ("bind_rater", false),
     ("first_admin_notice", false),
     ("app_info", true),
     ("print_ticket", true),

@@ -26,6 +26,9 @@ pub struct Desk {
     pub(crate) printer: Option<TicketPrinter>,
     /// The speaker of this PC (the display's), if voice is on.
     announcer: Option<Announcer>,
+    /// The window this PC's clerk signed in at: the rater window (the second monitor facing
+    /// the applicant) is that window's rater. Set by [`bind_rater`] from a signed-in session.
+    rater_window: Mutex<Option<String>>,
 }
 
 impl Desk {
@@ -42,6 +45,10 @@ impl Desk {
             (Some(t), _) => Caller::token(t, label),
             (None, "kiosk") => Caller::device(DeviceKind::Kiosk, label),
             (None, "display") => Caller::device(DeviceKind::Display, label),
+            (None, "rater") => match self.rater_window.lock().ok().and_then(|w| w.clone()) {
+                Some(w) => Caller::device_at(DeviceKind::Rater, w, label),
+                None => Caller::device(DeviceKind::Rater, label),
+            },
             (None, _) => Caller::anonymous(label),
         };
         let out = self.store.execute(&caller, self.clock.now(), req)?;
@@ -66,6 +73,7 @@ macro_rules! commands {
             tauri::generate_handler![
                 $($cmd,)*
                 crate::windows::open_window,
+                bind_rater,
                 first_admin_notice,
                 app_info,
                 announce_call,
@@ -82,6 +90,38 @@ macro_rules! commands {
 }
 
 onetrip_core::for_each_operation!(commands);
+
+/// This PC's clerk signed in at a window (`token`, checked by core): the rater window becomes
+/// that window's rater, and opens on the second monitor when there is one (or when `open`).
+/// Answers whether it opened. The binding ends with the session's window: a token without a
+/// window unbinds it.
+#[tauri::command]
+async fn bind_rater(
+    desk: State<'_, Desk>,
+    app: AppHandle,
+    token: String,
+    open: bool,
+) -> Result<bool, CoreError> {
+    let me = desk
+        .store
+        .execute(
+            &Caller::token(token, "counter"),
+            desk.clock.now(),
+            onetrip_core::staff::auth::WhoAmI {},
+        )?
+        .response;
+    let window = me.window.map(|w| w.id);
+    let bound = window.is_some();
+    *desk
+        .rater_window
+        .lock()
+        .map_err(|_| CoreError::internal("state lock"))? = window;
+    if bound && (open || crate::windows::monitors(&app) > 1) {
+        show_window(&app, "rater", false)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
 
 /// The first admin's one-time password, shown once on the sign-in screen of a brand-new hall.
 #[tauri::command]
@@ -207,6 +247,7 @@ pub fn run() {
         first_admin: Mutex::new(first_admin),
         printer,
         announcer,
+        rater_window: Mutex::new(None),
     };
     let start = args.window.label();
     let fullscreen = args.fullscreen;
@@ -267,7 +308,7 @@ mod tests {
                 "window {label} has no capability"
             );
         }
-        for public in ["kiosk", "display"] {
+        for public in ["kiosk", "display", "rater"] {
             assert!(seen[public].contains(&"public-ops".to_owned()));
             assert!(
                 !seen[public]

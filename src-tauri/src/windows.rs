@@ -11,7 +11,85 @@ pub const WINDOWS: &[(&str, &str, f64, f64)] = &[
     ("display", "一次办 · 叫号屏", 1280.0, 720.0),
     ("kiosk", "一次办 · 取号机", 1024.0, 768.0),
     ("admin", "一次办 · 大厅管理", 1280.0, 800.0),
+    ("rater", "一次办 · 服务评价", 1280.0, 800.0),
 ];
+
+/// How many monitors this PC has (1 when it cannot tell).
+pub fn monitors(app: &AppHandle) -> usize {
+    app.available_monitors()
+        .map(|m| m.len())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Where the rater window was last (logical position and size), kept beside the app's config.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy)]
+struct Placement {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+fn placement_file(app: &AppHandle) -> Option<std::path::PathBuf> {
+    app.path()
+        .app_config_dir()
+        .ok()
+        .map(|d| d.join("rater-window.json"))
+}
+
+fn saved_placement(app: &AppHandle) -> Option<Placement> {
+    serde_json::from_str(&std::fs::read_to_string(placement_file(app)?).ok()?).ok()
+}
+
+fn save_placement(window: &tauri::WebviewWindow) {
+    let (Ok(pos), Ok(size), Ok(scale)) = (
+        window.outer_position(),
+        window.inner_size(),
+        window.scale_factor(),
+    ) else {
+        return;
+    };
+    let p = Placement {
+        x: f64::from(pos.x) / scale,
+        y: f64::from(pos.y) / scale,
+        w: f64::from(size.width) / scale,
+        h: f64::from(size.height) / scale,
+    };
+    if let (Some(file), Ok(text)) = (
+        placement_file(window.app_handle()),
+        serde_json::to_string(&p),
+    ) {
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::write(file, text);
+    }
+}
+
+/// The rater's place: where it was last; else the first monitor that is not the primary one
+/// (the screen facing the applicant), filled; else beside the counter on the one screen.
+fn rater_placement(app: &AppHandle) -> Option<(Placement, bool)> {
+    if let Some(p) = saved_placement(app) {
+        return Some((p, false));
+    }
+    let primary = app.primary_monitor().ok().flatten()?;
+    let other = app
+        .available_monitors()
+        .ok()?
+        .into_iter()
+        .find(|m| m.position() != primary.position())?;
+    let scale = other.scale_factor();
+    Some((
+        Placement {
+            x: f64::from(other.position().x) / scale,
+            y: f64::from(other.position().y) / scale,
+            w: f64::from(other.size().width) / scale,
+            h: f64::from(other.size().height) / scale,
+        },
+        true,
+    ))
+}
 
 /// Open (or focus) one of OneTrip's windows.
 #[tauri::command]
@@ -38,8 +116,27 @@ pub fn show_window(app: &AppHandle, label: &str, fullscreen: bool) -> Result<(),
     if label == "counter" || label == "admin" {
         b = b.menu(app_menu(app).map_err(|e| CoreError::internal(e.to_string()))?);
     }
-    b.build()
+    if label == "rater"
+        && let Some((p, fill)) = rater_placement(app)
+    {
+        b = b.position(p.x, p.y).inner_size(p.w, p.h).maximized(fill);
+    }
+    let window = b
+        .build()
         .map_err(|e| CoreError::internal(format!("无法打开窗口 {label}：{e}")))?;
+    if label == "rater" {
+        let w = window.clone();
+        window.on_window_event(move |e| {
+            if matches!(
+                e,
+                tauri::WindowEvent::Moved(_)
+                    | tauri::WindowEvent::Resized(_)
+                    | tauri::WindowEvent::CloseRequested { .. }
+            ) {
+                save_placement(&w);
+            }
+        });
+    }
     Ok(())
 }
 

@@ -224,6 +224,20 @@ export async function onHallEvent(cb: (e: HallEvent) => void): Promise<() => voi
   };
 }
 
+/**
+ * The rater facing the applicant at this PC's window (评价器). On the desktop (this PC's own
+ * hall) the shell binds its rater window to the window the clerk signed in at and opens it on
+ * the second monitor when there is one, or when `open`; answers whether it opened. In a browser
+ * or in hall mode the rater is a paired device: `open` opens the page, which pairs by code.
+ */
+export async function bindRater(open: boolean): Promise<boolean> {
+  if (inTauri && transport.kind === 'ipc' && token) {
+    return invoke<boolean>('bind_rater', { token, open });
+  }
+  if (open) window.open('/rater', 'onetrip-rater');
+  return open;
+}
+
 export async function openWindow(label: 'counter' | 'display' | 'kiosk' | 'admin') {
   if (!inTauri) {
     window.open(`/${label}`, `onetrip-${label}`);

@@ -70,6 +70,7 @@ fn identity(tx: &Tx<'_>, credential: &Credential, now: Timestamp) -> Result<Acto
         },
         Credential::Anonymous => Ok(Actor::Anonymous),
         Credential::Device(kind) => Ok(Actor::Device(*kind, None)),
+        Credential::DeviceAt(kind, window) => Ok(Actor::Device(*kind, Some(window.clone()))),
         Credential::System(who) => Ok(Actor::System(who.clone())),
     }
 }

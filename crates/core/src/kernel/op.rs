@@ -134,6 +134,9 @@ pub enum Credential {
     Token(String),
     /// A public device window of this desktop app (the shell vouches for its kind).
     Device(DeviceKind),
+    /// A window-bound device window of this desktop app (the rater on the clerk PC's second
+    /// monitor): the shell vouches for its kind and for the window this PC's clerk signed in at.
+    DeviceAt(DeviceKind, String),
     /// Hall mode: a registered device's token (see [`crate::devices`]).
     DeviceToken(String),
     /// A local administrator with file access to the database (the `onetrip` CLI).
@@ -164,6 +167,16 @@ impl Caller {
     pub fn device(kind: DeviceKind, source: impl Into<String>) -> Self {
         Self {
             credential: Credential::Device(kind),
+            source: Some(source.into()),
+        }
+    }
+    pub fn device_at(
+        kind: DeviceKind,
+        window_id: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            credential: Credential::DeviceAt(kind, window_id.into()),
             source: Some(source.into()),
         }
     }
@@ -683,6 +696,7 @@ fn resolve_actor(
     match credential {
         Credential::Anonymous => Ok(Actor::Anonymous),
         Credential::Device(kind) => Ok(Actor::Device(*kind, None)),
+        Credential::DeviceAt(kind, window) => Ok(Actor::Device(*kind, Some(window.clone()))),
         Credential::System(who) => Ok(Actor::System(who.clone())),
         Credential::Token(_) | Credential::DeviceToken(_) => (wiring.identity)(tx, credential, now),
     }

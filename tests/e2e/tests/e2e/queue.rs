@@ -1,5 +1,5 @@
 //! The queue on the real window: the kiosk issues A001, the counter calls it, the display
-//! shows A001 at window 1; the display's latency from the click to the number on screen is
+//! shows A001 at window 1, the rater window (bound to window 1 by the shell) rates it; the display's latency from the click to the number on screen is
 //! measured (target ≤ 100 ms; written to target/e2e-shots/display-latency.txt). `#[ignore]`d; `make e2e` runs it under Xvfb.
 
 use std::time::{Duration, Instant};
@@ -38,6 +38,14 @@ async fn kiosk_issues_a001_the_counter_calls_it_and_the_display_shows_it() {
     app.wait_text("[data-testid=kiosk-print-state]", "未连接号票打印机")
         .await;
     app.shot("kiosk-issue").await;
+
+    // The rater facing the applicant: on this one-monitor PC it opens on request, bound by the
+    // shell to the window the clerk signed in at.
+    c.switch_to_window(counter.clone()).await.unwrap();
+    let rater = app.open_and_switch("[data-testid=open-rater]").await;
+    app.wait_text("[data-testid=rater-window]", "1 号窗口")
+        .await;
+    app.wait_text("[data-testid=rater-clerk]", "张伟").await;
 
     // Display: open it from the counter and watch for the call.
     c.switch_to_window(counter.clone()).await.unwrap();
@@ -109,7 +117,7 @@ async fn kiosk_issues_a001_the_counter_calls_it_and_the_display_shows_it() {
 
     // Serve and finish: the console says the rating is the applicant's, on the rater facing
     // them (待评价), and offers no buttons to rate with: the clerk cannot rate for them.
-    c.switch_to_window(counter).await.unwrap();
+    c.switch_to_window(counter.clone()).await.unwrap();
     app.click("[data-testid=counter-start]").await;
     app.wait_text("[data-testid=counter-current-status]", "办理中")
         .await;
@@ -131,6 +139,14 @@ async fn kiosk_issues_a001_the_counter_calls_it_and_the_display_shows_it() {
     );
     app.shot("counter-rate").await;
     app.wait_text("[data-testid=counter-counts]", "已办结")
+        .await;
+    // The applicant rates on the desktop rater; the console then says it was rated.
+    c.switch_to_window(rater).await.unwrap();
+    app.click("[data-testid=rater-very_satisfied]").await;
+    app.wait_for("[data-testid=rater-thanks]").await;
+    app.shot("desk-rater-thanks").await;
+    c.switch_to_window(counter.clone()).await.unwrap();
+    app.wait_text("[data-testid=counter-rating]", "已评价")
         .await;
     let _ = kiosk;
     app.close().await;

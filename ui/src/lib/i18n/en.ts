@@ -1082,4 +1082,5 @@ export const en: Record<string, string> = {
   'recordRating.save': 'Record',
   'recordRating.saved': 'Rating of {number} recorded',
   'op.followup.mine': 'View my bad ratings',
+  'counter.openRater': 'Open rater',
 };

@@ -1083,4 +1083,5 @@ export const zhCN: Record<string, string> = {
   'recordRating.save': '补录',
   'recordRating.saved': '已补录 {number} 的评价',
   'op.followup.mine': '查看我的差评',
+  'counter.openRater': '打开评价器',
 };
