@@ -1052,6 +1052,17 @@ fn a_notice_carries_a_code_to_rate_its_visit_from_a_phone_once() {
         format!("http://192.168.1.10:8720/rate?n={number}&c={code}"),
         "the QR code links to the phone page"
     );
+    // The printed notice carries the code under its QR code, to type when it cannot be scanned.
+    let rel = c.h.raw_text(&format!(
+        "SELECT archive_path FROM documents WHERE number = '{number}'"
+    ));
+    let text = std::process::Command::new("pdftotext")
+        .arg(c.h.store.data_dir().join(rel))
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(&format!("评价码 {code}")), "{text}");
 
     // Nobody rated at the window; an hour later, the phone.
     let later = secs(t0(), 3600);
