@@ -71,6 +71,8 @@ pub struct FaceNotice {
     pub kind: String,
     /// For an acceptance notice: the promised completion date as printed on it.
     pub promised_date: Option<String>,
+    /// For a one-time notice: the date to come back with the missing materials, as printed.
+    pub supplement_until: Option<String>,
 }
 
 /// The application the visit at the window opened or supplemented.
@@ -247,13 +249,13 @@ fn visit_application(cx: &Cx<'_>, ticket_id: &str) -> Result<Option<FaceApplicat
         )?
         .query_map(rusqlite::params![id, since], |r| {
             let data: String = r.get(2)?;
-            let promised = serde_json::from_str::<serde_json::Value>(&data)
-                .ok()
-                .and_then(|d| d["promised_date"].as_str().map(str::to_owned));
+            let data = serde_json::from_str::<serde_json::Value>(&data).unwrap_or_default();
+            let field = |k: &str| data[k].as_str().map(str::to_owned);
             Ok(FaceNotice {
                 number: r.get(0)?,
                 kind: r.get(1)?,
-                promised_date: promised,
+                promised_date: field("promised_date"),
+                supplement_until: field("supplement_until"),
             })
         })?
         .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;

@@ -761,6 +761,10 @@ fn each_visit_of_a_case_is_rated_and_the_case_shows_them_all() {
     let shown = face.application.unwrap();
     assert_eq!(shown.notices.len(), 1);
     assert_eq!(shown.notices[0].kind, "supplement_notice");
+    assert!(
+        shown.notices[0].supplement_until.is_some(),
+        "the date to come back with the missing material"
+    );
     assert_eq!(
         shown.notices[0].number,
         notice["document"]["number"].as_str().unwrap()

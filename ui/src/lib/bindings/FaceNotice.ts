@@ -11,4 +11,8 @@ kind: string,
 /**
  * For an acceptance notice: the promised completion date as printed on it.
  */
-promised_date: string | null, };
+promised_date: string | null, 
+/**
+ * For a one-time notice: the date to come back with the missing materials, as printed.
+ */
+supplement_until: string | null, };

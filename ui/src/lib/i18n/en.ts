@@ -1083,4 +1083,5 @@ export const en: Record<string, string> = {
   'recordRating.saved': 'Rating of {number} recorded',
   'op.followup.mine': 'View my bad ratings',
   'counter.openRater': 'Open rater',
+  'rater.supplementUntil': 'Bring the missing materials by {date}',
 };

@@ -1084,4 +1084,5 @@ export const zhCN: Record<string, string> = {
   'recordRating.saved': '已补录 {number} 的评价',
   'op.followup.mine': '查看我的差评',
   'counter.openRater': '打开评价器',
+  'rater.supplementUntil': '请于 {date} 前补齐材料',
 };
