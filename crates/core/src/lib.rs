@@ -118,6 +118,7 @@ macro_rules! for_each_operation {
             rating_notice_visit => $crate::face::GetNoticeVisit,
             rating_by_notice => $crate::face::RateByNotice,
             rating_export => $crate::reports::ratings_export::ExportRatings,
+            report_ratings_by_item => $crate::reports::ratings_export::RatingsByItem,
             followup_list => $crate::queue::ListFollowups,
             followup_mine => $crate::queue::MyFollowups,
             followup_verify => $crate::queue::VerifyFollowup,

@@ -467,9 +467,19 @@ impl Operation for DrillDown {
         let minutes = |s: Option<i64>| s.map(|s| (s as f64 / 6.0).round() / 10.0);
         if self.measure.is_ticket_measure() {
             let target = i64::from(load_settings(cx.tx)?.wait_target_minutes) * 60;
+            // Tickets have no item; for an item, the visits whose trip opened, supplemented or
+            // accepted one of its applications.
+            let of_item = match &scope.filter.item_id {
+                Some(item) => Some(ratings_export::tickets_of_item(cx, item, &p)?),
+                None => None,
+            };
             let mut rows: Vec<_> = facts::tickets(cx.tx, &p)?
                 .into_iter()
-                .filter(|t| scope.wants_ticket(t) && self.measure.holds_ticket(t, target))
+                .filter(|t| {
+                    scope.wants_ticket(t)
+                        && self.measure.holds_ticket(t, target)
+                        && of_item.as_ref().is_none_or(|ids| ids.contains(&t.id))
+                })
                 .collect();
             rows.sort_by(|a, b| (&a.day, a.issued_at).cmp(&(&b.day, b.issued_at)));
             out.total = rows.len() as u32;

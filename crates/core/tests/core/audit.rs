@@ -219,6 +219,11 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     );
     run(
         &sc,
+        did("report.ratings_by_item"),
+        json!({"filter": {"from": "2026-11-23", "to": "2026-11-23"}}),
+    );
+    run(
+        &sc,
         did("rating.export"),
         json!({"from": "2026-11-23", "to": "2026-11-23", "format": "json"}),
     );

@@ -912,6 +912,53 @@ fn each_visit_of_a_case_is_rated_and_the_case_shows_them_all() {
     assert_eq!(sheet.get((0, 11)), Some(&Data::String("评价等级".into())));
     assert_eq!(sheet.get((1, 11)), Some(&Data::Float(2.0)));
     assert_eq!(sheet.get((1, 0)), Some(&Data::String("窗口评价器".into())));
+
+    // 满意率 per service item, and its drill-down to exactly the two rated visits.
+    use onetrip_core::reports::ratings_export::RatingsByItem;
+    use onetrip_core::reports::{DrillDown, Measure};
+    let day = ReportFilter {
+        from: "2026-11-23".into(),
+        to: "2026-11-23".into(),
+        ..Default::default()
+    };
+    let items = run(
+        &c.h,
+        &c.sup,
+        secs(t2_at, 300),
+        RatingsByItem {
+            filter: day.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (
+            items[0].code.as_str(),
+            items[0].rated,
+            items[0].bad,
+            items[0].satisfied_rate
+        ),
+        (item["code"].as_str().unwrap(), 2, 1, Some(50.0))
+    );
+    let drill = run(
+        &c.h,
+        &c.sup,
+        secs(t2_at, 300),
+        DrillDown {
+            filter: ReportFilter {
+                item_id: Some(items[0].key.clone()),
+                ..day
+            },
+            measure: Measure::Rated,
+            day: None,
+        },
+    )
+    .unwrap();
+    let mut ids: Vec<&str> = drill.tickets.iter().map(|t| t.id.as_str()).collect();
+    ids.sort();
+    let mut want = vec![t1.as_str(), t2.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
 }
 
 #[test]

@@ -107,6 +107,7 @@ import type { ImportStaff } from "./ImportStaff";
 import type { ImportYear } from "./ImportYear";
 import type { IssueTicket } from "./IssueTicket";
 import type { IssuedTicket } from "./IssuedTicket";
+import type { ItemRatingRow } from "./ItemRatingRow";
 import type { ListAbsences } from "./ListAbsences";
 import type { ListAlerts } from "./ListAlerts";
 import type { ListApplications } from "./ListApplications";
@@ -162,6 +163,7 @@ import type { Rating } from "./Rating";
 import type { RatingChannel } from "./RatingChannel";
 import type { RatingLevel } from "./RatingLevel";
 import type { RatingSettings } from "./RatingSettings";
+import type { RatingsByItem } from "./RatingsByItem";
 import type { Recall } from "./Recall";
 import type { RecordRating } from "./RecordRating";
 import type { RegisterDevice } from "./RegisterDevice";
@@ -279,6 +281,7 @@ export type Operations = {
   "rating.notice_visit": { request: GetNoticeVisit; response: NoticeVisit };
   "rating.by_notice": { request: RateByNotice; response: Rating };
   "rating.export": { request: ExportRatings; response: ReportFile };
+  "report.ratings_by_item": { request: RatingsByItem; response: Array<ItemRatingRow> };
   "followup.list": { request: ListFollowups; response: Array<Followup> };
   "followup.mine": { request: MyFollowups; response: Array<Followup> };
   "followup.verify": { request: VerifyFollowup; response: Followup };
@@ -424,6 +427,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "rating.notice_visit": { command: "rating_notice_visit", access: "public", writes: false },
   "rating.by_notice": { command: "rating_by_notice", access: "public", writes: true },
   "rating.export": { command: "rating_export", access: "supervisor", writes: false },
+  "report.ratings_by_item": { command: "report_ratings_by_item", access: "supervisor", writes: false },
   "followup.list": { command: "followup_list", access: "supervisor", writes: false },
   "followup.mine": { command: "followup_mine", access: "staff", writes: false },
   "followup.verify": { command: "followup_verify", access: "supervisor", writes: true },

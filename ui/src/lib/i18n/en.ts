@@ -1084,4 +1084,6 @@ export const en: Record<string, string> = {
   'op.followup.mine': 'View my bad ratings',
   'counter.openRater': 'Open rater',
   'rater.supplementUntil': 'Bring the missing materials by {date}',
+  'report.ratingsByItem': 'Satisfaction by service item',
+  'op.report.ratings_by_item': 'View satisfaction by item',
 };

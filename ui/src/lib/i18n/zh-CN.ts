@@ -1085,4 +1085,6 @@ export const zhCN: Record<string, string> = {
   'op.followup.mine': '查看我的差评',
   'counter.openRater': '打开评价器',
   'rater.supplementUntil': '请于 {date} 前补齐材料',
+  'report.ratingsByItem': '分事项满意率',
+  'op.report.ratings_by_item': '查看分事项满意率',
 };
