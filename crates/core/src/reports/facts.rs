@@ -245,7 +245,7 @@ impl Measure {
             Measure::NoShow => t.status == "no_show",
             Measure::Unserved => !matches!(t.status.as_str(), "done" | "no_show"),
             Measure::OverTarget => t.over_target(target_secs),
-            Measure::Rated => t.rating.is_some(),
+            Measure::Rated | Measure::ItemRated => t.rating.is_some(),
             Measure::BadRating => t.rating.as_ref().is_some_and(|r| r.level <= 2),
             _ => false,
         }
@@ -279,6 +279,7 @@ impl Measure {
                 | Measure::OverTarget
                 | Measure::Rated
                 | Measure::BadRating
+                | Measure::ItemRated
         )
     }
 }

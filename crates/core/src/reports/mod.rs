@@ -373,6 +373,10 @@ pub enum Measure {
     OverTarget,
     Rated,
     BadRating,
+    /// The rated visits of the filter's service item (满意率 per item): tickets have no item, so
+    /// the other ticket measures ignore an item filter; this one narrows to the visits whose
+    /// trip belongs to an application of the item.
+    ItemRated,
     Accepted,
     Decided,
     Early,
@@ -467,11 +471,17 @@ impl Operation for DrillDown {
         let minutes = |s: Option<i64>| s.map(|s| (s as f64 / 6.0).round() / 10.0);
         if self.measure.is_ticket_measure() {
             let target = i64::from(load_settings(cx.tx)?.wait_target_minutes) * 60;
-            // Tickets have no item; for an item, the visits whose trip opened, supplemented or
-            // accepted one of its applications.
-            let of_item = match &scope.filter.item_id {
-                Some(item) => Some(ratings_export::tickets_of_item(cx, item, &p)?),
-                None => None,
+            // Tickets have no item: the queue's figures ignore an item filter. A rating belongs
+            // to the item of the application its visit's trip opened, supplemented or accepted;
+            // `ItemRated` (满意率 per item) narrows to those visits.
+            let of_item = match (&scope.filter.item_id, self.measure) {
+                (Some(item), Measure::ItemRated) => {
+                    Some(ratings_export::tickets_of_item(cx, item, &p)?)
+                }
+                (None, Measure::ItemRated) => {
+                    return Err(CoreError::new(ErrorCode::Required, "请选择事项").field("item_id"));
+                }
+                _ => None,
             };
             let mut rows: Vec<_> = facts::tickets(cx.tx, &p)?
                 .into_iter()

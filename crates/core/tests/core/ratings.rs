@@ -949,7 +949,7 @@ fn each_visit_of_a_case_is_rated_and_the_case_shows_them_all() {
                 item_id: Some(items[0].key.clone()),
                 ..day
             },
-            measure: Measure::Rated,
+            measure: Measure::ItemRated,
             day: None,
         },
     )

@@ -3,4 +3,4 @@
 /**
  * A figure that can be drilled into.
  */
-export type Measure = "issued" | "served" | "no_show" | "unserved" | "over_target" | "rated" | "bad_rating" | "accepted" | "decided" | "early" | "on_time" | "late" | "open_yellow" | "open_red" | "open_severe" | "suspended" | "extended" | "over_visits" | "on_behalf";
+export type Measure = "issued" | "served" | "no_show" | "unserved" | "over_target" | "rated" | "bad_rating" | "item_rated" | "accepted" | "decided" | "early" | "on_time" | "late" | "open_yellow" | "open_red" | "open_severe" | "suspended" | "extended" | "over_visits" | "on_behalf";
