@@ -157,7 +157,7 @@ DOC_SHOTS := counter-call keyboard-all-received-1280x800 kiosk-home-1080x1920 di
              hall-kiosk-issue hall-display-after-restart hall-counter-lost hall-display-lost \
              reports-dashboard reports-drill-case display-unpaired-1920x1080 kiosk-ticket-1080x1920 \
              rater-idle rater-materials rater-levels rater-reasons rater-thanks window-screen \
-             bad-rating-board device-pairing
+             bad-rating-board device-pairing admin-outbox admin-templates kiosk-day-off
 docs-screenshots:
 	rm -f docs/screenshots/*.png
 	for s in $(DOC_SHOTS); do cp target/e2e-shots/$$s.png docs/screenshots/; done

@@ -33,7 +33,7 @@ pub fn start(app: AppHandle, store: Arc<Store>, clock: Arc<dyn Clock>) -> Schedu
         store,
         clock,
         schedule,
-        Arc::new(onetrip_core::outbox::LogSink),
+        Arc::new(onetrip_gateway::HallGateway::new()),
         move |done| {
             let emit = |events: &[onetrip_core::HallEvent]| {
                 for ev in events {

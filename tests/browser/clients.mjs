@@ -7,6 +7,8 @@
 //   expect-banner on|off        the display's connection banner is shown / gone; answers `banner`
 //   shot <page> <name>          screenshot of `kiosk` or `display` to $SHOTS/<name>.png
 //   done                        the kiosk's 完成 after a ticket: back to the categories
+//   reload <page>               reload `kiosk` or `display` (a fresh read of everything)
+//   expect-day-off              the kiosk says the hall is closed today and every button is off
 //   resize <page> <w> <h>       the page's viewport becomes a <w>×<h> screen; answers `resized`
 //   measure <page>              answers `measure {json}`: viewport, overflow, the smallest
 //                               visible text's font size and the newest call's (display)
@@ -134,6 +136,15 @@ for await (const line of commands) {
       await pages[which].waitForTimeout(400);
       await pages[which].screenshot({ path: join(shots, `${name}.png`) });
       console.log('shot');
+    } else if (cmd === 'reload') {
+      await pages[args[0]].reload();
+      await pages[args[0]].waitForLoadState('networkidle');
+      console.log('reloaded');
+    } else if (cmd === 'expect-day-off') {
+      await kiosk.getByTestId('kiosk-day-off').waitFor();
+      const enabled = await kiosk.locator('[data-testid^=kiosk-take-]:not([disabled])').count();
+      if (enabled !== 0) throw new Error(`${enabled} category buttons still take tickets on a day off`);
+      console.log('closed');
     } else if (cmd === 'done') {
       await kiosk.getByTestId('kiosk-done').click();
       await kiosk.getByTestId('kiosk-take-A').waitFor();

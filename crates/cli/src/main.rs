@@ -132,6 +132,10 @@ struct ServeArgs {
     /// Scheduled backups kept (older ones are pruned).
     #[arg(long, default_value_t = 48, env = "ONETRIP_BACKUP_KEEP")]
     backup_keep: usize,
+    /// Seconds a server's claim on an outbox message it is delivering lasts: a server killed
+    /// mid-delivery leaves its messages to another (or to itself restarted) after this long.
+    #[arg(long, default_value_t = 60, env = "ONETRIP_OUTBOX_LEASE")]
+    outbox_lease: u64,
 }
 
 #[derive(Subcommand)]
@@ -379,6 +383,7 @@ fn serve(target: &Target, clock: &dyn Clock, args: ServeArgs) -> Result<(), Core
                     args.backup_keep,
                 )
             }),
+            outbox_lease: Some(std::time::Duration::from_secs(args.outbox_lease)),
         };
         onetrip_server::serve_with(hall, listener, onetrip_server::shutdown_signal(), options).await
     })?;

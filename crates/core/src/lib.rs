@@ -23,6 +23,8 @@
 //!   exports, and the daily/weekly/monthly reports filed on schedule.
 //! - [`privacy`]: how long applicants' personal data is kept, and the purge that anonymises it.
 //! - [`audit`]: the append-only, hash-chained audit log.
+//! - [`messages`]: messages to applicants' phones: templates, opt-outs, gateway settings, the
+//!   outbox screen.
 //! - [`devices`]: kiosks and displays registered for hall mode, with scoped device tokens.
 //! - [`demo`]: the demo hall used by `make run` and the end-to-end suites.
 //!
@@ -42,6 +44,7 @@ pub mod face;
 pub mod hall;
 pub mod handover;
 pub mod kernel;
+pub mod messages;
 pub mod notices;
 pub mod posts;
 pub mod privacy;
@@ -94,6 +97,14 @@ macro_rules! for_each_operation {
             audit_list => $crate::audit_log::ListAudit,
             queue_settings => $crate::queue::GetQueueSettings,
             queue_update_settings => $crate::queue::UpdateQueueSettings,
+            message_templates => $crate::messages::ListMessageTemplates,
+            message_update_template => $crate::messages::UpdateMessageTemplate,
+            message_preview => $crate::messages::PreviewMessage,
+            message_settings => $crate::messages::GetMessageSettings,
+            message_update_settings => $crate::messages::UpdateMessageSettings,
+            message_opt_out => $crate::messages::SetOptOut,
+            outbox_list => $crate::messages::ListOutbox,
+            outbox_retry => $crate::messages::RetryMessage,
             ticket_issue => $crate::queue::IssueTicket,
             ticket_slip => $crate::queue::ticket::GetTicketSlip,
             queue_board => $crate::queue::GetQueueBoard,

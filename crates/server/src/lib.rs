@@ -481,7 +481,7 @@ pub fn spawn_jobs(hall: Arc<Hall>, schedule: Schedule) -> Scheduler {
         store,
         clock,
         schedule,
-        Arc::new(onetrip_core::outbox::LogSink),
+        Arc::new(onetrip_gateway::HallGateway::new()),
         move |done| match done {
             Ok(Done::Sweep(report, events)) => {
                 hall.publish(&events);
@@ -522,6 +522,9 @@ pub fn spawn_jobs(hall: Arc<Hall>, schedule: Schedule) -> Scheduler {
 pub struct ServeOptions {
     /// Scheduled online backups: (interval, copies kept). `None` = off.
     pub backups: Option<(Duration, usize)>,
+    /// How long this server's claim on a message it is delivering lasts; `None`: the default
+    /// (`onetrip_core::outbox::LEASE`).
+    pub outbox_lease: Option<Duration>,
 }
 
 /// Serve until `shutdown` resolves; in-flight requests finish first (graceful shutdown).
@@ -553,6 +556,9 @@ pub async fn serve_with(
         hall.clone(),
         Schedule {
             backups: options.backups,
+            outbox_lease: options
+                .outbox_lease
+                .unwrap_or(Schedule::default().outbox_lease),
             ..Schedule::default()
         },
     );

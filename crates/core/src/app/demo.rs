@@ -49,9 +49,10 @@ const POSTS: &[(u32, &str, &str)] = &[
     (6, "yangqiang", "chenjing"),
 ];
 
-/// (prefix, name, daily cap, issue from, issue until). The demo issues tickets at any hour, so
-/// that whoever starts it in the evening can still take a ticket and call it; a real hall sets
-/// its own issuing hours (管理 › 业务类别), which the kiosk then keeps.
+/// (prefix, name, daily cap, issue from, issue until). The demo issues tickets at any hour (and
+/// serves on days off), so that whoever starts it in the evening or at the weekend can still
+/// take a ticket and call it; a real hall sets its own issuing hours (管理 › 业务类别) and
+/// service days (管理 › 排队叫号), which the kiosk then keeps.
 pub const CATEGORIES: &[(&str, &str, u32, &str, &str)] = &[
     ("A", "不动产登记", 300, "00:00", "23:59"),
     ("B", "社保医保", 300, "00:00", "23:59"),
@@ -192,6 +193,16 @@ pub fn create(store: &Store, now: Timestamp) -> Result<DemoReport> {
             },
         )?;
     }
+    // Any day too (节假日不打烊), for the same reason; a real hall decides (管理 › 排队叫号).
+    let mut queue = store
+        .execute(&me, now, crate::queue::GetQueueSettings {})?
+        .response;
+    queue.serve_days_off = true;
+    store.execute(
+        &me,
+        now,
+        crate::queue::UpdateQueueSettings { settings: queue },
+    )?;
     let items = demo_items(&cats)?;
     for fields in &items {
         store.execute(

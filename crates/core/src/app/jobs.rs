@@ -164,9 +164,17 @@ pub fn apply_retention(
     Ok((Some(report), events))
 }
 
-/// Hand the outbox's due messages to `sink`, at least once (see [`crate::kernel::outbox`]).
-pub fn deliver_outbox(store: &Store, now: Timestamp, sink: &dyn Sink) -> Result<Delivery> {
-    outbox::deliver(store, now, sink)
+/// Hand the outbox's due messages to `sink`, at least once, as `worker` (one per process),
+/// through the hall's gateway and outside its quiet hours (see [`crate::kernel::outbox`] and
+/// [`crate::messages`]).
+pub fn deliver_outbox(
+    store: &Store,
+    now: Timestamp,
+    worker: &outbox::Worker,
+    sink: &dyn Sink,
+) -> Result<Delivery> {
+    let (gateway, quiet) = store.read(crate::messages::delivery)?;
+    outbox::deliver(store, now, worker, &gateway, quiet, sink)
 }
 
 /// How often a host runs each job.
@@ -179,6 +187,9 @@ pub struct Schedule {
     /// The retention job runs once a day at this minute of the hall's night (02:00).
     pub retention_minute: u16,
     pub outbox_every: Duration,
+    /// How long this host's claim on a message it is delivering lasts (see
+    /// [`crate::kernel::outbox::LEASE`]).
+    pub outbox_lease: Duration,
     /// Wait this long after start before the first sweep (start-up stays quick).
     pub first_delay: Duration,
 }
@@ -191,6 +202,7 @@ impl Default for Schedule {
             backups: None,
             retention_minute: 2 * 60,
             outbox_every: Duration::from_secs(5),
+            outbox_lease: Duration::from_secs(60),
             first_delay: Duration::from_secs(2),
         }
     }
@@ -246,6 +258,12 @@ impl Scheduler {
                 let mut next_backup = schedule.backups.map(|(every, _)| started + every);
                 let mut next_outbox = started + schedule.first_delay;
                 let mut retention_done: Option<jiff::civil::Date> = None;
+                // This process's name on the outbox messages it claims.
+                let worker = outbox::Worker {
+                    name: crate::kernel::ids::new_id(),
+                    lease: jiff::SignedDuration::try_from(schedule.outbox_lease)
+                        .unwrap_or(outbox::LEASE),
+                };
                 while !stopping.load(Ordering::Relaxed) {
                     std::thread::sleep(tick);
                     let at = std::time::Instant::now();
@@ -297,7 +315,7 @@ impl Scheduler {
                     }
                     if at >= next_outbox {
                         next_outbox = at + schedule.outbox_every;
-                        match deliver_outbox(s, clock.now(), sink.as_ref()) {
+                        match deliver_outbox(s, clock.now(), &worker, sink.as_ref()) {
                             Ok(d) if d.attempted == 0 => {}
                             Ok(d) => report(Ok(Done::Outbox(d))),
                             Err(error) => report(Err(Failed {

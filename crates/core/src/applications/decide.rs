@@ -199,6 +199,23 @@ impl Operation for DecideApplication {
                     data,
                     &me.staff_id,
                 )?;
+                // Told once and in writing, and on the phone too: what is missing, by when.
+                crate::messages::send(
+                    cx.tx,
+                    cx.now,
+                    "notice.supplement",
+                    &r.applicant_phone,
+                    &format!("notice.supplement:{id}:{}", r.app.visits),
+                    &[
+                        ("item", r.app.item_name.clone()),
+                        ("application", r.app.number.clone()),
+                        (
+                            "missing",
+                            names(&r.app.materials, &missing).replace('、', "；"),
+                        ),
+                        ("until", crate::messages::cn_date(until)),
+                    ],
+                )?;
                 (
                     format!(
                         "一次性告知 {}：缺 {}，出具 {}",

@@ -288,28 +288,80 @@ pub fn reassign(
 /// The acceptance message to the applicant (受理 number, item, promised date), queued in the
 /// outbox in the transaction that accepted the case. Run by the reactions on `case.accepted`.
 pub fn queue_acceptance_message(cx: &mut Cx<'_>, case_id: &str) -> Result<()> {
-    let settings = load_settings(cx.tx)?;
-    let row = store::get(cx.tx, case_id, settings.thresholds)?;
     let promised: Option<i64> = cx.tx.query_row(
         "SELECT promised_due_at FROM cases WHERE id = ?1",
         [case_id],
         |r| r.get(0),
     )?;
-    let payload = serde_json::json!({
-        "case_number": row.number,
-        "item": row.item_name,
-        "applicant": validate::mask_name(&row.applicant_name),
-        "promised_date": promised.map(|ms| hall_date(crate::kernel::clock::from_ms(ms)).to_string()),
-    });
-    crate::kernel::outbox::enqueue(
-        cx.tx,
+    let promised = promised
+        .map(|ms| crate::messages::cn_day_of(crate::kernel::clock::from_ms(ms)))
+        .unwrap_or_else(|| "承诺期限".into());
+    message(
+        cx,
+        case_id,
         "case.accepted",
-        &row.applicant_phone,
-        &format!("case.accepted:{case_id}"),
-        &payload,
+        case_id,
+        &[("promised", promised)],
+    )
+}
+
+/// Queue message `kind` about `case_id` to its applicant's phone; `cause` makes the dedupe key
+/// (one message per event of the case's log).
+fn message(
+    cx: &Cx<'_>,
+    case_id: &str,
+    kind: &str,
+    cause: &str,
+    vars: &[(&str, String)],
+) -> Result<()> {
+    let settings = load_settings(cx.tx)?;
+    let row = store::get(cx.tx, case_id, settings.thresholds)?;
+    let mut all = vec![
+        ("case", row.number.clone()),
+        ("item", row.item_name.clone()),
+    ];
+    all.extend(vars.iter().cloned());
+    crate::messages::send(
+        cx.tx,
         cx.now,
+        kind,
+        &row.applicant_phone,
+        &format!("{kind}:{cause}"),
+        &all,
     )?;
     Ok(())
+}
+
+/// The message a step of the case's log sends the applicant, if any: a pause (and why), a
+/// result ready to collect. `seq` is the step's place in the log (the dedupe key).
+fn message_for_step(cx: &Cx<'_>, case_id: &str, event: &CaseEvent) -> Result<()> {
+    let seq = store::events(cx.tx, case_id)?.len();
+    let cause = format!("{case_id}:{seq}");
+    match event {
+        CaseEvent::Suspended {
+            reason,
+            expected_days,
+            ..
+        } => message(
+            cx,
+            case_id,
+            "case.suspended",
+            &cause,
+            &[
+                ("reason", reason.label().to_owned()),
+                ("days", expected_days.to_string()),
+            ],
+        ),
+        CaseEvent::Extended { days, reason, .. } => message(
+            cx,
+            case_id,
+            "case.extended",
+            &cause,
+            &[("days", days.to_string()), ("reason", reason.clone())],
+        ),
+        CaseEvent::Decided { .. } => message(cx, case_id, "case.decided", &cause, &[]),
+        _ => Ok(()),
+    }
 }
 
 /// A completed case whose applicant's data may be anonymised.
@@ -558,6 +610,7 @@ impl Operation for ActOnCase {
             takeover.as_ref(),
         )?;
         refresh(cx, &id)?;
+        message_for_step(cx, &id, &event)?;
         cx.record(
             Topic::Case,
             AuditDraft::new("case", Some(&id), format!("{label}：{}", row.number))
@@ -629,6 +682,7 @@ impl Operation for DecideExtension {
         let label = events::event_label(&event);
         store::append(cx.tx, &id, &event, cx.now, Some(&me.staff_id), &me.name)?;
         refresh(cx, &id)?;
+        message_for_step(cx, &id, &event)?;
         cx.record(
             Topic::Case,
             AuditDraft::new(

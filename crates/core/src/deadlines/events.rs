@@ -39,6 +39,19 @@ pub enum SuspendReason {
     ExpertReview,
 }
 
+impl SuspendReason {
+    /// As the applicant is told it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hearing => "听证",
+            Self::Tendering => "招标、拍卖",
+            Self::Testing => "检验、检测、检疫",
+            Self::Appraisal => "鉴定",
+            Self::ExpertReview => "专家评审",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionOutcome {

@@ -65,6 +65,9 @@ pub enum ErrorCode {
     CategoryInactive,
     /// Tickets for this category are not issued at this time (`params.from`, `params.until`).
     OutsideIssuingHours,
+    /// Today is a day off in the hall's working-day calendar (`params.day`, `params.next_open`,
+    /// `params.from`): no tickets, no bookings.
+    HallClosed,
     /// The category's daily ticket cap is used up (`params.cap`).
     DailyCapReached,
     /// This person already holds a waiting ticket in this category (`params.number`).
@@ -166,6 +169,7 @@ impl ErrorCode {
         Self::InvalidCreditCode,
         Self::CategoryInactive,
         Self::OutsideIssuingHours,
+        Self::HallClosed,
         Self::DailyCapReached,
         Self::AlreadyWaiting,
         Self::QueueEmpty,
@@ -229,6 +233,7 @@ impl ErrorCode {
             Self::InvalidCreditCode => "invalid_credit_code",
             Self::CategoryInactive => "category_inactive",
             Self::OutsideIssuingHours => "outside_issuing_hours",
+            Self::HallClosed => "hall_closed",
             Self::DailyCapReached => "daily_cap_reached",
             Self::AlreadyWaiting => "already_waiting",
             Self::QueueEmpty => "queue_empty",

@@ -1,6 +1,7 @@
 //! The hall board (`hall.board`): what the public display, the kiosk and the sign-in screen
 //! show of the hall — its windows with who is on duty and where a takeover routes their queue,
-//! its categories, and whether it is open now (business hours on a working day). It reads the
+//! its categories, and whether it is open now (business hours on a working day, or on any day
+//! when the hall serves on days off). It reads the
 //! hall, the staff on duty, the calendar and the queue's routes, so it lives with the queue,
 //! above all of them.
 
@@ -72,11 +73,13 @@ impl Operation for GetHallBoard {
             .collect::<Result<Vec<_>>>()?;
         let categories = category::list(cx.tx, false)?;
         // Open now: inside business hours on a working day of the hall's calendar.
+        // (or on a day off, when the hall serves then: 节假日不打烊).
         let open_now = within_hours(&hall.business_hours, cx.now)
-            && cx
+            && (cx
                 .calendar()?
                 .is_workday(crate::kernel::clock::hall_date(cx.now))
-                .unwrap_or(true);
+                .unwrap_or(true)
+                || super::load_settings(cx.tx)?.serve_days_off);
         Ok(HallBoard {
             hall,
             windows,

@@ -6,7 +6,9 @@
 //!   allocated in the transaction that inserts the ticket, from a counter that only grows: a
 //!   number is durable (synchronous=FULL) before it is printed and is never reused that day,
 //!   even after a crash. A ticket keeps its number when transferred.
-//! - **Limits.** A category issues only inside its issuing hours and up to its daily cap.
+//! - **Limits.** A category issues only on the hall's working days (the calendar with its local
+//!   overrides: a 调休 Saturday issues, a holiday does not), inside its issuing hours and up to
+//!   its daily cap.
 //!   With an ID number (validated against GB 11643), one person holds at most one waiting
 //!   ticket per category when the hall's `one_waiting_per_person` setting is on.
 //! - **States.** `waiting → called → serving → done`; `called → no_show` (void) or back to
@@ -90,6 +92,11 @@ pub struct QueueSettings {
     pub announce_times: u32,
     /// The note printed at the foot of a ticket.
     pub ticket_note: String,
+    /// 节假日不打烊: the hall serves on days off of the working-day calendar (weekends and
+    /// holidays) and issues tickets then. Off by default. The legal clocks still count working
+    /// days only.
+    #[serde(default)]
+    pub serve_days_off: bool,
 }
 
 impl QueueSettings {
@@ -101,10 +108,43 @@ impl QueueSettings {
     }
 }
 
+/// Today is a day off in the hall's working-day calendar (weekend, public holiday, or a local
+/// override): its name, and the next working day, when issuing opens again. Nobody is given a
+/// number for a day the hall does not work (国务院办公厅 holiday notice; the hall's overrides).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct DayOff {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// 国庆节, 春节… (`None`: an ordinary weekend).
+    pub name: Option<String>,
+    /// The next working day, `YYYY-MM-DD` (`None` beyond the calendar's range).
+    pub next_open: Option<String>,
+}
+
+/// See [`DayOff`]: `None` on a working day.
+pub(crate) fn day_off(cx: &Cx<'_>) -> Result<Option<DayOff>> {
+    use crate::calendar::CalendarOf;
+    let cal = cx.calendar()?;
+    let today = crate::kernel::clock::hall_date(cx.now);
+    let info = cal.day(today)?;
+    if info.workday || load_settings(cx.tx)?.serve_days_off {
+        return Ok(None);
+    }
+    let next_open = cal
+        .add_workdays(today, 1, crate::calendar::DayCount::NextDay)
+        .ok()
+        .map(|(d, _)| d.to_string());
+    Ok(Some(DayOff {
+        day: today.to_string(),
+        name: info.name,
+        next_open,
+    }))
+}
+
 pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<QueueSettings> {
     Ok(tx.query_row(
         "SELECT one_waiting_per_person, priority_max_in_row, aging_minutes, recall_cap, no_show_policy,
-                no_show_requeue_places, allow_call_specific, announce_times, ticket_note
+                no_show_requeue_places, allow_call_specific, announce_times, ticket_note, serve_days_off
          FROM queue_settings",
         [],
         |r| {
@@ -122,6 +162,7 @@ pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<QueueSettings> {
                 allow_call_specific: r.get(6)?,
                 announce_times: r.get(7)?,
                 ticket_note: r.get(8)?,
+                serve_days_off: r.get(9)?,
             })
         },
     )?)
@@ -186,7 +227,7 @@ impl Operation for UpdateQueueSettings {
         cx.tx.execute(
             "UPDATE queue_settings SET one_waiting_per_person = ?1, priority_max_in_row = ?2, aging_minutes = ?3,
                     recall_cap = ?4, no_show_policy = ?5, no_show_requeue_places = ?6, allow_call_specific = ?7,
-                    announce_times = ?8, ticket_note = ?9, updated_at = ?10",
+                    announce_times = ?8, ticket_note = ?9, updated_at = ?10, serve_days_off = ?11",
             params![
                 s.one_waiting_per_person,
                 streak,
@@ -200,7 +241,8 @@ impl Operation for UpdateQueueSettings {
                 s.allow_call_specific,
                 times,
                 note,
-                cx.ms()
+                cx.ms(),
+                s.serve_days_off
             ],
         )?;
         let after = load_settings(cx.tx)?;

@@ -191,6 +191,26 @@ impl Operation for IssueTicket {
             .field("category_id")
             .param("category", &cat.name));
         }
+        if let Some(off) = super::day_off(cx)? {
+            let why = off.name.as_deref().unwrap_or("休息日");
+            let message = match &off.next_open {
+                Some(next) => format!(
+                    "今天（{}，{why}）大厅不办公，不能取号；下一个工作日 {next} {} 起取号",
+                    off.day, cat.issue_from
+                ),
+                None => format!("今天（{}，{why}）大厅不办公，不能取号", off.day),
+            };
+            let mut e = CoreError::new(ErrorCode::HallClosed, message)
+                .param("day", &off.day)
+                .param("from", &cat.issue_from);
+            if let Some(next) = &off.next_open {
+                e = e.param("next_open", next);
+            }
+            if let Some(name) = &off.name {
+                e = e.param("name", name);
+            }
+            return Err(e);
+        }
         let minute = hall_minute(cx.now);
         let from = validate::hhmm("issue_from", &cat.issue_from)?;
         let until = validate::hhmm("issue_until", &cat.issue_until)?;

@@ -81,6 +81,8 @@ pub struct CategoryQueue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IssueClosed {
+    /// Today is a day off in the hall's calendar ([`QueueBoard::day_off`] says until when).
+    DayOff,
     /// Before today's issuing hours.
     NotYet,
     /// After them: 今日已停止取号.
@@ -120,6 +122,8 @@ pub struct QueueBoard {
     pub windows: Vec<WindowQueue>,
     /// Today's calls, newest first.
     pub recent_calls: Vec<CallRecord>,
+    /// Today is a day off: the kiosk says so and when the hall opens again.
+    pub day_off: Option<super::DayOff>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -182,6 +186,7 @@ impl Operation for GetQueueBoard {
         let settings = load_settings(cx.tx)?;
         let day = hall_date(cx.now).to_string();
         let minute = hall_minute(cx.now);
+        let day_off = super::day_off(cx)?;
         let mut categories = Vec::new();
         for c in category::list(cx.tx, false)? {
             let counts = store::waiting_counts(cx.tx, &c.id, &day)?;
@@ -190,7 +195,9 @@ impl Operation for GetQueueBoard {
             let remaining = c.daily_cap.saturating_sub(issued);
             let before = validate::hhmm("", &c.issue_from).is_ok_and(|f| minute < f);
             let after = validate::hhmm("", &c.issue_until).is_ok_and(|u| u <= minute);
-            let closed = if remaining == 0 {
+            let closed = if day_off.is_some() {
+                Some(IssueClosed::DayOff)
+            } else if remaining == 0 {
                 Some(IssueClosed::SoldOut)
             } else if before {
                 Some(IssueClosed::NotYet)
@@ -244,6 +251,7 @@ impl Operation for GetQueueBoard {
             categories,
             windows,
             recent_calls: recent_calls(cx, RECENT_CALLS)?,
+            day_off,
         })
     }
 }

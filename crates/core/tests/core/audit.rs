@@ -573,6 +573,43 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
         json!({"id": listed[0]["id"], "format": "pdf"}),
     );
 
+    // Messages: templates, sending settings, an opt-out, the outbox (a dead message retried).
+    let tpls = run(&a, did("message.templates"), json!({}));
+    run(
+        &a,
+        did("message.preview"),
+        json!({"kind": "case.accepted", "body": tpls[1]["body"]}),
+    );
+    run(
+        &a,
+        did("message.update_template"),
+        json!({"kind": "case.accepted", "enabled": true, "body": "{hall}：办件{case}已受理"}),
+    );
+    let ms = run(&a, did("message.settings"), json!({}));
+    run(
+        &a,
+        did("message.update_settings"),
+        json!({ "settings": ms }),
+    );
+    run(
+        &a,
+        did("message.opt_out"),
+        json!({"phone": "13800001111", "opt_out": true}),
+    );
+    h.store
+        .write(|tx| {
+            onetrip_core::messages::send(tx, t0(), "case.decided", "13900000000", "audit:dead", &[])
+        })
+        .unwrap();
+    h.raw_batch("UPDATE outbox SET status = 'dead' WHERE dedupe = 'audit:dead'")
+        .unwrap();
+    let ob = run(&a, did("outbox.list"), json!({"status": "dead"}));
+    run(
+        &a,
+        did("outbox.retry"),
+        json!({"id": ob["messages"][0]["id"]}),
+    );
+
     // Reads leave nothing.
     for name in [
         "hall.get",

@@ -371,6 +371,24 @@ fn a_new_build_with_new_bundled_data_is_a_calendar_change() {
 #[test]
 fn the_hall_is_open_only_in_business_hours_on_working_days() {
     let h = demo_hall();
+    // The demo hall serves on days off (so it can be tried at the weekend); a hall that does not:
+    let admin = h.sign_in("admin", None);
+    let admin = h.as_token(&admin);
+    let mut s = h
+        .store
+        .execute(&admin, t0(), onetrip_core::queue::GetQueueSettings {})
+        .unwrap()
+        .response;
+    s.serve_days_off = false;
+    h.store
+        .execute(
+            &admin,
+            t0(),
+            onetrip_core::queue::UpdateQueueSettings {
+                settings: s.clone(),
+            },
+        )
+        .unwrap();
     let board = |at: &str| {
         h.store
             .execute(
@@ -389,4 +407,18 @@ fn the_hall_is_open_only_in_business_hours_on_working_days() {
         board("2026-02-14T02:00:00Z"),
         "the working Saturday before the Spring Festival"
     );
+    // 节假日不打烊: open in business hours on any day; still closed at night.
+    s.serve_days_off = true;
+    h.store
+        .execute(
+            &admin,
+            t0(),
+            onetrip_core::queue::UpdateQueueSettings { settings: s },
+        )
+        .unwrap();
+    assert!(
+        board("2026-11-22T02:00:00Z"),
+        "Sunday 10:00, serving days off"
+    );
+    assert!(!board("2026-11-22T14:00:00Z"), "Sunday 22:00");
 }

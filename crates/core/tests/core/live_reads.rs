@@ -42,6 +42,11 @@ const GROWING: &[&str] = &[
     "ticket_counters",
 ];
 
+/// Partial indexes over sets that empty as the hall works, not with its history: the messages
+/// waiting for the gateway (`outbox_due`) and the failed ones a supervisor retries
+/// (`outbox_dead`). Walking one is walking today's backlog.
+const BOUNDED_INDEXES: &[&str] = &["outbox_due", "outbox_dead"];
+
 fn at(min: i64) -> Timestamp {
     t0() + SignedDuration::from_mins(min)
 }
@@ -101,6 +106,11 @@ fn scans(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
     details
         .into_iter()
         .filter(|d| scanned_table(sql, d).is_some())
+        .filter(|d| {
+            !BOUNDED_INDEXES
+                .iter()
+                .any(|i| d.ends_with(&format!("INDEX {i}")))
+        })
         .collect()
 }
 
@@ -180,6 +190,7 @@ fn live_screens_and_queue_writes_never_scan_a_table_that_grows() {
     let (h, kiosk) = (&day.h, &day.kiosk);
     let display = Caller::device(DeviceKind::Display, "display");
     let clerk = &day.clerks[0].1;
+    let supervisor = h.as_token(&h.sign_in("zhouhong", None));
     let cat = run(h, kiosk, at(5), GetQueueBoard {}).categories[0]
         .category
         .id
@@ -229,6 +240,21 @@ fn live_screens_and_queue_writes_never_scan_a_table_that_grows() {
         );
         run(h, clerk, at(8), FinishTicket { ticket_id: t.id });
         run(h, clerk, at(8), GetCounter {});
+        // The outbox delivery runs every few seconds all day, the supervisor's outbox screen
+        // on demand: both on years of messages.
+        onetrip_core::app::jobs::deliver_outbox(
+            &h.store,
+            at(8),
+            &onetrip_core::outbox::Worker::new("w"),
+            &onetrip_core::outbox::LogSink,
+        )
+        .unwrap();
+        run(
+            h,
+            &supervisor,
+            at(8),
+            onetrip_core::messages::ListOutbox::default(),
+        );
     });
     let distinct: BTreeSet<String> = statements.into_iter().collect();
     assert!(

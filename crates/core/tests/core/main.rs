@@ -21,6 +21,7 @@ mod fuzz_replay;
 mod handover;
 mod live_reads;
 mod lived_in;
+mod messages;
 mod posts;
 mod privacy;
 mod queue;

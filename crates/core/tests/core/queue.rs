@@ -1141,3 +1141,77 @@ fn sixteen_windows_calling_at_once_claim_every_ticket_exactly_once() {
     issued.sort();
     assert_eq!(called, issued);
 }
+
+/// Tickets are issued on the hall's working days only: not on a Sunday, not on a public
+/// holiday, not on a day a local override closes; on the 调休 Saturday that is a working day,
+/// yes. The kiosk's board says why and when issuing opens again; a hall that serves on days
+/// off (节假日不打烊) issues then.
+#[test]
+fn issuing_follows_the_working_day_calendar() {
+    let q = queue_hall();
+    q.settings(|s| s.serve_days_off = false);
+    let day_off_of = |at: &str| {
+        let e = q.issue_with(at.parse().unwrap(), q.req("A")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::HallClosed, "{at}: {e:?}");
+        assert!(e.message.contains("不办公"), "{}", e.message);
+        e
+    };
+    // Sunday 22 November 2026, 10:00: closed until Monday.
+    let e = day_off_of("2026-11-22T02:00:00Z");
+    assert_eq!(e.params["next_open"], "2026-11-23");
+    let board = q.board("2026-11-22T02:00:00Z".parse().unwrap());
+    let off = board
+        .day_off
+        .expect("the board says the hall is closed today");
+    assert_eq!(off.next_open.as_deref(), Some("2026-11-23"));
+    assert!(
+        board
+            .categories
+            .iter()
+            .all(|c| !c.issuing_now && c.closed == Some(IssueClosed::DayOff))
+    );
+    // National Day: closed, named, and the next working day is after the whole holiday.
+    let e = day_off_of("2026-10-01T02:00:00Z");
+    assert_eq!(e.params["name"], "国庆节");
+    let next = e.params["next_open"].to_string();
+    assert!(next.as_str() > "2026-10-07", "{next}");
+    // The working Saturday before the Spring Festival (调休) issues like any working day.
+    let sat = q.issue("A", "2026-02-14T02:00:00Z".parse().unwrap());
+    assert_eq!(sat.day, "2026-02-14");
+    assert!(
+        q.board("2026-02-14T02:00:00Z".parse().unwrap())
+            .day_off
+            .is_none()
+    );
+    // A local override (台风停工) closes a Monday, and nothing is issued then.
+    q.run(
+        &q.admin,
+        t0(),
+        onetrip_core::calendar::AddOverride {
+            date: "2026-11-30".into(),
+            off_day: true,
+            reason: "市政府通知：台风停工".into(),
+        },
+    )
+    .unwrap();
+    let e = day_off_of("2026-11-30T02:00:00Z");
+    assert_eq!(e.params["next_open"], "2026-12-01");
+    // Refused issuing changed nothing: the Sunday issued no number.
+    assert_eq!(
+        q.board("2026-11-22T02:00:00Z".parse().unwrap())
+            .categories
+            .iter()
+            .map(|c| c.issued_today)
+            .sum::<u32>(),
+        0
+    );
+    // 节假日不打烊: the hall serves on days off, and the Sunday issues.
+    q.settings(|s| s.serve_days_off = true);
+    let sunday = q.issue("A", "2026-11-22T02:00:00Z".parse().unwrap());
+    assert_eq!(sunday.number, "A001");
+    assert!(
+        q.board("2026-11-22T02:00:00Z".parse().unwrap())
+            .day_off
+            .is_none()
+    );
+}

@@ -11,7 +11,7 @@ use onetrip_core::app::jobs::{self, Done, Schedule, Scheduler};
 use onetrip_core::app::reactions::REACTIONS;
 use onetrip_core::cases::AcceptCase;
 use onetrip_core::catalog::ListItems;
-use onetrip_core::outbox::{self, LogSink, MAX_ATTEMPTS, Message, Sink};
+use onetrip_core::outbox::{self, Gateway, LogSink, MAX_ATTEMPTS, Message, Sink};
 use onetrip_core::{Caller, ErrorCode, FixedClock};
 
 use crate::common::*;
@@ -102,7 +102,7 @@ struct Flaky {
 }
 
 impl Sink for Flaky {
-    fn deliver(&self, m: &Message) -> Result<(), String> {
+    fn deliver(&self, _: &Gateway, m: &Message) -> Result<(), String> {
         self.seen.lock().unwrap().push(m.dedupe.clone());
         if self.failures.load(Ordering::SeqCst) > 0 {
             self.failures.fetch_sub(1, Ordering::SeqCst);
@@ -122,15 +122,43 @@ fn delivery_retries_with_back_off_and_delivers_once() {
         seen: Mutex::new(vec![]),
     };
     let mut now = t0();
-    let d = outbox::deliver(&h.store, now, &gateway).unwrap();
+    let d = jobs::deliver_outbox(
+        &h.store,
+        now,
+        &onetrip_core::outbox::Worker::new("w"),
+        &gateway,
+    )
+    .unwrap();
     assert_eq!((d.attempted, d.failed), (1, 1));
     // Not due again before its back-off: nothing is attempted.
-    let d = outbox::deliver(&h.store, now + SignedDuration::from_secs(10), &gateway).unwrap();
+    let d = jobs::deliver_outbox(
+        &h.store,
+        now + SignedDuration::from_secs(10),
+        &onetrip_core::outbox::Worker::new("w"),
+        &gateway,
+    )
+    .unwrap();
     assert_eq!(d.attempted, 0, "waits 30 s after the first failure");
     now += outbox::backoff(1);
-    assert_eq!(outbox::deliver(&h.store, now, &gateway).unwrap().failed, 1);
+    assert_eq!(
+        jobs::deliver_outbox(
+            &h.store,
+            now,
+            &onetrip_core::outbox::Worker::new("w"),
+            &gateway
+        )
+        .unwrap()
+        .failed,
+        1
+    );
     now += outbox::backoff(2);
-    let d = outbox::deliver(&h.store, now, &gateway).unwrap();
+    let d = jobs::deliver_outbox(
+        &h.store,
+        now,
+        &onetrip_core::outbox::Worker::new("w"),
+        &gateway,
+    )
+    .unwrap();
     assert_eq!((d.attempted, d.sent), (1, 1));
     assert_eq!(outbox_rows(&h)[0].2, "sent");
     assert_eq!(outbox_rows(&h)[0].3, 3, "three attempts recorded");
@@ -141,7 +169,13 @@ fn delivery_retries_with_back_off_and_delivers_once() {
         "every attempt carries the same key"
     );
     // Sent is sent: a later run delivers nothing again.
-    let d = outbox::deliver(&h.store, now + SignedDuration::from_hours(1), &gateway).unwrap();
+    let d = jobs::deliver_outbox(
+        &h.store,
+        now + SignedDuration::from_hours(1),
+        &onetrip_core::outbox::Worker::new("w"),
+        &gateway,
+    )
+    .unwrap();
     assert_eq!(d.attempted, 0);
 }
 
@@ -156,7 +190,13 @@ fn a_message_that_keeps_failing_is_dead_after_the_last_attempt() {
     };
     let mut now = t0();
     for attempt in 1..=MAX_ATTEMPTS {
-        let d = outbox::deliver(&h.store, now, &gateway).unwrap();
+        let d = jobs::deliver_outbox(
+            &h.store,
+            now,
+            &onetrip_core::outbox::Worker::new("w"),
+            &gateway,
+        )
+        .unwrap();
         assert_eq!(d.attempted, 1, "attempt {attempt}");
         if attempt == MAX_ATTEMPTS {
             assert_eq!(d.dead, 1);
@@ -165,9 +205,14 @@ fn a_message_that_keeps_failing_is_dead_after_the_last_attempt() {
     }
     assert_eq!(outbox_rows(&h)[0].2, "dead");
     assert_eq!(
-        outbox::deliver(&h.store, now + SignedDuration::from_hours(24), &gateway)
-            .unwrap()
-            .attempted,
+        jobs::deliver_outbox(
+            &h.store,
+            now + SignedDuration::from_hours(24),
+            &onetrip_core::outbox::Worker::new("w"),
+            &gateway
+        )
+        .unwrap()
+        .attempted,
         0,
         "a dead message waits for a supervisor"
     );

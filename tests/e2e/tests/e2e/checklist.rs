@@ -148,5 +148,50 @@ async fn call_check_notify_return_accept() {
     app.wait_text("[data-testid=app-number]", &application)
         .await;
     app.shot("checklist-accepted").await;
+
+    // The applicant's phone was told both: what was missing and by when, then the acceptance.
+    // The desktop's own jobs deliver them (this hall has no SMS gateway: to the log).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let sent = loop {
+        let view = cli(&["op", "outbox.list", "{}"]);
+        let rows: Vec<serde_json::Value> = view["messages"].as_array().unwrap().clone();
+        if rows.len() >= 2 && rows.iter().all(|m| m["status"] == "sent") {
+            break rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the messages were delivered: {view}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    let kinds: Vec<&str> = sent.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["case.accepted", "notice.supplement"],
+        "newest first"
+    );
+    assert_eq!(sent[1]["recipient"], "138****0000", "masked");
+    let told = sent[1]["body"].as_str().unwrap();
+    assert!(told.contains("户口簿") && told.contains("前带齐"), "{told}");
+
+    // The supervisor's outbox and the hall's templates (管理 › 消息).
+    app.open_window("admin").await;
+    app.size(1280, 800).await;
+    app.wait_for("[data-testid=signin-form]").await;
+    type_into(&app, "[data-testid=signin-login]", "zhouhong").await;
+    type_into(&app, "[data-testid=signin-password]", "demo1234").await;
+    app.click("[data-testid=signin-submit]").await;
+    app.click("[data-testid=tab-messages]").await;
+    app.wait_text("[data-testid=outbox-table]", "138****0000")
+        .await;
+    app.wait_text("[data-testid=outbox-table]", "已发送").await;
+    app.shot("admin-outbox").await;
+    app.scroll_to("[data-testid=message-templates]").await;
+    app.wait_text(
+        "[data-testid='template-notice.supplement'] [data-testid=template-preview]",
+        "西湖区政务服务中心",
+    )
+    .await;
+    app.shot("admin-templates").await;
     app.close().await;
 }

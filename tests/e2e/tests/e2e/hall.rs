@@ -334,6 +334,30 @@ async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_res
         "shot"
     );
     app.shot("hall-counter-after-restart").await;
+
+    // A day off: the hall no longer serves on days off, and today is closed by a local
+    // override (台风停工). The kiosk says so, with the day it opens again, and issues nothing.
+    let mut settings = op(&db, "queue.settings", serde_json::json!({}));
+    settings["serve_days_off"] = serde_json::json!(false);
+    op(
+        &db,
+        "queue.update_settings",
+        serde_json::json!({ "settings": settings }),
+    );
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .date();
+    op(
+        &db,
+        "calendar.add_override",
+        serde_json::json!({"date": today.to_string(), "off_day": true, "reason": "市政府通知：台风停工"}),
+    );
+    assert_eq!(browsers.ask("resize kiosk 1080 1920"), "resized");
+    assert_eq!(browsers.ask("reload kiosk"), "reloaded");
+    assert_eq!(browsers.ask("expect-day-off"), "closed");
+    assert_eq!(browsers.ask("shot kiosk kiosk-day-off"), "shot");
+    let m = browsers.measure("kiosk");
+    assert!(!m.overflow, "the closed kiosk fits 1080×1920: {m:?}");
     drop(browsers);
     app.close().await;
 }

@@ -87,7 +87,7 @@ async fn every_demo_account_finds_its_screens_working_on_the_lived_in_hall() {
             .iter()
             .map(|t| t.as_str().unwrap().to_owned())
             .collect();
-        let expected = if login == "admin" { 15 } else { 11 };
+        let expected = if login == "admin" { 16 } else { 12 };
         assert_eq!(tabs.len(), expected, "{login} sees {tabs:?}");
         for tab in &tabs {
             app.click(&format!("[data-testid={tab}]")).await;

@@ -28,4 +28,10 @@ announce_times: number,
 /**
  * The note printed at the foot of a ticket.
  */
-ticket_note: string, };
+ticket_note: string, 
+/**
+ * 节假日不打烊: the hall serves on days off of the working-day calendar (weekends and
+ * holidays) and issues tickets then. Off by default. The legal clocks still count working
+ * days only.
+ */
+serve_days_off: boolean, };

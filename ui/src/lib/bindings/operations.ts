@@ -82,6 +82,7 @@ import type { GetHall } from "./GetHall";
 import type { GetHallBoard } from "./GetHallBoard";
 import type { GetHandover } from "./GetHandover";
 import type { GetHandoverFigures } from "./GetHandoverFigures";
+import type { GetMessageSettings } from "./GetMessageSettings";
 import type { GetNoticeSettings } from "./GetNoticeSettings";
 import type { GetNoticeVisit } from "./GetNoticeVisit";
 import type { GetPostSettings } from "./GetPostSettings";
@@ -120,7 +121,9 @@ import type { ListFiledReports } from "./ListFiledReports";
 import type { ListFollowups } from "./ListFollowups";
 import type { ListHandovers } from "./ListHandovers";
 import type { ListItems } from "./ListItems";
+import type { ListMessageTemplates } from "./ListMessageTemplates";
 import type { ListNotices } from "./ListNotices";
+import type { ListOutbox } from "./ListOutbox";
 import type { ListPosts } from "./ListPosts";
 import type { ListStaff } from "./ListStaff";
 import type { ListTemplates } from "./ListTemplates";
@@ -133,6 +136,10 @@ import type { MaterialForm } from "./MaterialForm";
 import type { MaterialState } from "./MaterialState";
 import type { Me } from "./Me";
 import type { Medium } from "./Medium";
+import type { MessagePlaceholder } from "./MessagePlaceholder";
+import type { MessagePreview } from "./MessagePreview";
+import type { MessageSettings } from "./MessageSettings";
+import type { MessageTemplate } from "./MessageTemplate";
 import type { MyFollowups } from "./MyFollowups";
 import type { NameCover } from "./NameCover";
 import type { NewPairingCode } from "./NewPairingCode";
@@ -141,6 +148,7 @@ import type { NoticeSettings } from "./NoticeSettings";
 import type { NoticeTemplate } from "./NoticeTemplate";
 import type { NoticeVisit } from "./NoticeVisit";
 import type { OpenApplication } from "./OpenApplication";
+import type { OutboxView } from "./OutboxView";
 import type { PairDevice } from "./PairDevice";
 import type { PairedDevice } from "./PairedDevice";
 import type { PairingCode } from "./PairingCode";
@@ -151,6 +159,7 @@ import type { PostView } from "./PostView";
 import type { PrepareHandover } from "./PrepareHandover";
 import type { Preview } from "./Preview";
 import type { PreviewDocument } from "./PreviewDocument";
+import type { PreviewMessage } from "./PreviewMessage";
 import type { Printable } from "./Printable";
 import type { PrivacySettings } from "./PrivacySettings";
 import type { PurgePersonalData } from "./PurgePersonalData";
@@ -177,6 +186,7 @@ import type { RequestAbsence } from "./RequestAbsence";
 import type { Requirement } from "./Requirement";
 import type { ResetStaffPassword } from "./ResetStaffPassword";
 import type { ResumeWindow } from "./ResumeWindow";
+import type { RetryMessage } from "./RetryMessage";
 import type { ReturnWithSupplement } from "./ReturnWithSupplement";
 import type { RevealApplicant } from "./RevealApplicant";
 import type { RevealedApplicant } from "./RevealedApplicant";
@@ -190,6 +200,7 @@ import type { ServiceItem } from "./ServiceItem";
 import type { SessionInfo } from "./SessionInfo";
 import type { SetCategoryActive } from "./SetCategoryActive";
 import type { SetItemActive } from "./SetItemActive";
+import type { SetOptOut } from "./SetOptOut";
 import type { SetStaffActive } from "./SetStaffActive";
 import type { SetStaffFace } from "./SetStaffFace";
 import type { SetWindowActive } from "./SetWindowActive";
@@ -210,6 +221,8 @@ import type { UpdateCategory } from "./UpdateCategory";
 import type { UpdateDeadlineSettings } from "./UpdateDeadlineSettings";
 import type { UpdateHall } from "./UpdateHall";
 import type { UpdateItem } from "./UpdateItem";
+import type { UpdateMessageSettings } from "./UpdateMessageSettings";
+import type { UpdateMessageTemplate } from "./UpdateMessageTemplate";
 import type { UpdateNoticeSettings } from "./UpdateNoticeSettings";
 import type { UpdatePostSettings } from "./UpdatePostSettings";
 import type { UpdatePrivacySettings } from "./UpdatePrivacySettings";
@@ -257,6 +270,14 @@ export type Operations = {
   "audit.list": { request: ListAudit; response: AuditPage };
   "queue.settings": { request: GetQueueSettings; response: QueueSettings };
   "queue.update_settings": { request: UpdateQueueSettings; response: QueueSettings };
+  "message.templates": { request: ListMessageTemplates; response: Array<MessageTemplate> };
+  "message.update_template": { request: UpdateMessageTemplate; response: MessageTemplate };
+  "message.preview": { request: PreviewMessage; response: MessagePreview };
+  "message.settings": { request: GetMessageSettings; response: MessageSettings };
+  "message.update_settings": { request: UpdateMessageSettings; response: MessageSettings };
+  "message.opt_out": { request: SetOptOut; response: boolean };
+  "outbox.list": { request: ListOutbox; response: OutboxView };
+  "outbox.retry": { request: RetryMessage; response: boolean };
   "ticket.issue": { request: IssueTicket; response: IssuedTicket };
   "ticket.slip": { request: GetTicketSlip; response: TicketSlip };
   "queue.board": { request: GetQueueBoard; response: QueueBoard };
@@ -403,6 +424,14 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "audit.list": { command: "audit_list", access: "supervisor", writes: false },
   "queue.settings": { command: "queue_settings", access: "staff", writes: false },
   "queue.update_settings": { command: "queue_update_settings", access: "admin", writes: true },
+  "message.templates": { command: "message_templates", access: "supervisor", writes: false },
+  "message.update_template": { command: "message_update_template", access: "admin", writes: true },
+  "message.preview": { command: "message_preview", access: "supervisor", writes: false },
+  "message.settings": { command: "message_settings", access: "supervisor", writes: false },
+  "message.update_settings": { command: "message_update_settings", access: "admin", writes: true },
+  "message.opt_out": { command: "message_opt_out", access: "staff", writes: true },
+  "outbox.list": { command: "outbox_list", access: "supervisor", writes: false },
+  "outbox.retry": { command: "outbox_retry", access: "supervisor", writes: true },
   "ticket.issue": { command: "ticket_issue", access: "device", writes: true },
   "ticket.slip": { command: "ticket_slip", access: "device", writes: false },
   "queue.board": { command: "queue_board", access: "device", writes: false },
@@ -542,6 +571,7 @@ export const ERROR_CODES = [
   "invalid_credit_code",
   "category_inactive",
   "outside_issuing_hours",
+  "hall_closed",
   "daily_cap_reached",
   "already_waiting",
   "queue_empty",

@@ -85,6 +85,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "live_reads", "0013_live_reads.sql"),
     migration!(14, "audit_seal", "0014_audit_seal.sql"),
     migration!(15, "ratings", "0015_ratings.sql"),
+    migration!(16, "messages", "0016_messages.sql"),
 ];
 
 /// The schema version this build writes.

@@ -160,6 +160,17 @@ impl Hall {
     pub fn as_token(&self, s: &SessionInfo) -> Caller {
         Caller::token(s.token.clone(), "test")
     }
+    /// Every audit row's summary, oldest first.
+    pub fn audit_summaries(&self) -> Vec<String> {
+        self.store
+            .read(|tx| {
+                Ok(tx
+                    .prepare("SELECT summary FROM audit_log ORDER BY seq")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<onetrip_core::store::StoreResult<_>>()?)
+            })
+            .unwrap()
+    }
     pub fn audit_count(&self) -> i64 {
         self.store
             .read(|tx| Ok(tx.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?))

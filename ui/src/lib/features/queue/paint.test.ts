@@ -23,6 +23,7 @@ function board(): QueueBoard {
     ],
     windows: [{ window: win, categories: [cat], clerk: '张伟', paused: null, current: null, routed_to: null }],
     recent_calls: [],
+    day_off: null,
   };
 }
 

@@ -1,0 +1,80 @@
+-- OneTrip schema v16: the hall's service days, and messages to applicants that save a trip.
+-- Append-only: never edit once released.
+--
+-- * 节假日不打烊: a hall that serves on weekends and holidays issues tickets then; by default
+--   a day off in the working-day calendar issues none (the legal clocks count working days
+--   either way).
+-- * Message templates (one per kind, hall-editable, switchable) and the hall's message
+--   settings: quiet hours, when "前面还有 N 人" goes out, the gateway (log only, or a generic
+--   HTTP gateway: JSON POST, HMAC-SHA256 signed, configurable URL and field names).
+-- * Phones that asked for no messages (退订), by a keyed hash: never the number itself.
+-- * The outbox keeps the text as rendered when its cause committed, a claim (which server is
+--   delivering it, until when: with several hall servers exactly one delivers each message),
+--   and an expiry for messages that make no sense later ("your turn" after the hall closed).
+ALTER TABLE queue_settings ADD COLUMN serve_days_off INTEGER NOT NULL DEFAULT 0
+    CHECK (serve_days_off IN (0, 1));
+
+CREATE TABLE message_templates (
+    kind        TEXT    PRIMARY KEY,
+    enabled     INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    body        TEXT    NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    updated_by  TEXT    REFERENCES staff(id)
+) STRICT;
+INSERT INTO message_templates (kind, enabled, body, updated_at) VALUES
+    ('notice.supplement', 1, '【{hall}】您申请的“{item}”（申请号{application}）还需补正：{missing}。请于{until}前带齐以上材料到窗口，一次办好。', 0),
+    ('case.accepted', 1, '【{hall}】您申请的“{item}”已受理，办件编号{case}，承诺于{promised}前办结。', 0),
+    ('case.suspended', 1, '【{hall}】您的办件{case}（{item}）因{reason}暂停计时，预计需{days}个工作日，期间不计入办理时限。', 0),
+    ('case.extended', 1, '【{hall}】您的办件{case}（{item}）经批准延长{days}个工作日办理，理由：{reason}。', 0),
+    ('case.decided', 1, '【{hall}】您的办件{case}（{item}）已办理完毕，请携带身份证到{hall}领取结果。', 0);
+
+CREATE TABLE message_settings (
+    singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
+    quiet_from      TEXT    NOT NULL,
+    quiet_until     TEXT    NOT NULL,
+    ahead_notify    INTEGER NOT NULL CHECK (ahead_notify BETWEEN 1 AND 50),
+    gateway         TEXT    NOT NULL CHECK (gateway IN ('log', 'http')),
+    gateway_url     TEXT    NOT NULL,
+    gateway_secret  TEXT    NOT NULL,
+    phone_field     TEXT    NOT NULL,
+    text_field      TEXT    NOT NULL,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+INSERT INTO message_settings VALUES (1, '21:00', '08:00', 3, 'log', '', '', 'phone', 'content', 0);
+
+CREATE TABLE message_optouts (
+    phone_hash  TEXT    PRIMARY KEY,
+    source      TEXT    NOT NULL CHECK (source IN ('window', 'booking')),
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT    REFERENCES staff(id)
+) STRICT;
+
+CREATE TABLE outbox_v16 (
+    id             TEXT    PRIMARY KEY,
+    kind           TEXT    NOT NULL,
+    recipient      TEXT    NOT NULL,
+    dedupe         TEXT    NOT NULL UNIQUE,
+    payload        TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    next_at        INTEGER NOT NULL,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT,
+    status         TEXT    NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sent', 'dead', 'expired')),
+    sent_at        INTEGER,
+    body           TEXT    NOT NULL DEFAULT '',
+    claimed_by     TEXT,
+    claimed_until  INTEGER,
+    expires_at     INTEGER
+) STRICT;
+INSERT INTO outbox_v16 (id, kind, recipient, dedupe, payload, created_at, next_at, attempts,
+        last_error, status, sent_at)
+    SELECT id, kind, recipient, dedupe, payload, created_at, next_at, attempts, last_error,
+        status, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v16 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(next_at) WHERE status = 'pending';
+-- Per recipient, in order: only the oldest pending message of a phone is deliverable.
+CREATE INDEX outbox_recipient ON outbox(recipient, created_at) WHERE status = 'pending';
+CREATE INDEX outbox_created ON outbox(created_at);
+CREATE INDEX outbox_dead ON outbox(created_at) WHERE status = 'dead';
