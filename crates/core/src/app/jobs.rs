@@ -57,6 +57,8 @@ pub struct SweepReport {
     pub delivered: Vec<CaseAlert>,
     /// Staff notices added (uncovered posts, levels rising during an absence).
     pub notices: u32,
+    /// Supplement-deadline reminders queued for applicants' phones.
+    pub reminded: u32,
 }
 
 /// The deadline sweep: levels change with time alone. In one write transaction: applications
@@ -91,6 +93,8 @@ pub fn sweep_deadlines(store: &Store, now: Timestamp) -> Result<(SweepReport, Ve
                 ),
             )?;
         }
+        // Two working days before a supplement deadline, the applicant's phone is reminded.
+        let reminded = crate::applications::remind_supplements(cx)?;
         let (recomputed, raised) = crate::cases::recompute_open(cx)?;
         let delivered = crate::cases::views::deliver_due_alerts(cx.tx, now)?;
         crate::handover::notify_uncovered(cx.tx, now)?;
@@ -101,6 +105,7 @@ pub fn sweep_deadlines(store: &Store, now: Timestamp) -> Result<(SweepReport, Ve
             deemed: deemed.iter().map(|(a, c)| format!("{a} → {c}")).collect(),
             delivered,
             notices: notices as u32,
+            reminded,
         };
         if notices > 0 {
             cx.publish(Topic::Staff);

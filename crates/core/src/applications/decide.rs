@@ -185,8 +185,9 @@ impl Operation for DecideApplication {
                 data["pending_checks"] = checks.into();
                 data["supplement_until"] = cn_date(until).into();
                 cx.tx.execute(
-                    "UPDATE applications SET status = 'awaiting_supplement', updated_at = ?1 WHERE id = ?2",
-                    params![cx.ms(), id],
+                    "UPDATE applications SET status = 'awaiting_supplement', supplement_until = ?3,
+                        updated_at = ?1 WHERE id = ?2",
+                    params![cx.ms(), id, until.to_string()],
                 )?;
                 let doc = notices::issue(
                     cx.tx,
@@ -333,4 +334,59 @@ impl Operation for ReturnWithSupplement {
         )?;
         Ok(load(cx.tx, &id)?.app)
     }
+}
+
+/// How far ahead of a supplement deadline the applicant is reminded, in working days.
+pub const REMIND_BEFORE: u32 = 2;
+
+/// Remind the applicants whose supplement deadline is [`REMIND_BEFORE`] working days away (or
+/// nearer, when the sweep did not run on the day): "补正期限为…，还剩 N 个工作日". Once per notice
+/// (the dedupe key names the application and its trip). Run by the deadline sweep; returns how
+/// many reminders were queued.
+pub fn remind_supplements(cx: &mut Cx<'_>) -> Result<u32> {
+    let cal = cx.calendar()?;
+    let today = hall_date(cx.now);
+    let (horizon, _) =
+        cal.add_workdays(today, REMIND_BEFORE, crate::calendar::DayCount::NextDay)?;
+    let due: Vec<(String, String, String, u32, String, String)> = cx
+        .tx
+        .prepare_cached(
+            "SELECT a.id, a.number, a.applicant_phone, a.visits, a.supplement_until, i.name
+             FROM applications a JOIN service_items i ON i.id = a.item_id
+             WHERE a.status = 'awaiting_supplement' AND a.supplement_until > ?1
+               AND a.supplement_until <= ?2",
+        )?
+        .query_map(params![today.to_string(), horizon.to_string()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<crate::kernel::store::StoreResult<_>>()?;
+    let mut queued = 0;
+    for (id, number, phone, visits, until, item) in due {
+        let until = crate::calendar::parse_date("supplement_until", &until)?;
+        let days = cal.count_workdays(today, until)?;
+        let sent = crate::messages::send(
+            cx.tx,
+            cx.now,
+            "notice.supplement_due",
+            &phone,
+            &format!("notice.supplement_due:{id}:{visits}"),
+            &[
+                ("item", item),
+                ("application", number),
+                ("until", crate::messages::cn_date(until)),
+                ("days", days.to_string()),
+            ],
+        )?;
+        if sent == crate::messages::Sent::Queued {
+            queued += 1;
+        }
+    }
+    Ok(queued)
 }

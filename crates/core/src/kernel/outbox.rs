@@ -437,8 +437,9 @@ pub fn list(
     let mut stmt = tx.prepare_cached(
         "SELECT id, kind, recipient, body, status, attempts, last_error, created_at, next_at,
                 sent_at, dedupe
-         FROM outbox WHERE created_at >= ?1 AND (?2 IS NULL OR status = ?2)
-           AND (?3 IS NULL OR kind = ?3)
+         FROM outbox WHERE created_at >= ?1
+           AND (CAST(?2 AS TEXT) IS NULL OR status = CAST(?2 AS TEXT))
+           AND (CAST(?3 AS TEXT) IS NULL OR kind = CAST(?3 AS TEXT))
          ORDER BY created_at DESC, id DESC LIMIT ?4",
     )?;
     let rows = stmt.query_map(

@@ -62,6 +62,18 @@ pub const KINDS: &[KindInfo] = &[
         ],
     },
     KindInfo {
+        kind: "notice.supplement_due",
+        label: "补正期限临近提醒",
+        when: "补正期限前两个工作日（每份一次性告知单提醒一次）",
+        placeholders: &[
+            HALL,
+            ITEM,
+            ("application", "申请编号", "SQ-2026-000045"),
+            ("until", "补正期限", "2026年12月14日"),
+            ("days", "剩余工作日", "2"),
+        ],
+    },
+    KindInfo {
         kind: "case.accepted",
         label: "办件已受理",
         when: "办件受理时（当场受理、补正后受理或逾期视为受理）",

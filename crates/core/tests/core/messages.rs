@@ -594,3 +594,91 @@ fn settings_refuse_a_gateway_that_cannot_work_and_keep_the_secret_unread() {
     assert_eq!(gateway.secret, "0123456789abcdef-secret");
     assert_eq!(quiet.from, 22 * 60);
 }
+
+#[test]
+fn two_working_days_before_the_supplement_deadline_the_phone_is_reminded_once() {
+    let h = demo_hall();
+    let c = h.as_token(&h.sign_in("zhangwei", Some(5)));
+    let a = h
+        .store
+        .execute(
+            &c,
+            t0(),
+            OpenApplication {
+                item_id: item_id(&h, "HJ-001"),
+                applicant_name: "王建国".into(),
+                applicant_id_number: "11010519491231002X".into(),
+                applicant_phone: "13800001212".into(),
+                ticket_id: None,
+            },
+        )
+        .unwrap()
+        .response;
+    for (pos, state) in [
+        (0, MaterialState::Received),
+        (1, MaterialState::Missing),
+        (2, MaterialState::Received),
+        (3, MaterialState::Received),
+        (4, MaterialState::NotApplicable),
+    ] {
+        h.store
+            .execute(
+                &c,
+                t0(),
+                MarkMaterial {
+                    id: a.id.clone(),
+                    position: pos,
+                    state,
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+    }
+    // Monday 23 November: five working days, until Monday 30 November.
+    h.store
+        .execute(
+            &c,
+            t0(),
+            DecideApplication {
+                id: a.id.clone(),
+                decision: Decision::Supplement {
+                    pending_checks: vec![],
+                    supplement_days: Some(5),
+                },
+            },
+        )
+        .unwrap();
+    let reminders = |h: &Hall| {
+        messages(h)
+            .into_iter()
+            .filter(|m| m.0 == "notice.supplement_due")
+            .collect::<Vec<_>>()
+    };
+    let sweep = |at: &str| {
+        jobs::sweep_deadlines(&h.store, at.parse().unwrap())
+            .unwrap()
+            .0
+            .reminded
+    };
+    assert_eq!(
+        sweep("2026-11-25T02:00:00Z"),
+        0,
+        "Wednesday: three working days left"
+    );
+    assert!(reminders(&h).is_empty());
+    assert_eq!(
+        sweep("2026-11-26T02:00:00Z"),
+        1,
+        "Thursday: two working days left"
+    );
+    let r = reminders(&h);
+    assert_eq!(r.len(), 1);
+    assert!(
+        r[0].2.contains("2026年11月30日") && r[0].2.contains("还剩2个工作日"),
+        "{}",
+        r[0].2
+    );
+    assert_eq!(sweep("2026-11-26T03:00:00Z"), 0, "once");
+    assert_eq!(sweep("2026-11-27T02:00:00Z"), 0, "once per notice");
+    assert_eq!(reminders(&h).len(), 1);
+}

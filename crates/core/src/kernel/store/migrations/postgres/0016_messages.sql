@@ -12,10 +12,17 @@ CREATE TABLE message_templates (
 );
 INSERT INTO message_templates (kind, enabled, body, updated_at) VALUES
     ('notice.supplement', 1, '【{hall}】您申请的“{item}”（申请号{application}）还需补正：{missing}。请于{until}前带齐以上材料到窗口，一次办好。', 0),
+    ('notice.supplement_due', 1, '【{hall}】提醒：您的申请{application}（{item}）补正期限为{until}，还剩{days}个工作日，请及时带齐材料到窗口办理。', 0),
     ('case.accepted', 1, '【{hall}】您申请的“{item}”已受理，办件编号{case}，承诺于{promised}前办结。', 0),
     ('case.suspended', 1, '【{hall}】您的办件{case}（{item}）因{reason}暂停计时，预计需{days}个工作日，期间不计入办理时限。', 0),
     ('case.extended', 1, '【{hall}】您的办件{case}（{item}）经批准延长{days}个工作日办理，理由：{reason}。', 0),
     ('case.decided', 1, '【{hall}】您的办件{case}（{item}）已办理完毕，请携带身份证到{hall}领取结果。', 0);
+
+-- The supplement deadline of the last one-time notice, kept so the applicant can be reminded
+-- two working days before it (the sweep finds them by it).
+ALTER TABLE applications ADD COLUMN supplement_until TEXT;
+CREATE INDEX applications_supplement ON applications(supplement_until)
+    WHERE status = 'awaiting_supplement';
 
 CREATE TABLE message_settings (
     singleton       BIGINT PRIMARY KEY CHECK (singleton = 1),
