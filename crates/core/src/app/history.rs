@@ -108,6 +108,7 @@ impl Rng {
 
 struct Item {
     id: String,
+    name: String,
     promised: u32,
     visits_needed: u32,
     rules: ItemRules,
@@ -225,7 +226,7 @@ fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<
     let items: Vec<Item> = tx
         .prepare(
             "SELECT id, promised_days, visits_needed, statutory_days, reminder_days, yellow_days,
-                    red_days, extension_days
+                    red_days, extension_days, name
              FROM service_items WHERE active = 1 ORDER BY code",
         )?
         .query_map([], |r| {
@@ -240,6 +241,7 @@ fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<
             };
             Ok(Item {
                 id: r.get(0)?,
+                name: r.get(8)?,
                 promised: r.get(1)?,
                 visits_needed: r.get(2)?,
                 rules: ItemRules {
@@ -402,6 +404,7 @@ fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<
         }
     }
 
+    let templates = crate::messages::PastTemplates::load(tx)?;
     let mut counters: BTreeMap<(&'static str, i16), i64> = BTreeMap::new();
     let mut next = |scope: &'static str, year: i16| {
         let v = counters.entry((scope, year)).or_insert(0);
@@ -560,6 +563,74 @@ fn generate_in(cx: &mut crate::kernel::op::Cx<'_>, spec: HistorySpec) -> Result<
                 },
                 &logged,
             )?;
+            // The messages its applicant was sent, as the operations queue them; on the
+            // second-last working day the SMS platform was down and a few failed for good, for a
+            // supervisor to send again (no draw of the generator: the rest of the history is
+            // unchanged).
+            let item_vars = [("case", number.clone()), ("item", item.name.clone())];
+            let down_day = days.len().checked_sub(2).map(|i| days[i]);
+            let sent = |m: i64,
+                        at: Timestamp|
+             -> std::result::Result<SignedDuration, &'static str> {
+                if Some(crate::kernel::clock::hall_date(at)) == down_day && number.ends_with('7') {
+                    Err("网关返回 503：短信平台维护中")
+                } else {
+                    Ok(SignedDuration::from_secs(3 + m))
+                }
+            };
+            for (seq, e) in log.events.iter().enumerate() {
+                let (kind, extra): (&str, Vec<(&str, String)>) = match &e.event {
+                    // The promised date as it stood at acceptance (before any extension).
+                    CaseEvent::Accepted { .. } => (
+                        "case.accepted",
+                        vec![(
+                            "promised",
+                            deadlines::compute(
+                                &log.events[..1],
+                                &cal,
+                                &item.rules,
+                                &business_day,
+                                accepted,
+                            )
+                            .map(|a| crate::messages::cn_date(a.promised.due_date))
+                            .unwrap_or_default(),
+                        )],
+                    ),
+                    CaseEvent::Suspended {
+                        reason,
+                        expected_days,
+                        ..
+                    } => (
+                        "case.suspended",
+                        vec![
+                            ("reason", reason.label().to_owned()),
+                            ("days", expected_days.to_string()),
+                        ],
+                    ),
+                    CaseEvent::Extended { days, reason, .. } => (
+                        "case.extended",
+                        vec![("days", days.to_string()), ("reason", reason.clone())],
+                    ),
+                    CaseEvent::Decided { .. } => ("case.decided", vec![]),
+                    _ => continue,
+                };
+                let mut vars = item_vars.to_vec();
+                vars.extend(extra);
+                let cause = if kind == "case.accepted" {
+                    id.clone()
+                } else {
+                    format!("{id}:{}", seq + 1)
+                };
+                crate::messages::past(
+                    tx,
+                    &templates,
+                    kind,
+                    &phone,
+                    &format!("{kind}:{cause}"),
+                    &vars,
+                    (e.at, sent(seq as i64, e.at)),
+                )?;
+            }
             let r = rng.unit();
             let visits = if r < 0.8 {
                 1

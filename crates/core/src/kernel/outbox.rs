@@ -172,6 +172,40 @@ pub fn enqueue(tx: &Tx<'_>, d: &Draft<'_>, now: Timestamp) -> Result<bool> {
     Ok(n > 0)
 }
 
+/// A message of a generated history, as its delivery left it: sent `sent_after` its creation
+/// (one attempt), or dead after [`MAX_ATTEMPTS`] with `error`.
+pub fn insert_past(
+    tx: &Tx<'_>,
+    d: &Draft<'_>,
+    created_at: Timestamp,
+    outcome: std::result::Result<SignedDuration, &str>,
+) -> Result<()> {
+    let (status, attempts, sent_at, error) = match outcome {
+        Ok(after) => ("sent", 1, Some(to_ms(created_at + after)), None),
+        Err(e) => ("dead", MAX_ATTEMPTS, None, Some(e)),
+    };
+    tx.prepare_cached(
+        "INSERT INTO outbox (id, kind, recipient, dedupe, payload, created_at, next_at, body,
+            expires_at, status, attempts, sent_at, last_error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, NULL, ?8, ?9, ?10, ?11)
+         ON CONFLICT (dedupe) DO NOTHING",
+    )?
+    .execute(params![
+        new_id(),
+        d.kind,
+        d.recipient,
+        d.dedupe,
+        serde_json::to_string(d.payload)?,
+        to_ms(created_at),
+        d.body,
+        status,
+        attempts,
+        sent_at,
+        error
+    ])?;
+    Ok(())
+}
+
 /// What one delivery run did.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema,

@@ -365,6 +365,58 @@ pub fn send(
     })
 }
 
+/// The hall's templates and name, read once for a generated history.
+#[derive(Debug, Clone)]
+pub struct PastTemplates {
+    hall: String,
+    bodies: Vec<(&'static str, bool, String)>,
+}
+
+impl PastTemplates {
+    pub fn load(tx: &Tx<'_>) -> Result<PastTemplates> {
+        let hall = crate::hall::load_hall(tx)?.name;
+        let mut bodies = vec![];
+        for k in KINDS {
+            if let Some((on, body, _)) = stored(tx, k.kind)? {
+                bodies.push((k.kind, on, body));
+            }
+        }
+        Ok(PastTemplates { hall, bodies })
+    }
+}
+
+/// A message of a generated history, rendered from the hall's template and recorded as its
+/// delivery left it — created `at`, then sent or dead (see [`outbox::insert_past`]); nothing
+/// for a switched-off kind.
+pub fn past(
+    tx: &Tx<'_>,
+    t: &PastTemplates,
+    kind: &str,
+    phone: &str,
+    dedupe: &str,
+    vars: &[(&str, String)],
+    (at, outcome): (Timestamp, std::result::Result<jiff::SignedDuration, &str>),
+) -> Result<()> {
+    let Some((kind, true, body)) = t.bodies.iter().find(|b| b.0 == kind) else {
+        return Ok(());
+    };
+    let mut all: Vec<(&str, String)> = vec![("hall", t.hall.clone())];
+    all.extend(vars.iter().cloned());
+    outbox::insert_past(
+        tx,
+        &outbox::Draft {
+            kind,
+            recipient: &mobile_digits(phone),
+            dedupe,
+            payload: &serde_json::Value::Null,
+            body: &render(body, &all),
+            expires_at: None,
+        },
+        at,
+        outcome,
+    )
+}
+
 /// A civil date as messages print it: 2026年12月14日.
 pub fn cn_date(d: jiff::civil::Date) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
