@@ -125,13 +125,13 @@ endif
 # The same operation suites, the HTTP suite (two servers on one database included) and the crash
 # harness again on PostgreSQL 15: a throwaway server on 127.0.0.1 in a temporary data directory.
 PG_SUITES := applications:: audit:: auth:: bad_input:: calendar:: cases:: catalog_transfer:: \
-             deadlines:: handover:: live_reads:: lived_in:: store::both_backends posts:: privacy:: queue:: ratings:: reactions:: reports:: roles::
+             deadlines:: handover:: live_reads:: lived_in:: messages:: store::both_backends posts:: privacy:: queue:: ratings:: reactions:: reports:: roles::
 pg-test:
 	pg=$$(mktemp -d /tmp/onetrip-pg.XXXXXX); url=$$(tests/pg/start.sh $$pg); \
 	  trap 'tests/pg/stop.sh '$$pg EXIT; echo "PostgreSQL: $$url"; \
 	  ONETRIP_TEST_PG=$$url cargo test $(FEATURES) --test core -- $(PG_SUITES); \
 	  ONETRIP_TEST_PG=$$url cargo test $(FEATURES) --test http; \
-	  ONETRIP_TEST_PG=$$url cargo test $(FEATURES) --test crash_server
+	  ONETRIP_TEST_PG=$$url cargo test $(FEATURES) --test crash_server --test outbox_crash
 
 e2e: cargo-tools
 	rm -rf target/e2e-shots
@@ -157,7 +157,7 @@ DOC_SHOTS := counter-call keyboard-all-received-1280x800 kiosk-home-1080x1920 di
              hall-kiosk-issue hall-display-after-restart hall-counter-lost hall-display-lost \
              reports-dashboard reports-drill-case display-unpaired-1920x1080 kiosk-ticket-1080x1920 \
              rater-idle rater-materials rater-levels rater-reasons rater-thanks window-screen \
-             bad-rating-board device-pairing admin-outbox admin-templates kiosk-day-off
+             bad-rating-board device-pairing admin-outbox admin-templates kiosk-day-off kiosk-keypad kiosk-id-held
 docs-screenshots:
 	rm -f docs/screenshots/*.png
 	for s in $(DOC_SHOTS); do cp target/e2e-shots/$$s.png docs/screenshots/; done

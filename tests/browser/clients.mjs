@@ -7,6 +7,9 @@
 //   expect-banner on|off        the display's connection banner is shown / gone; answers `banner`
 //   shot <page> <name>          screenshot of `kiosk` or `display` to $SHOTS/<name>.png
 //   done                        the kiosk's 完成 after a ticket: back to the categories
+//   kiosk-id <id> <prefix>      an ID card on the kiosk's reader, a ticket with it, the card again
+//                               answers `issued <number>[ green][ held]`
+//   kiosk-keypad <id>           the ID typed on the kiosk's keypad (`keyed`); kiosk-keypad-ok confirms
 //   reload <page>               reload `kiosk` or `display` (a fresh read of everything)
 //   expect-day-off              the kiosk says the hall is closed today and every button is off
 //   resize <page> <w> <h>       the page's viewport becomes a <w>×<h> screen; answers `resized`
@@ -136,6 +139,38 @@ for await (const line of commands) {
       await pages[which].waitForTimeout(400);
       await pages[which].screenshot({ path: join(shots, `${name}.png`) });
       console.log('shot');
+    } else if (cmd === 'kiosk-id') {
+      // An ID card on a keyboard-mode reader: 18 characters in a burst, then Enter.
+      const [id, prefix] = args;
+      // Back from the last ticket's screen to the categories, where the reader listens.
+      if (await kiosk.getByTestId('kiosk-done').count()) await kiosk.getByTestId('kiosk-done').click();
+      await kiosk.getByTestId(`kiosk-take-${prefix}`).waitFor();
+      await kiosk.keyboard.type(id, { delay: 5 });
+      await kiosk.keyboard.press('Enter');
+      await kiosk.getByTestId('kiosk-person').waitFor();
+      const green = (await kiosk.getByTestId('kiosk-suggest-green').count()) > 0;
+      await kiosk.getByTestId(`kiosk-take-${prefix}`).click();
+      const number = (await kiosk.getByTestId('kiosk-ticket-number').filter({ hasText: prefix }).innerText()).trim();
+      await kiosk.getByTestId('kiosk-done').click();
+      await kiosk.getByTestId(`kiosk-take-${prefix}`).waitFor();
+      // The same card again: the number is held, the button is off.
+      await kiosk.keyboard.type(id, { delay: 5 });
+      await kiosk.keyboard.press('Enter');
+      await kiosk.getByTestId('kiosk-held').filter({ hasText: number }).waitFor();
+      const off = await kiosk.getByTestId(`kiosk-take-${prefix}`).isDisabled();
+      console.log(`issued ${number}${green ? ' green' : ''}${off ? ' held' : ''}`);
+    } else if (cmd === 'kiosk-keypad') {
+      const [id] = args;
+      if (await kiosk.getByTestId('kiosk-forget').count()) await kiosk.getByTestId('kiosk-forget').click();
+      await kiosk.getByTestId('kiosk-id').click();
+      for (const ch of id) await kiosk.getByTestId(`kiosk-key-${ch}`).click();
+      await kiosk.getByTestId('kiosk-keyed').filter({ hasText: id }).waitFor();
+      console.log('keyed');
+    } else if (cmd === 'kiosk-keypad-ok') {
+      await kiosk.getByTestId('kiosk-id-ok').click();
+      await kiosk.getByTestId('kiosk-person').waitFor();
+      await kiosk.getByTestId('kiosk-forget').click();
+      console.log('identified');
     } else if (cmd === 'reload') {
       await pages[args[0]].reload();
       await pages[args[0]].waitForLoadState('networkidle');

@@ -106,6 +106,7 @@ macro_rules! for_each_operation {
             outbox_list => $crate::messages::ListOutbox,
             outbox_retry => $crate::messages::RetryMessage,
             ticket_issue => $crate::queue::IssueTicket,
+            ticket_identify => $crate::queue::IdentifyPerson,
             ticket_slip => $crate::queue::ticket::GetTicketSlip,
             queue_board => $crate::queue::GetQueueBoard,
             queue_counter => $crate::queue::GetCounter,

@@ -45,7 +45,10 @@ pub use rating::{
     GetRatingSettings, RateTicket, RatingChannel, RatingLevel, RatingSettings, RatingState,
     RecordRating, UpdateRatingSettings, VisitRating,
 };
-pub use ticket::{IssueTicket, IssuedTicket, PriorityReason, Ticket, TicketSlip, TicketStatus};
+pub use ticket::{
+    HeldTicket, IdentifyPerson, IssueTicket, IssuedTicket, KnownPerson, PriorityReason, Ticket,
+    TicketSlip, TicketStatus,
+};
 pub use view::{CounterView, GetCounter, GetQueueBoard, IssueClosed, QueueBoard};
 pub use window_ops::{
     CallBack, CallNext, CallSpecific, FinishTicket, HoldTicket, NoShow, PauseWindow, Recall,
@@ -97,6 +100,14 @@ pub struct QueueSettings {
     /// days only.
     #[serde(default)]
     pub serve_days_off: bool,
+    /// From this age the kiosk suggests the green channel to a person whose ID it read (老年人
+    /// 优先); 0: never.
+    #[serde(default = "default_elderly_age")]
+    pub elderly_age: u32,
+}
+
+fn default_elderly_age() -> u32 {
+    70
 }
 
 impl QueueSettings {
@@ -144,7 +155,8 @@ pub(crate) fn day_off(cx: &Cx<'_>) -> Result<Option<DayOff>> {
 pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<QueueSettings> {
     Ok(tx.query_row(
         "SELECT one_waiting_per_person, priority_max_in_row, aging_minutes, recall_cap, no_show_policy,
-                no_show_requeue_places, allow_call_specific, announce_times, ticket_note, serve_days_off
+                no_show_requeue_places, allow_call_specific, announce_times, ticket_note, serve_days_off,
+                elderly_age
          FROM queue_settings",
         [],
         |r| {
@@ -163,6 +175,7 @@ pub(crate) fn load_settings(tx: &Tx<'_>) -> Result<QueueSettings> {
                 announce_times: r.get(7)?,
                 ticket_note: r.get(8)?,
                 serve_days_off: r.get(9)?,
+                elderly_age: r.get(10)?,
             })
         },
     )?)
@@ -223,11 +236,23 @@ impl Operation for UpdateQueueSettings {
             5,
         )?;
         let note = validate::text("ticket_note", "号票提示语", &s.ticket_note, 40)?;
+        let elderly = if s.elderly_age == 0 {
+            0
+        } else {
+            validate::range_i64(
+                "elderly_age",
+                "绿色通道提示年龄",
+                s.elderly_age.into(),
+                60,
+                100,
+            )?
+        };
         let before = load_settings(cx.tx)?;
         cx.tx.execute(
             "UPDATE queue_settings SET one_waiting_per_person = ?1, priority_max_in_row = ?2, aging_minutes = ?3,
                     recall_cap = ?4, no_show_policy = ?5, no_show_requeue_places = ?6, allow_call_specific = ?7,
-                    announce_times = ?8, ticket_note = ?9, updated_at = ?10, serve_days_off = ?11",
+                    announce_times = ?8, ticket_note = ?9, updated_at = ?10, serve_days_off = ?11,
+                    elderly_age = ?12",
             params![
                 s.one_waiting_per_person,
                 streak,
@@ -242,7 +267,8 @@ impl Operation for UpdateQueueSettings {
                 times,
                 note,
                 cx.ms(),
-                s.serve_days_off
+                s.serve_days_off,
+                elderly
             ],
         )?;
         let after = load_settings(cx.tx)?;

@@ -333,6 +333,84 @@ impl Operation for IssueTicket {
     }
 }
 
+/// The kiosk read a person's ID number (an ID card reader typing it, or the on-screen keypad):
+/// who they are to the queue before they take a number — the ID masked, their age, whether the
+/// green channel is suggested (老年人, from the hall's age), and the numbers they already hold
+/// today (one waiting ticket per person and category). Reads nothing else about them.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct IdentifyPerson {
+    pub id_number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct KnownPerson {
+    /// 330106********0018
+    pub id_masked: String,
+    /// Whole years on the hall's date, from the birth date in the number.
+    pub age: u32,
+    /// At or above the hall's age for the green channel (never when the setting is off).
+    pub suggest_green: bool,
+    /// Numbers this person holds today and still waits (or is called) with.
+    pub holding: Vec<HeldTicket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct HeldTicket {
+    pub category_id: String,
+    pub number: String,
+}
+
+/// Whole years from the birth date in a valid ID number (`YYYYMMDD` at 6..14) to `on`.
+pub fn age_on(id_number: &str, on: jiff::civil::Date) -> Option<u32> {
+    let birth = jiff::civil::Date::strptime("%Y%m%d", id_number.get(6..14)?).ok()?;
+    let mut years = i32::from(on.year()) - i32::from(birth.year());
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    u32::try_from(years).ok()
+}
+
+impl Operation for IdentifyPerson {
+    const NAME: &'static str = "ticket.identify";
+    const ACCESS: Access = Access::Device;
+    const DEVICES: &'static [DeviceKind] = &[DeviceKind::Kiosk];
+    const WRITES: bool = false;
+    type Response = KnownPerson;
+    fn run(self, cx: &mut Cx<'_>) -> Result<KnownPerson> {
+        let id_number = validate::resident_id("id_number", &self.id_number)?;
+        let today = hall_date(cx.now);
+        let age = age_on(&id_number, today).ok_or_else(|| {
+            CoreError::new(
+                ErrorCode::InvalidIdNumber,
+                "身份证号码无效：出生日期晚于今天",
+            )
+            .field("id_number")
+        })?;
+        let settings = load_settings(cx.tx)?;
+        let hall = load_hall(cx.tx)?;
+        let hash = sha256_hex(format!("{}:{id_number}", hall.id).as_bytes());
+        let holding = cx
+            .tx
+            .prepare_cached(
+                "SELECT category_id, number FROM tickets WHERE id_hash = ?1 AND day = ?2
+                   AND status IN ('waiting', 'called', 'held') ORDER BY number",
+            )?
+            .query_map(params![hash, today.to_string()], |r| {
+                Ok(HeldTicket {
+                    category_id: r.get(0)?,
+                    number: r.get(1)?,
+                })
+            })?
+            .collect::<crate::kernel::store::StoreResult<Vec<_>>>()?;
+        Ok(KnownPerson {
+            id_masked: validate::mask_id(&id_number),
+            age,
+            suggest_green: settings.elderly_age > 0 && age >= settings.elderly_age,
+            holding,
+        })
+    }
+}
+
 /// Everything printed on a ticket slip (kiosk printer, ESC/POS or PDF).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct TicketSlip {

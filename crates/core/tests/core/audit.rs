@@ -147,6 +147,11 @@ fn every_write_operation_appends_exactly_one_audit_row_and_one_event() {
     s2["allow_call_specific"] = json!(true);
     run(&a, did("queue.update_settings"), json!({ "settings": s2 }));
     let tk = |r: serde_json::Value| r["ticket"]["id"].as_str().unwrap().to_owned();
+    run(
+        &kiosk,
+        did("ticket.identify"),
+        json!({"id_number": "11010519491231002X"}),
+    );
     let t1 = tk(run(
         &kiosk,
         did("ticket.issue"),

@@ -1215,3 +1215,60 @@ fn issuing_follows_the_working_day_calendar() {
             .is_none()
     );
 }
+
+/// The kiosk reads an ID (a reader typing it, or the keypad): the person's age suggests the
+/// green channel from the hall's age (70), the numbers they hold show, and with the ID the
+/// one-waiting-ticket rule applies at the kiosk too.
+#[test]
+fn the_kiosk_knows_a_person_by_their_id_and_applies_the_one_ticket_rule() {
+    let q = queue_hall();
+    let elderly = "11010519491231002X"; // born 31 December 1949
+    let base = "11010519900307123";
+    let young = format!("{base}{}", onetrip_core::validate::gb11643_check(base));
+    let identify = |id: &str| {
+        q.run(
+            &q.kiosk,
+            at(0),
+            IdentifyPerson {
+                id_number: id.into(),
+            },
+        )
+    };
+    let old = identify(elderly).unwrap();
+    assert_eq!(old.age, 76, "not yet 77 on 23 November 2026");
+    assert!(old.suggest_green);
+    assert_eq!(old.id_masked, "110105********002X");
+    assert!(old.holding.is_empty());
+    let y = identify(&young).unwrap();
+    assert_eq!(y.age, 36);
+    assert!(!y.suggest_green);
+    assert_eq!(
+        identify("110105194912310021").unwrap_err().code,
+        ErrorCode::InvalidIdNumber,
+        "a wrong check digit"
+    );
+    // Taken with the ID (and the suggested green channel): held, and a second one refused.
+    let mut req = q.req("A");
+    req.id_number = elderly.into();
+    req.priority = Some(PriorityReason::Elderly);
+    let t = q.issue_with(at(1), req.clone()).unwrap().ticket;
+    let held = identify(elderly).unwrap().holding;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].number, t.number);
+    assert_eq!(
+        q.issue_with(at(2), req).unwrap_err().code,
+        ErrorCode::AlreadyWaiting
+    );
+    // The hall turns the age suggestion off.
+    q.settings(|s| s.elderly_age = 0);
+    assert!(!identify(elderly).unwrap().suggest_green);
+    // A nonsense age is refused.
+    let mut s = q.run(&q.admin, t0(), GetQueueSettings {}).unwrap();
+    s.elderly_age = 30;
+    assert_eq!(
+        q.run(&q.admin, t0(), UpdateQueueSettings { settings: s })
+            .unwrap_err()
+            .code,
+        ErrorCode::OutOfRange
+    );
+}

@@ -335,6 +335,23 @@ async fn browser_kiosk_desktop_counter_browser_display_through_a_server_that_res
     );
     app.shot("hall-counter-after-restart").await;
 
+    // An elderly applicant's ID card on the kiosk's reader (keyboard mode): the green channel
+    // is suggested from the birth date, the ticket is taken with the ID, and the same card
+    // again finds the number held (one waiting ticket per person and category).
+    assert_eq!(browsers.ask("resize kiosk 1080 1920"), "resized");
+    let with_id = browsers.ask("kiosk-id 11010519491231002X D");
+    assert!(
+        with_id.starts_with("issued D") && with_id.ends_with(" green held"),
+        "{with_id}"
+    );
+    assert_eq!(browsers.ask("shot kiosk kiosk-id-held"), "shot");
+    // Or typed on the keypad.
+    assert_eq!(browsers.ask("kiosk-keypad 11010519491231002X"), "keyed");
+    assert_eq!(browsers.ask("shot kiosk kiosk-keypad"), "shot");
+    let m = browsers.measure("kiosk");
+    assert!(!m.overflow, "the keypad fits 1080×1920: {m:?}");
+    assert_eq!(browsers.ask("kiosk-keypad-ok"), "identified");
+
     // A day off: the hall no longer serves on days off, and today is closed by a local
     // override (台风停工). The kiosk says so, with the day it opens again, and issues nothing.
     let mut settings = op(&db, "queue.settings", serde_json::json!({}));

@@ -34,4 +34,9 @@ ticket_note: string,
  * holidays) and issues tickets then. Off by default. The legal clocks still count working
  * days only.
  */
-serve_days_off: boolean, };
+serve_days_off: boolean, 
+/**
+ * From this age the kiosk suggests the green channel to a person whose ID it read (老年人
+ * 优先); 0: never.
+ */
+elderly_age: number, };

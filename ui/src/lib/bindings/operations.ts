@@ -102,6 +102,7 @@ import type { HandoverRef } from "./HandoverRef";
 import type { HandoverSheet } from "./HandoverSheet";
 import type { HandoverStatus } from "./HandoverStatus";
 import type { HoldTicket } from "./HoldTicket";
+import type { IdentifyPerson } from "./IdentifyPerson";
 import type { ImportCatalog } from "./ImportCatalog";
 import type { ImportReport } from "./ImportReport";
 import type { ImportStaff } from "./ImportStaff";
@@ -109,6 +110,7 @@ import type { ImportYear } from "./ImportYear";
 import type { IssueTicket } from "./IssueTicket";
 import type { IssuedTicket } from "./IssuedTicket";
 import type { ItemRatingRow } from "./ItemRatingRow";
+import type { KnownPerson } from "./KnownPerson";
 import type { ListAbsences } from "./ListAbsences";
 import type { ListAlerts } from "./ListAlerts";
 import type { ListApplications } from "./ListApplications";
@@ -279,6 +281,7 @@ export type Operations = {
   "outbox.list": { request: ListOutbox; response: OutboxView };
   "outbox.retry": { request: RetryMessage; response: boolean };
   "ticket.issue": { request: IssueTicket; response: IssuedTicket };
+  "ticket.identify": { request: IdentifyPerson; response: KnownPerson };
   "ticket.slip": { request: GetTicketSlip; response: TicketSlip };
   "queue.board": { request: GetQueueBoard; response: QueueBoard };
   "queue.counter": { request: GetCounter; response: CounterView };
@@ -433,6 +436,7 @@ export const OPERATIONS: Record<OperationName, { command: string; access: Access
   "outbox.list": { command: "outbox_list", access: "supervisor", writes: false },
   "outbox.retry": { command: "outbox_retry", access: "supervisor", writes: true },
   "ticket.issue": { command: "ticket_issue", access: "device", writes: true },
+  "ticket.identify": { command: "ticket_identify", access: "device", writes: false },
   "ticket.slip": { command: "ticket_slip", access: "device", writes: false },
   "queue.board": { command: "queue_board", access: "device", writes: false },
   "queue.counter": { command: "queue_counter", access: "staff", writes: false },

@@ -2,6 +2,10 @@
 -- constraints (tests/core/store.rs compares the two schemas).
 ALTER TABLE queue_settings ADD COLUMN serve_days_off BIGINT NOT NULL DEFAULT 0
     CHECK (serve_days_off IN (0, 1));
+-- From this age (by the birth date in the ID number read at the kiosk) the kiosk suggests the
+-- green channel (老年人); 0: never.
+ALTER TABLE queue_settings ADD COLUMN elderly_age BIGINT NOT NULL DEFAULT 70
+    CHECK (elderly_age = 0 OR elderly_age BETWEEN 60 AND 100);
 
 CREATE TABLE message_templates (
     kind        TEXT    PRIMARY KEY,
