@@ -7,4 +7,5 @@ mod common;
 mod concurrency;
 mod contract;
 mod live;
+mod outbox;
 mod rating;

@@ -489,6 +489,7 @@ export const en: Record<string, string> = {
   'app.noPrinter': "No notice printer set up: the PDF is archived; ask the hall's administrator to set one up",
   'app.noPrinterAdmin': "No notice printer set up: the PDF is archived; choose one under Admin › Notices",
   'app.open': "Receive and check the materials",
+  'app.noTexts': 'The applicant wants no text messages (opt out)',
   'app.waiting': "Applications being checked or awaiting a supplement",
   'app.status.checking': "Checking materials",
   'app.status.awaiting_supplement': "Awaiting supplement",

@@ -490,6 +490,7 @@ export const zhCN: Record<string, string> = {
   'app.noPrinter': "未设置文书打印机：PDF 已存档，请联系大厅管理员设置文书打印机",
   'app.noPrinterAdmin': "未设置文书打印机：PDF 已存档，可在 管理 › 文书 中设置打印机",
   'app.open': "收件，开始核对材料",
+  'app.noTexts': '申请人不接收短信提醒（退订）',
   'app.waiting': "核对中 / 待补正的申请",
   'app.status.checking': "核对材料中",
   'app.status.awaiting_supplement': "待补正",
