@@ -14,92 +14,19 @@
 //! server on a PostgreSQL database: the server process is killed, the database stays up.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use onetrip_core::{Caller, audit, execute_json};
 use serde_json::{Value, json};
 
-/// The hall database: a SQLite file, or a PostgreSQL database with its data folder.
-struct Db {
-    location: String,
-    dir: std::path::PathBuf,
-}
-
-impl Db {
-    fn new(dir: &std::path::Path) -> Db {
-        let location = match std::env::var("ONETRIP_TEST_PG")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            Some(server) => {
-                onetrip_core::store::postgres::create_scratch_database(&server).unwrap()
-            }
-            None => dir.join("hall.sqlite").display().to_string(),
-        };
-        Db {
-            location,
-            dir: dir.to_owned(),
-        }
-    }
-}
-
-fn onetrip(db: &Db) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_onetrip"));
-    if onetrip_core::store::is_url(&db.location) {
-        c.arg("--database")
-            .arg(&db.location)
-            .arg("--data-dir")
-            .arg(&db.dir);
-    } else {
-        c.arg("--db").arg(&db.location);
-    }
-    c
-}
-
-fn op_cli(db: &Db, name: &str, req: Value) -> Value {
-    let out = onetrip(db)
-        .args(["op", name, &req.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{Db, free_port, onetrip, op_cli};
 
 fn start_server(db: &Db, port: u16) -> Child {
-    let child = onetrip(db)
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--backup-every",
-            "0",
-        ])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
+    common::start_server(db, port, &[])
 }
 
 /// `Ok(body)` on 200, `Err(Some(body))` on a coded refusal, `Err(None)` when the server is gone.

@@ -6,79 +6,23 @@
 //! With `ONETRIP_TEST_PG` the same runs against a server on a PostgreSQL database.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use onetrip_gateway::fake;
+use serde_json::json;
 
 const SECRET: &str = "outbox-crash-secret-0123";
 const MESSAGES: usize = 6;
 
-struct Db {
-    location: String,
-    dir: std::path::PathBuf,
-}
-
-fn onetrip(db: &Db) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_onetrip"));
-    if onetrip_core::store::is_url(&db.location) {
-        c.arg("--database")
-            .arg(&db.location)
-            .arg("--data-dir")
-            .arg(&db.dir);
-    } else {
-        c.arg("--db").arg(&db.location);
-    }
-    c
-}
-
-fn op_cli(db: &Db, name: &str, req: Value) -> Value {
-    let out = onetrip(db)
-        .args(["op", name, &req.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{Db, free_port, onetrip, op_cli};
 
 fn start_server(db: &Db, port: u16) -> Child {
-    let child = onetrip(db)
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--backup-every",
-            "0",
-            "--outbox-lease",
-            "2",
-        ])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
+    common::start_server(db, port, &["--outbox-lease", "2"])
 }
 
 /// The fake platform: every request's key in order, the keys it accepted (once each), and a
@@ -97,41 +41,20 @@ fn start_platform(p: Arc<Platform>) -> String {
     let url = format!("http://{}/sms", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
+            let Ok(stream) = stream else { continue };
             let p = p.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut headers = BTreeMap::new();
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                let Some(req) = fake::Request::read(&stream) else {
                     return;
-                }
-                loop {
-                    line.clear();
-                    reader.read_line(&mut line).unwrap();
-                    let l = line.trim_end();
-                    if l.is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = l.split_once(':') {
-                        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-                    }
-                }
-                let len: usize = headers["content-length"].parse().unwrap();
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                let key = headers["idempotency-key"].clone();
-                let ts: i64 = headers["x-onetrip-timestamp"].parse().unwrap();
-                if headers["x-onetrip-signature"] != onetrip_gateway::signature(SECRET, ts, &body) {
+                };
+                let key = req.key().to_owned();
+                if !req.signed_by(SECRET) {
                     p.bad.lock().unwrap().push(key);
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n"
-                    );
+                    fake::answer(&stream, "401 Unauthorized");
                     return;
                 }
                 p.requests.lock().unwrap().push(key.clone());
-                let v: Value = serde_json::from_slice(&body).unwrap();
+                let v = req.json();
                 // Accepted (and sent to the phone) on arrival; a key seen before is dropped.
                 p.accepted
                     .lock()
@@ -144,7 +67,7 @@ fn start_platform(p: Arc<Platform>) -> String {
                     std::thread::sleep(Duration::from_secs(30));
                     return;
                 }
-                let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                fake::answer(&stream, "200 OK");
             });
         }
     });
@@ -167,17 +90,7 @@ fn statuses(db: &Db) -> Vec<String> {
 #[test]
 fn a_server_killed_mid_delivery_delivers_every_message_after_restart_and_none_twice() {
     let tmp = tempfile::tempdir().unwrap();
-    let location = match std::env::var("ONETRIP_TEST_PG")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(server) => onetrip_core::store::postgres::create_scratch_database(&server).unwrap(),
-        None => tmp.path().join("hall.sqlite").display().to_string(),
-    };
-    let db = Db {
-        location,
-        dir: tmp.path().to_owned(),
-    };
+    let db = Db::new(tmp.path());
     let out = onetrip(&db).arg("demo").output().unwrap();
     assert!(
         out.status.success(),

@@ -132,6 +132,82 @@ impl Sink for HallGateway {
     }
 }
 
+/// The other side of the HTTP gateway, for tests that stand up a fake SMS platform on
+/// 127.0.0.1: one request read off a connection, and whether it is signed with a secret.
+pub mod fake {
+    use std::collections::BTreeMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+
+    /// One POST as the platform received it (header names lower-cased).
+    #[derive(Debug, Clone)]
+    pub struct Request {
+        pub headers: BTreeMap<String, String>,
+        pub body: Vec<u8>,
+    }
+
+    impl Request {
+        /// Read one request off `stream`; `None` when the peer closed first.
+        pub fn read(stream: &TcpStream) -> Option<Request> {
+            let mut reader = BufReader::new(stream.try_clone().ok()?);
+            let mut line = String::new();
+            if reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let mut headers = BTreeMap::new();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).ok()?;
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = l.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                }
+            }
+            let len: usize = headers.get("content-length")?.parse().ok()?;
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).ok()?;
+            Some(Request { headers, body })
+        }
+
+        /// The `Idempotency-Key` header.
+        pub fn key(&self) -> &str {
+            self.headers
+                .get("idempotency-key")
+                .map_or("", String::as_str)
+        }
+
+        /// The `X-OneTrip-Timestamp` header, Unix seconds.
+        pub fn timestamp(&self) -> i64 {
+            self.headers
+                .get("x-onetrip-timestamp")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0)
+        }
+
+        /// Whether `X-OneTrip-Signature` is this body's under `secret`.
+        pub fn signed_by(&self, secret: &str) -> bool {
+            self.headers.get("x-onetrip-signature")
+                == Some(&super::signature(secret, self.timestamp(), &self.body))
+        }
+
+        /// The JSON body.
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+        }
+    }
+
+    /// Answer with `status` (e.g. `200 OK`) and a short body.
+    pub fn answer(mut stream: &TcpStream, status: &str) {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,6 @@
 //! correctly signed, with the hall's field names; a wrong secret is refused by the platform and
 //! the outbox keeps retrying; the phone never appears in an error.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +13,7 @@ use onetrip_core::app::jobs;
 use onetrip_core::messages::{GetMessageSettings, UpdateMessageSettings};
 use onetrip_core::outbox::{self, GatewayKind};
 use onetrip_core::{Caller, Store};
-use onetrip_gateway::{HallGateway, signature};
+use onetrip_gateway::{HallGateway, fake};
 
 const SECRET: &str = "hall-secret-0123456789";
 
@@ -34,31 +33,13 @@ fn start_platform(p: Arc<Platform>) -> String {
     let url = format!("http://{}/sms/send", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = std::collections::BTreeMap::new();
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            loop {
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                let l = line.trim_end();
-                if l.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = l.split_once(':') {
-                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-                }
-            }
-            let len: usize = headers["content-length"].parse().unwrap();
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
+            let Ok(stream) = stream else { continue };
+            let Some(req) = fake::Request::read(&stream) else {
+                continue;
+            };
             p.requests.fetch_add(1, Ordering::SeqCst);
-            let ts: i64 = headers["x-onetrip-timestamp"].parse().unwrap();
             let now = Timestamp::now().as_second();
-            let status = if (now - ts).abs() > 300
-                || headers["x-onetrip-signature"] != signature(SECRET, ts, &body)
-            {
+            let status = if (now - req.timestamp()).abs() > 300 || !req.signed_by(SECRET) {
                 p.bad_signatures.fetch_add(1, Ordering::SeqCst);
                 "401 Unauthorized"
             } else if p
@@ -68,8 +49,8 @@ fn start_platform(p: Arc<Platform>) -> String {
             {
                 "503 Service Unavailable"
             } else {
-                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                let key = headers["idempotency-key"].clone();
+                let v = req.json();
+                let key = req.key().to_owned();
                 assert_eq!(v["idempotency_key"], key.as_str());
                 let mut acc = p.accepted.lock().unwrap();
                 if !acc.iter().any(|a| a.0 == key) {
@@ -81,10 +62,7 @@ fn start_platform(p: Arc<Platform>) -> String {
                 }
                 "200 OK"
             };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
-            );
+            fake::answer(&stream, status);
         }
     });
     url

@@ -3,7 +3,6 @@
 //! each is claimed by one server, never by both.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 use onetrip_core::Caller;
 use onetrip_core::messages::{GetMessageSettings, UpdateMessageSettings};
 use onetrip_core::outbox::GatewayKind;
+use onetrip_gateway::fake;
 
 use crate::common::{second_server, start, t0};
 
@@ -24,38 +24,20 @@ fn platform(seen: Seen) -> String {
     let url = format!("http://{}/sms", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
+            let Ok(stream) = stream else { continue };
             let seen = seen.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut headers = BTreeMap::new();
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                let Some(req) = fake::Request::read(&stream) else {
                     return;
-                }
-                loop {
-                    line.clear();
-                    reader.read_line(&mut line).unwrap();
-                    let l = line.trim_end();
-                    if l.is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = l.split_once(':') {
-                        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-                    }
-                }
-                let len: usize = headers["content-length"].parse().unwrap();
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                let ts: i64 = headers["x-onetrip-timestamp"].parse().unwrap();
+                };
                 let mut s = seen.lock().unwrap();
-                if headers["x-onetrip-signature"] != onetrip_gateway::signature(SECRET, ts, &body) {
-                    s.1 += 1;
+                if req.signed_by(SECRET) {
+                    *s.0.entry(req.key().to_owned()).or_default() += 1;
                 } else {
-                    *s.0.entry(headers["idempotency-key"].clone()).or_default() += 1;
+                    s.1 += 1;
                 }
                 drop(s);
-                let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                fake::answer(&stream, "200 OK");
             });
         }
     });
